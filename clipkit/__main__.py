@@ -1,0 +1,3 @@
+from clipkit.cli import main
+
+main()

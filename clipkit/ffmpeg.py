@@ -1,0 +1,93 @@
+"""Finding and running ffmpeg.
+
+clipkit never needs ffprobe or a system install. It looks, in order, at:
+
+1. the ``CLIPKIT_FFMPEG`` environment variable (a path to a binary),
+2. ``ffmpeg`` on ``PATH``,
+3. the binary that the ``imageio-ffmpeg`` package ships.
+
+The look-up happens on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from clipkit.errors import FFmpegNotFound
+
+ENV_VAR = "CLIPKIT_FFMPEG"
+
+
+@dataclass(frozen=True)
+class FFmpeg:
+    """A working ffmpeg binary and where it was found."""
+
+    path: str
+    source: str  # "CLIPKIT_FFMPEG", "PATH" or "imageio-ffmpeg"
+    version: str
+
+
+def _version_of(path: str) -> str | None:
+    """Return ffmpeg's version string, or None when the binary does not run."""
+    try:
+        out = subprocess.run(
+            [path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    m = re.match(r"ffmpeg version (\S+)", out.stdout)
+    return m.group(1) if m else None
+
+
+def _candidates() -> list[tuple[str, str | None]]:
+    env = os.environ.get(ENV_VAR)
+    found: list[tuple[str, str | None]] = []
+    if env:
+        found.append((ENV_VAR, env))
+        # A variable that names a broken binary is an error, not a silent fallback.
+        return found
+    found.append(("PATH", shutil.which("ffmpeg")))
+    try:
+        import imageio_ffmpeg
+
+        found.append(("imageio-ffmpeg", imageio_ffmpeg.get_ffmpeg_exe()))
+    except Exception:  # not installed, or its binary is missing for this platform
+        found.append(("imageio-ffmpeg", None))
+    return found
+
+
+def looked_in() -> str:
+    """The places the look-up tries, for error messages."""
+    return f"${ENV_VAR}, ffmpeg on PATH, and the imageio-ffmpeg package"
+
+
+@functools.lru_cache(maxsize=None)
+def find_ffmpeg() -> FFmpeg:
+    """Return the ffmpeg to use, or raise FFmpegNotFound naming the places looked in."""
+    for source, path in _candidates():
+        if not path:
+            continue
+        version = _version_of(path)
+        if version is not None:
+            return FFmpeg(path=path, source=source, version=version)
+        if source == ENV_VAR:
+            raise FFmpegNotFound(f"${ENV_VAR}={path}: not a working ffmpeg binary")
+    raise FFmpegNotFound(f"no ffmpeg found (looked in {looked_in()})")
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary to run."""
+    return find_ffmpeg().path
+
+
+def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg with ``args`` (quiet banner), capturing output. Never raises on exit status."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+    return subprocess.run(cmd, capture_output=True, timeout=timeout)

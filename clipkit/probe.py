@@ -1,0 +1,180 @@
+"""What a file really is: duration, frame rate, size after rotation, audio or not.
+
+Read from ``ffmpeg -i`` (no ffprobe needed). Bad or unreadable input fails here,
+with the file's name in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from clipkit.errors import InputError
+from clipkit.ffmpeg import run_ffmpeg
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """A source file's facts, as later stages need them."""
+
+    path: str
+    duration: float  # seconds
+    fps: float  # nominal frame rate (average for variable-rate footage)
+    width: int  # as displayed, after rotation
+    height: int
+    rotation: int  # degrees clockwise the player turns the coded picture: 0, 90, 180, 270
+    codec: str
+    pix_fmt: str
+    has_audio: bool
+    audio_rate: int  # Hz, 0 without audio
+    audio_channels: int
+    variable_fps: bool  # the container's average rate differs from its base rate
+    size_bytes: int
+    mtime_ns: int
+
+    @property
+    def coded_width(self) -> int:
+        return self.height if self.rotation in (90, 270) else self.width
+
+    @property
+    def coded_height(self) -> int:
+        return self.width if self.rotation in (90, 270) else self.height
+
+    @property
+    def portrait(self) -> bool:
+        return self.height > self.width
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_STREAM = re.compile(r"^\s*Stream #\d+:\d+[^:]*: (Video|Audio): (.*)$")
+_SIZE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
+_FPS = re.compile(r"([\d.]+)(k?) fps")
+_TBR = re.compile(r"([\d.]+)(k?) tbr")
+_ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
+_AUDIO_RATE = re.compile(r"(\d+) Hz")
+_TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def _rate(m: re.Match[str] | None) -> float:
+    if not m:
+        return 0.0
+    return float(m.group(1)) * (1000.0 if m.group(2) else 1.0)
+
+
+def _channels(desc: str) -> int:
+    for name, n in (("mono", 1), ("stereo", 2), ("5.1", 6), ("7.1", 8), ("quad", 4)):
+        if f", {name}" in desc:
+            return n
+    m = re.search(r"(\d+) channels", desc)
+    return int(m.group(1)) if m else 2
+
+
+def _first_line(text: str) -> str:
+    """The most telling line of ffmpeg's complaint, without the path it repeats."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line:
+            return line.split(": ", 1)[-1] if line.startswith(("/", ".")) else line
+    return "ffmpeg could not read it"
+
+
+def _scan_duration(path: str) -> float:
+    """Duration by reading the packets, for containers that do not state it."""
+    out = run_ffmpeg(["-i", path, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"])
+    times = _TIME.findall(out.stderr.decode("utf-8", "replace"))
+    if not times:
+        return 0.0
+    h, m, s = times[-1]
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Return the facts of the video at ``path`` or raise InputError naming it."""
+    p = str(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    if Path(p).is_dir():
+        raise InputError(f"{p}: is a folder, not a video file")
+    if st.st_size == 0:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{p}: permission denied")
+
+    err = run_ffmpeg(["-i", p], timeout=60).stderr.decode("utf-8", "replace")
+    video: str | None = None
+    video_tail: list[str] = []
+    audio: str | None = None
+    lines = err.splitlines()
+    for i, line in enumerate(lines):
+        m = _STREAM.match(line)
+        if not m:
+            continue
+        kind, desc = m.groups()
+        if kind == "Video" and video is None and "attached pic" not in desc:
+            video = desc
+            # Side data (rotation) follows on the stream's indented lines.
+            for nxt in lines[i + 1 :]:
+                if _STREAM.match(nxt) or not nxt.startswith("    "):
+                    break
+                video_tail.append(nxt)
+        elif kind == "Audio" and audio is None:
+            audio = desc
+    if video is None:
+        if "Input #0" not in err:
+            raise InputError(f"{p}: not a readable video ({_first_line(err)})")
+        raise InputError(f"{p}: no video stream")
+
+    size = _SIZE.search(video)
+    if not size:
+        raise InputError(f"{p}: video stream has no frame size")
+    coded_w, coded_h = int(size.group(1)), int(size.group(2))
+    rot = 0
+    rm = _ROTATION.search("\n".join(video_tail))
+    if rm:
+        # ffmpeg reports the display matrix angle counter-clockwise; players turn
+        # the picture clockwise by its negation.
+        rot = int(round(-float(rm.group(1)))) % 360
+    w, h = (coded_h, coded_w) if rot in (90, 270) else (coded_w, coded_h)
+    fps = _rate(_FPS.search(video))
+    tbr = _rate(_TBR.search(video))
+    if fps <= 0:
+        fps = tbr
+    if fps <= 0:
+        raise InputError(f"{p}: video stream has no frame rate")
+    variable = tbr > 0 and abs(fps - tbr) / tbr > 0.01
+
+    dm = _DURATION.search(err)
+    duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else 0.0
+    if duration <= 0:
+        duration = _scan_duration(p)
+    if duration <= 0:
+        raise InputError(f"{p}: cannot tell its duration (truncated or not a video?)")
+
+    codec = video.split(" ", 1)[0].rstrip(",")
+    pix = video.split(", ")[1].split("(")[0] if ", " in video else ""
+    rate = _AUDIO_RATE.search(audio) if audio else None
+    return VideoInfo(
+        path=p,
+        duration=round(duration, 3),
+        fps=fps,
+        width=w,
+        height=h,
+        rotation=rot,
+        codec=codec,
+        pix_fmt=pix,
+        has_audio=audio is not None,
+        audio_rate=int(rate.group(1)) if rate else 0,
+        audio_channels=_channels(audio) if audio else 0,
+        variable_fps=variable,
+        size_bytes=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+    )
