@@ -68,7 +68,7 @@ def looked_in() -> str:
     return f"${ENV_VAR}, ffmpeg on PATH, and the imageio-ffmpeg package"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_ffmpeg() -> FFmpeg:
     """Return the ffmpeg to use, or raise FFmpegNotFound naming the places looked in."""
     for source, path in _candidates():
@@ -87,7 +87,9 @@ def ffmpeg_exe() -> str:
     return find_ffmpeg().path
 
 
-def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_ffmpeg(
+    args: list[str], *, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg with ``args`` (quiet banner), capturing output. Never raises on exit status."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     return subprocess.run(cmd, capture_output=True, timeout=timeout)

@@ -1,0 +1,65 @@
+"""Finding the video files a command was pointed at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Container extensions taken from folders (compared case-insensitively).
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".3gp", ".mts", ".m2ts", ".mpg"}
+)
+
+
+@dataclass
+class Found:
+    """What a walk over the given paths turned up."""
+
+    videos: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # non-video files inside folders
+    missing: list[Path] = field(default_factory=list)  # paths that do not exist
+
+
+def is_video_name(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Path] = ()) -> Found:
+    """Expand files and folders (recursively) into video files, in a stable order.
+
+    A file named explicitly is taken whatever its extension; inside folders only
+    video containers are taken. Folders in ``exclude`` (e.g. the output folder when
+    it lies inside the input) and hidden files and folders are never read.
+    """
+    excluded = {p.resolve() for p in exclude}
+    found = Found()
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.videos.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                rootp = Path(root)
+                dirs[:] = sorted(
+                    d
+                    for d in dirs
+                    if not d.startswith(".") and (rootp / d).resolve() not in excluded
+                )
+                for name in sorted(files):
+                    f = rootp / name
+                    if name.startswith("."):
+                        continue
+                    (add(f) if is_video_name(f) else found.skipped.append(f))
+        elif p.exists():
+            add(p)
+        else:
+            found.missing.append(p)
+    return found

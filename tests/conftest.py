@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny generated clips, paths to samples and real footage."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clipkit.ffmpeg import ffmpeg_exe
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+FOOTAGE = REPO.parent / "shared" / "footage"
+
+
+@pytest.fixture(scope="session")
+def make_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Return a factory that encodes a small test clip with ffmpeg's lavfi sources."""
+    root = tmp_path_factory.mktemp("clips")
+    made: dict[tuple[object, ...], Path] = {}
+
+    def factory(
+        name: str = "clip.mp4",
+        *,
+        duration: float = 2.0,
+        size: str = "160x90",
+        fps: int = 25,
+        audio: bool = True,
+        extra: tuple[str, ...] = (),
+    ) -> Path:
+        key = (name, duration, size, fps, audio, extra)
+        if key in made:
+            return made[key]
+        out = root / name
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "lavfi", "-i", f"testsrc2=s={size}:r={fps}:d={duration}"]  # fmt: skip
+        if audio:
+            cmd += ["-f", "lavfi", "-i", f"sine=f=440:r=48000:d={duration}"]
+        cmd += ["-pix_fmt", "yuv420p", *extra, str(out)]
+        subprocess.run(cmd, check=True)
+        made[key] = out
+        return out
+
+    return factory
