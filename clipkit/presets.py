@@ -1,0 +1,299 @@
+"""Platform presets: what a finished clip looks like (size, length, captions, encoding, loudness).
+
+A preset is a YAML file of ``key: value`` pairs; every key is a field of
+:class:`Preset`, defined once below with its default, range and help text, so
+that the CLI flags (``option_specs``) and the files use the same names and
+defaults. Like HandBrake's presets, a file is a sparse overlay: it sets only
+what differs from the defaults, or from the preset it ``extends:``.
+
+Built-in presets live in ``presets/*.yaml`` (installed as ``clipkit.presets``
+data). ``load_preset`` takes a built-in name or the path of a YAML file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clipkit.errors import PresetError
+
+log = logging.getLogger(__name__)
+
+# Where a user-visible preset file may say which preset it builds on.
+EXTENDS_KEY = "extends"
+# Extends chains deeper than this are surely a loop or a mistake.
+MAX_EXTENDS_DEPTH = 8
+
+
+def _opt(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
+         choices: tuple[str, ...] | None = None) -> Any:
+    """A preset field: its default, help text and allowed range, in one place."""
+    meta = {"help": help, "min": lo, "max": hi, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One output format. Sizes are pixels of the output; times are seconds.
+
+    The defaults are the Instagram Reels figures (PLATFORMS.md): 1080x1920 at 30 fps,
+    H.264 High, AAC 48 kHz, -14 LUFS, and the Reels safe zone.
+    """
+
+    name: str = _opt("custom", "preset name (the file's stem when not given)")
+    description: str = _opt("", "one line on what the preset is for")
+    # -- frame --------------------------------------------------------------
+    width: int = _opt(1080, "output width in pixels (made even)", lo=64, hi=4096)
+    height: int = _opt(1920, "output height in pixels (made even)", lo=64, hi=4096)
+    # Platforms accept 23-60 fps (Reels/TikTok/Stories, PLATFORMS.md).
+    fps: float = _opt(30.0, "constant output frame rate", lo=23.0, hi=60.0)
+    reframe: str = _opt("follow", "how a frame of another shape is fitted: crop following "
+                        "the action, fit over a blurred copy, or a centred crop",
+                        choices=("follow", "blur", "center"))
+    # -- timing ---------------------------------------------------------------
+    min_length: float = _opt(5.0, "shortest clip, recovery shot included", lo=1.0, hi=600.0)
+    max_length: float = _opt(10.0, "longest clip, recovery shot included", lo=1.0, hi=900.0)
+    # The viewer needs 1.5-3 s to see what was about to happen (issue 8).
+    lead_in: float = _opt(2.0, "seconds shown before the mishap starts", lo=0.0, hi=10.0)
+    # Time for things to settle after the burst before the clip may end.
+    settle: float = _opt(1.5, "seconds shown after the mishap ends", lo=0.0, hi=10.0)
+    recovery: bool = _opt(True, "append a recovery shot after the mishap")
+    # 1.5-3 s of calm footage reads as "and then it was fine" without dragging.
+    recovery_length: float = _opt(2.5, "length of the recovery shot", lo=0.5, hi=10.0)
+    crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot",
+                            lo=0.0, hi=2.0)
+    # -- captions -------------------------------------------------------------
+    caption: str = _opt("Wait for it...", "mishap caption template ({stem} {index} {time} "
+                        "{preset} fields); empty for none")
+    recovery_caption: str = _opt("Nailed it anyway", "recovery caption template; empty for none")
+    caption_font: str = _opt("DejaVuSans-Bold.ttf", "a font shipped in clipkit.fonts or a path")
+    # 3.5-5 % of the frame height is the short-form norm (66-96 px on 1920).
+    caption_size: float = _opt(0.042, "font size as a fraction of the frame height",
+                               lo=0.01, hi=0.2)
+    caption_color: str = _opt("#FFFFFF", "text colour (#RRGGBB)")
+    caption_outline_color: str = _opt("#000000", "outline colour (#RRGGBB)")
+    # 4-6 px on 1920 (PLATFORMS.md) = ~0.07 of an 80 px font.
+    caption_outline: float = _opt(0.07, "outline width as a fraction of the font size",
+                                  lo=0.0, hi=0.3)
+    caption_position: str = _opt("top", "where in the safe zone the caption sits",
+                                 choices=("top", "center", "bottom"))
+    # Subtitle guidelines: at most 2 lines (PLATFORMS.md).
+    caption_max_lines: int = _opt(2, "lines of caption at most", lo=1, hi=6)
+    # -- safe zone (fractions of the frame kept free of text) -------------------
+    # Meta Reels: ~14 % top, ~35 % bottom, ~6 % sides (PLATFORMS.md).
+    safe_top: float = _opt(0.14, "fraction of the height at the top kept free", lo=0.0, hi=0.5)
+    safe_bottom: float = _opt(0.35, "fraction of the height at the bottom kept free",
+                              lo=0.0, hi=0.6)
+    safe_left: float = _opt(0.06, "fraction of the width at the left kept free", lo=0.0, hi=0.4)
+    safe_right: float = _opt(0.06, "fraction of the width at the right kept free",
+                             lo=0.0, hi=0.4)
+    # -- encoding ---------------------------------------------------------------
+    crf: int = _opt(20, "x264 constant quality (lower = better, bigger)", lo=0, hi=51)
+    video_bitrate: int = _opt(0, "average video bitrate in kb/s instead of crf (0 = use crf)",
+                              lo=0, hi=100000)
+    # Reels: <= 25 Mb/s (PLATFORMS.md); caps crf peaks through the x264 VBV.
+    max_bitrate: int = _opt(25000, "peak video bitrate in kb/s (0 = no cap)", lo=0, hi=200000)
+    x264_preset: str = _opt("medium", "x264 speed/size trade-off",
+                            choices=("ultrafast", "superfast", "veryfast", "faster", "fast",
+                                     "medium", "slow", "slower", "veryslow"))
+    # Closed GOP of 1-2 s is accepted everywhere (PLATFORMS.md).
+    gop_seconds: float = _opt(2.0, "seconds between key frames", lo=0.5, hi=10.0)
+    # AAC-LC 128-320 kb/s (PLATFORMS.md).
+    audio_bitrate: int = _opt(160, "AAC bitrate in kb/s", lo=64, hi=320)
+    max_file_mb: float = _opt(300.0, "largest file the platform accepts, MB", lo=1.0,
+                              hi=100000.0)
+    # -- loudness ---------------------------------------------------------------
+    # -14 LUFS integrated, true peak -1 to -2 dBTP: common practice (PLATFORMS.md).
+    loudness: float = _opt(-14.0, "integrated loudness target, LUFS", lo=-40.0, hi=-5.0)
+    true_peak: float = _opt(-1.5, "true peak ceiling, dBTP", lo=-9.0, hi=0.0)
+    # Short fades hide the clicks of a hard cut in the sound.
+    audio_fade: float = _opt(0.15, "audio fade in/out at the clip's ends", lo=0.0, hi=2.0)
+    # -- naming -----------------------------------------------------------------
+    output_name: str = _opt("{stem}_{index:02d}_{preset}.mp4", "output file name template")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All values, fully resolved (no ``extends``)."""
+        return asdict(self)
+
+    def digest(self) -> str:
+        """A stable hash of the values that change the output (not name/description)."""
+        d = {k: v for k, v in self.to_dict().items() if k not in ("name", "description")}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    def with_overrides(self, source: str = "overrides", **values: Any) -> Preset:
+        """A copy with ``values`` (e.g. CLI flags) checked and applied; None means unset."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **_check_values(given, source, {}))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width - self.width % 2, self.height - self.height % 2
+
+
+FIELDS = {f.name: f for f in fields(Preset)}
+
+
+def option_specs() -> list[dict[str, Any]]:
+    """Each preset field as name, type, default, help, min, max, choices (for CLI flags)."""
+    specs = []
+    for f in fields(Preset):
+        default = f.default if f.default is not MISSING else None
+        specs.append({"name": f.name, "type": type(default), "default": default, **f.metadata})
+    return specs
+
+
+def _suggest(key: str) -> str:
+    close = difflib.get_close_matches(key, list(FIELDS) + [EXTENDS_KEY], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_value(key: str, value: Any) -> Any:
+    """Return ``value`` converted to the field's type, or raise ValueError saying why."""
+    f = FIELDS[key]
+    kind = type(f.default)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, not {value!r}")
+    elif kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, not {value!r}")
+        if kind is int and value != int(value):
+            raise ValueError(f"must be a whole number, not {value!r}")
+        value = kind(value)
+        lo, hi = f.metadata["min"], f.metadata["max"]
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"{value} is out of range ({lo} to {hi})")
+    elif not isinstance(value, str):
+        raise ValueError(f"must be text, not {value!r}")
+    choices = f.metadata["choices"]
+    if choices and value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _check_values(values: dict[str, Any], source: str, lines: dict[str, int]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        where = f"{source}: line {lines[key]}" if key in lines else source
+        if key not in FIELDS:
+            raise PresetError(f"{where}: unknown key '{key}'{_suggest(key)}")
+        try:
+            out[key] = _check_value(key, value)
+        except ValueError as e:
+            raise PresetError(f"{where}: '{key}' {e}") from None
+    return out
+
+
+def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse safely; return the mapping and each top-level key's line number (1-based)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else 0
+        raise PresetError(f"{path}: line {line}: not valid YAML ({e.problem})") from None
+    except yaml.YAMLError as e:
+        raise PresetError(f"{path}: not valid YAML ({e})") from None
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise PresetError(f"{path}: line 1: a preset must be a mapping of key: value")
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k.value, str)}
+    return data, lines
+
+
+def _builtin_dir() -> Path:
+    """The folder of the built-in YAML files, installed or in a source checkout."""
+    try:
+        installed = Path(str(resources.files("clipkit") / "presets"))
+        if installed.is_dir():
+            return installed
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "presets"
+
+
+def list_presets() -> list[str]:
+    """Names of the built-in presets."""
+    return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
+
+
+def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    text = str(name_or_path)
+    looks_like_path = text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text
+    if not looks_like_path:
+        builtin = _builtin_dir() / f"{text}.yaml"
+        if builtin.is_file():
+            return builtin
+        raise PresetError(f"unknown preset '{text}'{_suggest_preset(text)}; "
+                          f"available: {', '.join(list_presets())}")
+    path = Path(text)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to / path
+    if not path.is_file():
+        raise PresetError(f"{path}: no such preset file")
+    return path
+
+
+def _suggest_preset(name: str) -> str:
+    close = difflib.get_close_matches(name, list_presets(), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """The checked values of ``path`` over those of what it extends."""
+    if path.resolve() in chain or len(chain) > MAX_EXTENDS_DEPTH:
+        raise PresetError(f"{path}: 'extends' loops back on itself")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PresetError(f"{path}: cannot read ({e})") from None
+    data, lines = _read_yaml(path, text)
+    base: dict[str, Any] = {}
+    parent = data.pop(EXTENDS_KEY, None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise PresetError(f"{path}: line {lines[EXTENDS_KEY]}: 'extends' must be a name")
+        try:
+            base_path = _locate(parent, relative_to=path.parent)
+        except PresetError as e:
+            raise PresetError(f"{path}: line {lines[EXTENDS_KEY]}: {e}") from None
+        base = _resolve(base_path, (*chain, path.resolve()))
+    values = _check_values(data, str(path), lines)
+    base.pop("name", None)  # a preset's name is its own, never its parent's
+    return {**base, **values}
+
+
+def _build(path: Path) -> Preset:
+    values = _resolve(path, ())
+    values.setdefault("name", path.stem)
+    preset = Preset(**values)
+    if preset.min_length > preset.max_length:
+        raise PresetError(f"{path}: min_length {preset.min_length} is longer than "
+                          f"max_length {preset.max_length}")
+    if preset.safe_left + preset.safe_right >= 0.9 or preset.safe_top + preset.safe_bottom >= 0.9:
+        raise PresetError(f"{path}: the safe zone leaves no room for a caption")
+    return preset
+
+
+def load_preset(name_or_path: str | Path) -> Preset:
+    """Load a built-in preset by name, or a YAML preset file, fully resolved."""
+    preset = _build(_locate(name_or_path))
+    log.debug("preset %s: %s", preset.name, preset.digest())
+    return preset
+
+
+def validate_preset_file(path: str | Path) -> Preset:
+    """Check a preset file; return the resolved preset or raise PresetError."""
+    p = Path(path)
+    if not p.is_file():
+        raise PresetError(f"{p}: no such preset file")
+    return _build(p)

@@ -1,0 +1,108 @@
+"""Presets: built-ins load, files validate with line numbers, extends, overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clipkit.errors import PresetError
+from clipkit.presets import (
+    Preset,
+    list_presets,
+    load_preset,
+    option_specs,
+    validate_preset_file,
+)
+
+REQUIRED = {"reels", "tiktok", "shorts", "stories", "feed", "square", "youtube", "x"}
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_builtins_load_with_platform_sizes() -> None:
+    assert set(list_presets()) >= REQUIRED
+    sizes = {n: load_preset(n).size for n in REQUIRED}
+    assert sizes["reels"] == sizes["tiktok"] == sizes["shorts"] == (1080, 1920)
+    assert sizes["feed"] == (1080, 1350)
+    assert sizes["square"] == (1080, 1080)
+    assert sizes["youtube"] == (1920, 1080)
+    reels = load_preset("reels")
+    assert (reels.safe_top, reels.safe_bottom, reels.safe_left) == (0.14, 0.35, 0.06)
+    assert reels.loudness == -14.0 and reels.true_peak == -1.5
+    assert load_preset("square").name == "square"  # its own name, not feed's
+
+
+def test_unknown_name_lists_available() -> None:
+    with pytest.raises(PresetError, match=r"unknown preset 'reel' \(did you mean 'reels'\?\)"):
+        load_preset("reel")
+    with pytest.raises(PresetError, match="available: .*tiktok"):
+        load_preset("nonsense")
+
+
+def test_unknown_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
+    path = _write(tmp_path, "mine.yaml", "extends: reels\nfps: 30\nfontsize: 5\n")
+    with pytest.raises(PresetError) as e:
+        validate_preset_file(path)
+    assert str(e.value) == f"{path}: line 3: unknown key 'fontsize' (did you mean 'caption_size'?)"
+    path = _write(tmp_path, "b.yaml", "crff: 20\n")
+    with pytest.raises(PresetError, match=r"line 1: unknown key 'crff' \(did you mean 'crf'\?\)"):
+        validate_preset_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fps: fast\n", r"line 1: 'fps' must be a number"),
+        ("width: 1080\nfps: 120\n", r"line 2: 'fps' 120.0 is out of range"),
+        ("crf: 20.5\n", r"'crf' must be a whole number"),
+        ("reframe: zoom\n", r"'reframe' 'zoom' is not one of follow"),
+        ("recovery: 1\n", r"'recovery' must be true or false"),
+        ("fps: [1,\n", r"line 2: not valid YAML"),
+        ("- a\n- b\n", r"must be a mapping"),
+        ("min_length: 12\n", r"min_length 12.0 is longer than max_length"),
+        ("extends: nope\n", r"line 1: unknown preset 'nope'"),
+    ],
+)
+def test_bad_values_are_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(PresetError, match=message):
+        validate_preset_file(_write(tmp_path, "bad.yaml", text))
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    path = _write(tmp_path, "evil.yaml", "name: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(PresetError, match="not valid YAML"):
+        validate_preset_file(path)
+
+
+def test_extends_user_file_and_loops(tmp_path: Path) -> None:
+    _write(tmp_path, "base.yaml", "extends: tiktok\ncrf: 24\n")
+    child = _write(tmp_path, "child.yaml", "extends: base.yaml\nfps: 60\n")
+    p = load_preset(child)
+    assert (p.name, p.fps, p.crf, p.safe_bottom) == ("child", 60.0, 24, 0.25)
+    _write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    _write(tmp_path, "b.yaml", "extends: a.yaml\n")
+    with pytest.raises(PresetError, match="loops"):
+        load_preset(tmp_path / "a.yaml")
+
+
+def test_resolved_dict_digest_and_overrides() -> None:
+    reels = load_preset("reels")
+    d = reels.to_dict()
+    assert "extends" not in d and Preset(**d) == reels
+    assert reels.digest() == load_preset("reels").digest()
+    faster = reels.with_overrides(crf=28, fps=None)
+    assert faster.crf == 28 and faster.fps == reels.fps
+    assert faster.digest() != reels.digest()
+    with pytest.raises(PresetError, match="'crf' 99 is out of range"):
+        reels.with_overrides(crf=99)
+
+
+def test_option_specs_share_names_and_defaults() -> None:
+    specs = {s["name"]: s for s in option_specs()}
+    assert specs["crf"]["default"] == Preset().crf and specs["crf"]["help"]
+    assert specs["reframe"]["choices"] == ("follow", "blur", "center")
