@@ -1,0 +1,295 @@
+"""From moments to clip plans: the window, the recovery shot, the captions, the name.
+
+Pure: numbers in, data out; nothing here decodes video. A plan is plain data
+that ``save_plans`` writes as YAML or JSON, so a person can fix a caption or
+drop a clip before ``render`` reads it back.
+
+Recovery shot sources, in order of precedence:
+
+1. ``no_recovery=True`` (``--no-recovery``) or a preset with ``recovery: false``: none.
+2. ``recovery_file`` (``--recovery FILE``): that file's first ``recovery_length`` s.
+3. A per-source sidecar (see :mod:`clipkit.recovery`): ``<stem>.recovery.yaml`` next
+   to the source, which may name a ``file`` and a ``start``/``end`` window.
+4. The calmest, sharpest, well-exposed stretch of the same file after the mishap,
+   preferring the end of the recording (where the finished dish usually is).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path, PurePath
+from typing import Any, Protocol
+
+import yaml
+
+from clipkit.errors import InputError
+from clipkit.presets import Preset
+from clipkit.probe import VideoInfo
+from clipkit.recovery import RecoverySource, best_recovery, find_recovery
+from clipkit.signals import Signals
+
+# Two windows overlapping by more than this fraction of the shorter one are
+# near-duplicates: the lower-scoring moment is dropped.
+MAX_OVERLAP = 0.5
+
+
+class MomentLike(Protocol):
+    """What plan needs of a detected moment (clipkit.detect.Moment fits)."""
+
+    start: float
+    peak: float
+    end: float
+    score: float
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """One clip to render: what to cut from where, what to write on it, what to call it."""
+
+    source: str
+    index: int  # 1-based, in time order within the source
+    start: float  # clip window in the source, seconds
+    end: float
+    peak: float  # the moment's peak (the cover image is taken here)
+    score: float
+    caption: str  # text over the mishap ("" for none)
+    recovery_caption: str  # text over the recovery shot ("" for none)
+    output: str  # file name inside the output folder
+    preset: str  # the preset the name and lengths were planned for
+    recovery_source: str | None = None  # file of the recovery shot (None: no recovery)
+    recovery_start: float | None = None
+    recovery_end: float | None = None
+    recovery_note: str = ""  # how the recovery shot was chosen, or why there is none
+    note: str = ""  # anything else a person should know (e.g. short source)
+
+    @property
+    def recovery(self) -> tuple[float, float] | None:
+        if self.recovery_source is None or self.recovery_start is None:
+            return None
+        return (self.recovery_start, self.recovery_end or self.recovery_start)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "plan") -> ClipPlan:
+        """Build from a mapping, checking keys and types; errors start with ``where``."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InputError(f"{where}: unknown key '{unknown[0]}'")
+        missing = [n for n in ("source", "index", "start", "end") if n not in data]
+        if missing:
+            raise InputError(f"{where}: missing '{missing[0]}'")
+        values = dict(data)
+        try:
+            for key in ("start", "end", "peak", "score", "recovery_start", "recovery_end"):
+                if values.get(key) is not None:
+                    values[key] = float(values[key])
+            values["index"] = int(values["index"])
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: '{key}' must be a number") from None
+        values.setdefault("peak", values["start"])
+        values.setdefault("score", 0.0)
+        for key in ("caption", "recovery_caption", "output", "preset"):
+            values[key] = "" if values.get(key) is None else str(values[key])
+        if not values["end"] > values["start"] >= 0:
+            raise InputError(f"{where}: needs 0 <= start < end")
+        if values.get("recovery_source") and values.get("recovery_start") is None:
+            raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
+        return cls(**values)
+
+
+def _fmt_time(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+    """Fill a caption or name template: {stem} {name} {index} {time} {seconds} {preset}."""
+    fields_ = {"stem": Path(source).stem, "name": Path(source).name, "index": index,
+               "time": _fmt_time(peak), "seconds": peak, "preset": preset}
+    try:
+        return template.format(**fields_)
+    except (KeyError, IndexError, ValueError) as e:
+        raise InputError(f"template {template!r}: unknown field or format ({e})") from None
+
+
+def output_name(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+    """A safe file name from the template: never a path outside the output folder."""
+    name = fill_template(template, source=source, index=index, peak=peak, preset=preset)
+    name = PurePath(name.replace("\\", "/")).name  # drop any folder part, incl. ".."
+    name = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in name)
+    name = name.lstrip(".") or f"clip_{index:02d}"
+    return name if name.lower().endswith(".mp4") else name + ".mp4"
+
+
+def clip_window(moment: MomentLike, duration: float, preset: Preset,
+                room: float) -> tuple[float, float]:
+    """The window for a moment: lead-in before it, settle after, within min/``room``."""
+    lo = min(preset.min_length, room)
+    start = moment.start - preset.lead_in
+    end = max(moment.end + preset.settle, start + lo)
+    if end - start > room:  # too long: keep the lead-in, end after the peak if possible
+        end = max(start + room, min(moment.peak + preset.settle, moment.end))
+        start = end - room
+    if start < 0:  # clamp to the file by sliding, then cutting
+        end, start = end - start, 0.0
+    if end > duration:
+        start, end = max(0.0, start - (end - duration)), duration
+    return round(start, 3), round(end, 3)
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    shorter = min(a[1] - a[0], b[1] - b[0])
+    return max(0.0, inter) / shorter if shorter > 0 else 1.0
+
+
+def _pick_windows(moments: Sequence[MomentLike], duration: float, preset: Preset,
+                  room: float) -> list[tuple[MomentLike, tuple[float, float]]]:
+    """Windows of the best moments first, skipping near-duplicates; in time order."""
+    chosen: list[tuple[MomentLike, tuple[float, float]]] = []
+    for m in sorted(moments, key=lambda m: -m.score):
+        win = clip_window(m, duration, preset, room)
+        if all(_overlap(win, w) <= MAX_OVERLAP for _, w in chosen):
+            chosen.append((m, win))
+    return sorted(chosen, key=lambda c: c[1][0])
+
+
+def _recovery_for(window: tuple[float, float], signals: Signals, duration: float,
+                  length: float, given: RecoverySource | None,
+                  source: str) -> tuple[str | None, float | None, float | None, str]:
+    """(file, start, end, note) of the recovery shot for one clip window."""
+    if given is not None and given.none:
+        return None, None, None, f"no recovery shot ({given.origin} says none)"
+    if given is not None and (given.file or given.start is not None):
+        file = given.file or source
+        start = given.start if given.start is not None else 0.0
+        end = given.end if given.end is not None else start + length
+        return file, start, min(end, start + length), f"from {given.origin}"
+    span, note = best_recovery(signals, window[1], length)
+    if span is None:
+        return None, None, None, f"no recovery shot: {note}"
+    return source, span[0], span[1], note
+
+
+def _recovery_length(preset: Preset) -> float:
+    """Recovery length that still leaves room for a minimum-length mishap window."""
+    spare = preset.max_length - preset.min_length + preset.crossfade
+    return max(0.0, min(preset.recovery_length, spare))
+
+
+def _short_source_plan(info: VideoInfo, moments: Sequence[MomentLike]) -> tuple[
+        MomentLike, tuple[float, float], str]:
+    best = max(moments, key=lambda m: m.score)
+    note = f"source is {info.duration:g} s, shorter than the minimum: the whole file"
+    return best, (0.0, round(info.duration, 3)), note
+
+
+def plan_clips(info: VideoInfo, signals: Signals, moments: Sequence[MomentLike],
+               preset: Preset, *, caption: str | None = None,
+               recovery_caption: str | None = None,
+               recovery_file: str | Path | RecoverySource | None = None,
+               no_recovery: bool = False, sidecar: bool = True) -> list[ClipPlan]:
+    """Plan one clip per (non-overlapping) moment of ``info``'s file.
+
+    ``caption``/``recovery_caption`` replace the preset's templates; ``recovery_file``
+    (or the source's sidecar unless ``sidecar`` is False) gives the recovery shot.
+    """
+    if not moments:
+        return []
+    given: RecoverySource | None
+    if isinstance(recovery_file, (str, Path)):
+        given = RecoverySource(file=str(recovery_file))
+    else:
+        given = recovery_file if recovery_file is not None else (
+            find_recovery(info.path) if sidecar and not no_recovery else None)
+    want_recovery = preset.recovery and not no_recovery
+    rec_len = _recovery_length(preset) if want_recovery else 0.0
+    room = preset.max_length - (rec_len - preset.crossfade if rec_len else 0.0)
+    if info.duration < preset.min_length:
+        picked = [_short_source_plan(info, moments)]
+    else:
+        picked = [(m, w, "") for m, w in _pick_windows(moments, info.duration, preset, room)]
+    plans = []
+    for index, (m, win, note) in enumerate(picked, start=1):
+        if note:
+            rec: tuple[str | None, float | None, float | None, str] = (
+                None, None, None, "no recovery shot: the source is too short")
+        elif not want_recovery:
+            rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)")
+        else:
+            rec = _recovery_for(win, signals, info.duration, rec_len, given, info.path)
+        kw = {"source": info.path, "index": index, "peak": m.peak, "preset": preset.name}
+        cap = fill_template(preset.caption if caption is None else caption, **kw)
+        rcap = preset.recovery_caption if recovery_caption is None else recovery_caption
+        plans.append(ClipPlan(
+            source=info.path, index=index, start=win[0], end=win[1],
+            peak=round(min(max(m.peak, win[0]), win[1]), 3), score=round(float(m.score), 4),
+            caption=cap, recovery_caption=fill_template(rcap, **kw) if rec[0] else "",
+            output=output_name(preset.output_name, **kw), preset=preset.name,
+            recovery_source=rec[0], recovery_start=rec[1], recovery_end=rec[2],
+            recovery_note=rec[3], note=note,
+        ))
+    return plans
+
+
+def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
+    """The plan with its output named for ``preset`` (when planned for another one)."""
+    if plan.preset == preset.name and plan.output:
+        return plan
+    name = output_name(preset.output_name, source=plan.source, index=plan.index,
+                       peak=plan.peak, preset=preset.name)
+    return replace(plan, output=name, preset=preset.name)
+
+
+PLAN_VERSION = 1
+
+
+def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
+    """Write ``plans`` as YAML (.yaml/.yml) or JSON (anything else), atomically."""
+    path = Path(path)
+    doc = {"version": PLAN_VERSION, "clips": [p.to_dict() for p in plans]}
+    if path.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_plans(path: str | Path) -> list[ClipPlan]:
+    """Read a plan file written by ``save_plans`` (and perhaps edited by a person)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a valid plan file ({str(e).splitlines()[0]})") from None
+    clips = doc.get("clips") if isinstance(doc, dict) else None
+    if not isinstance(clips, list):
+        raise InputError(f"{path}: expected a mapping with a 'clips' list")
+    plans = []
+    for i, item in enumerate(clips, start=1):
+        if not isinstance(item, dict):
+            raise InputError(f"{path}: clip {i}: expected a mapping")
+        plans.append(ClipPlan.from_dict(item, where=f"{path}: clip {i}"))
+    return plans
+
+
+def total_length(plan: ClipPlan, preset: Preset) -> float:
+    """The rendered clip's length: both spans less the crossfade between them."""
+    rec = plan.recovery
+    if rec is None:
+        return plan.end - plan.start
+    return plan.end - plan.start + rec[1] - rec[0] - min(preset.crossfade, rec[1] - rec[0])
+
+
+__all__ = ["ClipPlan", "plan_clips", "save_plans", "load_plans", "for_preset",
+           "output_name", "fill_template", "total_length"]

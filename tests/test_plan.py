@@ -1,0 +1,168 @@
+"""Plans: windows, clamping, de-duplication, short sources, recovery choice, plan files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clipkit.errors import InputError
+from clipkit.plan import (
+    ClipPlan,
+    load_plans,
+    output_name,
+    plan_clips,
+    save_plans,
+    total_length,
+)
+from clipkit.presets import load_preset
+from clipkit.probe import VideoInfo
+from clipkit.signals import Signals
+
+STEP = 0.1  # analysis frame step of the hand-made signals, s
+
+
+@dataclass(frozen=True)
+class M:
+    start: float
+    peak: float
+    end: float
+    score: float = 1.0
+    reasons: tuple[str, ...] = ()
+
+
+def _info(duration: float, path: str = "/footage/pasta.mov") -> VideoInfo:
+    return VideoInfo(path=path, duration=duration, fps=30.0, width=1920, height=1080,
+                     rotation=0, codec="h264", pix_fmt="yuv420p", has_audio=True,
+                     audio_rate=48000, audio_channels=2, variable_fps=False,
+                     size_bytes=1, mtime_ns=0)
+
+
+def _signals(duration: float, calm: tuple[float, float] | None = None) -> Signals:
+    """Busy, soft footage everywhere except a calm, sharp, bright ``calm`` window."""
+    t = np.arange(0, duration, STEP)
+    rng = np.random.default_rng(0)
+    motion = 0.5 + 0.2 * rng.random(t.size)
+    sharp = 0.2 + 0.1 * rng.random(t.size)
+    bright = np.full(t.size, 0.3)
+    if calm:
+        inside = (t >= calm[0]) & (t < calm[1])
+        motion[inside], sharp[inside], bright[inside] = 0.01, 1.0, 0.5
+    z = np.zeros(t.size)
+    return Signals(duration=duration, t=t, motion=motion, camera=z + 0.01, cut=z,
+                   brightness=bright, coverage=z, sharpness=sharp,
+                   motion_x=z + 0.5, motion_y=z + 0.5)
+
+
+@pytest.fixture()
+def reels():
+    return load_preset("reels")
+
+
+def test_window_has_lead_in_and_stays_within_limits(reels) -> None:
+    plans = plan_clips(_info(60), _signals(60), [M(20, 21, 22)], reels, no_recovery=True)
+    (p,) = plans
+    assert 1.5 <= 20 - p.start <= 3.0
+    assert reels.min_length <= p.end - p.start <= reels.max_length
+    assert p.end >= 22 and p.recovery is None and "no-recovery" in p.recovery_note
+    assert p.output == "pasta_01_reels.mp4" and p.caption == reels.caption
+
+
+def test_long_moment_is_capped_and_total_fits_with_recovery(reels) -> None:
+    sig = _signals(60, calm=(50, 56))
+    (p,) = plan_clips(_info(60), sig, [M(10, 12, 30)], reels)
+    assert p.recovery is not None
+    assert total_length(p, reels) <= reels.max_length + 1e-6
+    assert p.start <= 10 - 1.5 and p.start < p.peak < p.end
+
+
+@pytest.mark.parametrize(("moment", "edge"), [(M(0.2, 0.5, 1.0), "start"),
+                                              (M(58.5, 59.5, 59.9), "end")])
+def test_moments_at_file_edges_are_clamped(reels, moment: M, edge: str) -> None:
+    (p,) = plan_clips(_info(60), _signals(60), [moment], reels, no_recovery=True)
+    assert 0 <= p.start < p.end <= 60
+    assert p.end - p.start >= reels.min_length
+    assert (p.start == 0) if edge == "start" else (p.end == 60)
+
+
+def test_close_moments_do_not_duplicate(reels) -> None:
+    moments = [M(20, 20.5, 21, 0.5), M(21.5, 22, 22.5, 0.9), M(40, 41, 42, 0.7)]
+    plans = plan_clips(_info(60), _signals(60), moments, reels, no_recovery=True)
+    assert len(plans) == 2
+    assert [p.index for p in plans] == [1, 2] and plans[0].start < plans[1].start
+    assert plans[0].peak == 22  # the stronger of the two close moments wins
+
+
+def test_short_source_gives_whole_file_with_note(reels) -> None:
+    (p,) = plan_clips(_info(3.2), _signals(3.2), [M(1, 1.5, 2), M(2, 2.5, 3)], reels)
+    assert (p.start, p.end) == (0, 3.2)
+    assert "shorter than the minimum" in p.note and p.recovery is None
+    assert plan_clips(_info(3.2), _signals(3.2), [], reels) == []
+
+
+def test_recovery_is_calm_region_after_mishap_preferring_end(reels) -> None:
+    sig = _signals(90, calm=(80, 85))
+    # A second, equally calm stretch earlier: the later one wins.
+    early = (sig.t >= 40) & (sig.t < 45)
+    sig.motion[early], sig.sharpness[early], sig.brightness[early] = 0.01, 1.0, 0.5
+    (p,) = plan_clips(_info(90), sig, [M(20, 21, 22)], reels)
+    assert p.recovery_source == p.source
+    assert p.recovery[0] >= 80 and p.recovery[1] <= 85 + STEP
+    assert p.recovery[1] - p.recovery[0] == pytest.approx(reels.recovery_length)
+    assert p.recovery_caption == reels.recovery_caption
+
+
+def test_no_suitable_recovery_gives_reason(reels) -> None:
+    sig = _signals(60)
+    sig.brightness[:] = 0.02  # far too dark everywhere
+    (p,) = plan_clips(_info(60), sig, [M(20, 21, 22)], reels)
+    assert p.recovery is None and "nothing calm" in p.recovery_note
+    (p,) = plan_clips(_info(30), _signals(30, calm=(26, 30)), [M(25, 27, 29.5)], reels)
+    assert p.recovery is None and "after the mishap" in p.recovery_note
+
+
+def test_recovery_file_and_sidecar(reels, tmp_path: Path) -> None:
+    info = _info(60, str(tmp_path / "pasta.mov"))
+    (p,) = plan_clips(info, _signals(60), [M(20, 21, 22)], reels, recovery_file="done.mp4")
+    assert p.recovery_source == "done.mp4" and p.recovery == (0.0, reels.recovery_length)
+    (tmp_path / "pasta.recovery.yaml").write_text("file: plated.mp4\nstart: 3\nend: 5\n")
+    (p,) = plan_clips(info, _signals(60), [M(20, 21, 22)], reels)
+    assert p.recovery_source == str(tmp_path / "plated.mp4") and p.recovery == (3.0, 5.0)
+    (tmp_path / "pasta.recovery.yaml").write_text("none: true\n")
+    (p,) = plan_clips(info, _signals(60, calm=(50, 55)), [M(20, 21, 22)], reels)
+    assert p.recovery is None and "pasta.recovery.yaml" in p.recovery_note
+
+
+def test_captions_and_names(reels) -> None:
+    (p,) = plan_clips(_info(60), _signals(60, calm=(50, 55)), [M(70 / 2, 36, 37)], reels,
+                      caption="{stem} at {time}: oops", recovery_caption="Crème brûlée ß")
+    assert p.caption == "pasta at 0:36: oops" and p.recovery_caption == "Crème brûlée ß"
+    name = output_name("../../{stem}/x", source="a.mov", index=1, peak=0, preset="reels")
+    assert name == "x.mp4"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_plan_file_round_trip(reels, tmp_path: Path, suffix: str) -> None:
+    plans = plan_clips(_info(90), _signals(90, calm=(80, 85)),
+                       [M(20, 21, 22), M(50, 51, 52, 0.5)], reels, caption="Ça glisse, ñ ü")
+    path = tmp_path / f"plan{suffix}"
+    save_plans(path, plans)
+    assert load_plans(path) == plans
+
+
+def test_bad_plan_files_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("clips:\n  - {source: a.mov, index: 1, start: 5, end: 2}\n")
+    with pytest.raises(InputError, match=r"plan.yaml: clip 1: needs 0 <= start < end"):
+        load_plans(path)
+    path.write_text("clips:\n  - {source: a.mov, index: 1, start: 1, end: 2, capton: x}\n")
+    with pytest.raises(InputError, match=r"clip 1: unknown key 'capton'"):
+        load_plans(path)
+    path.write_text("clips: [\n")
+    with pytest.raises(InputError, match=r"plan.yaml: not a valid plan file"):
+        load_plans(path)
+    minimal = {"source": "a.mov", "index": 1, "start": 1, "end": 7}
+    p = ClipPlan.from_dict(minimal)
+    assert p.recovery is None and replace(p, caption="x").caption == "x"
