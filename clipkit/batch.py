@@ -1,0 +1,338 @@
+"""Batch processing: sources in, clips out, for one or more presets.
+
+Each source is one unit of work: probe, analyse (cached), detect, then for every
+preset plan and render the clips that are not already up to date. Units go
+through the Executor; one failing source is reported and the others finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from clipkit.detect import DetectOptions
+from clipkit.errors import ClipkitError
+from clipkit.executor import EventSink, Executor, emit
+from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
+from clipkit.review import timeline_data_uri, timeline_png, write_review
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CutOptions:
+    """Everything one ``clipkit cut`` run needs besides the list of sources."""
+
+    out_dir: Path
+    presets: tuple[str, ...] = ("reels",)
+    detect: dict[str, Any] = field(default_factory=dict)  # DetectOptions given explicitly
+    caption: str | None = None
+    recovery_caption: str | None = None
+    recovery_file: Path | None = None
+    no_recovery: bool = False
+    force: bool = False
+    dry_run: bool = False
+    cache_dir: Path | None = None
+
+
+@dataclass
+class SourceResult:
+    """What happened to one source file."""
+
+    path: str
+    error: str | None = None
+    duration: float | None = None
+    fingerprint: str | None = None
+    moments: list[dict[str, Any]] = field(default_factory=list)
+    made: list[ClipRecord] = field(default_factory=list)
+    kept: list[ClipRecord] = field(default_factory=list)
+    would_make: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timeline: str | None = None  # review-page picture of the signals, as a data URI
+    plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "duration": self.duration,
+            "fingerprint": self.fingerprint,
+            "error": self.error,
+            "moments": self.moments,
+            "notes": self.notes,
+            "timeline": self.timeline,
+        }
+
+
+def detect_options_for(preset: Any | None, explicit: dict[str, Any]) -> DetectOptions:
+    """Detection settings: explicit (CLI/API) values over the preset's, over the defaults."""
+    base = DetectOptions()
+    from_preset = {k: v for k, v in getattr(preset, "detect", {}).items() if v is not None}
+    return replace(base, **{**from_preset, **explicit})
+
+
+def _record(
+    plan: Any,
+    preset: Any,
+    result: Any,
+    key: str,
+    res: SourceResult,
+    out_dir: Path,
+) -> ClipRecord:
+    fingerprint, moments = res.fingerprint or "", res.moments
+    rel = lambda p: str(Path(p).resolve().relative_to(out_dir.resolve())) if p else None  # noqa: E731
+    rec = plan.recovery
+    reasons = next((m.get("reasons", []) for m in moments if m.get("peak") == plan.peak), [])
+    return ClipRecord(
+        key=key,
+        output=rel(result.path) or "",
+        cover=rel(result.cover),
+        preset=preset.name,
+        preset_digest=preset.digest(),
+        source=plan.source,
+        source_fingerprint=fingerprint,
+        index=plan.index,
+        start=plan.start,
+        end=plan.end,
+        peak=plan.peak,
+        score=plan.score,
+        reasons=list(reasons),
+        caption=plan.caption,
+        recovery_caption=plan.recovery_caption,
+        recovery=list(rec) if rec else None,
+        recovery_note=plan.recovery_note or None,
+        duration=result.duration,
+        size_bytes=result.size_bytes,
+        notes=[plan.note] if plan.note else [],
+    )
+
+
+def process_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
+    """Run the whole pipeline on one file. Never raises a ClipkitError: it is returned."""
+    return _guarded(path, lambda res: _process(path, opts, res, sink), sink)
+
+
+def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventSink | None) -> Any:
+    """Probe and analyse (from the cache when possible); fill in ``res``."""
+    from clipkit.analyse import analyse, fingerprint
+    from clipkit.probe import probe
+
+    emit({"source": path, "stage": "probe"}, sink)
+    info = probe(path)
+    res.duration = info.duration
+    res.fingerprint = fingerprint(path)
+
+    def on_progress(fraction: float) -> None:
+        emit({"source": path, "stage": "analyse", "fraction": fraction}, sink)
+
+    return info, analyse(info, cache_dir=cache_dir, progress=on_progress)
+
+
+def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
+    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``."""
+    res = SourceResult(path=path)
+    try:
+        work(res)
+    except ClipkitError as e:
+        res.error = str(e)
+    except OSError as e:  # a file that vanished or became unreadable mid-run
+        res.error = f"{path}: {e.strerror or e}"
+    emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
+    return res
+
+
+@dataclass(frozen=True)
+class DetectJob:
+    """What ``clipkit detect`` needs for each file."""
+
+    detect: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    preset: str | None = None  # plan the clips for this preset too
+    caption: str | None = None
+    recovery_caption: str | None = None
+    recovery_file: Path | None = None
+    no_recovery: bool = False
+
+
+def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> SourceResult:
+    """Find the moments in one file (and plan its clips when ``job.preset`` is set)."""
+
+    def work(res: SourceResult) -> None:
+        from clipkit.detect import detect
+        from clipkit.plan import plan_clips
+        from clipkit.presets import load_preset
+
+        info, signals = _analysed(path, job.cache_dir, res, sink)
+        preset = load_preset(job.preset) if job.preset else None
+        moments = detect(signals, detect_options_for(preset, job.detect))
+        res.moments = [m.to_dict() for m in moments]
+        if preset is not None:
+            res.plans = plan_clips(
+                info, signals, moments, preset,
+                caption=job.caption, recovery_caption=job.recovery_caption,
+                recovery_file=job.recovery_file, no_recovery=job.no_recovery,
+            )  # fmt: skip
+
+    return _guarded(path, work, sink)
+
+
+def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
+    from clipkit.detect import detect
+    from clipkit.plan import plan_clips
+    from clipkit.presets import load_preset
+
+    info, signals = _analysed(path, opts.cache_dir, res, sink)
+    state = State(opts.out_dir)
+    for name in opts.presets:
+        preset = load_preset(name)
+        moments = detect(signals, detect_options_for(preset, opts.detect))
+        if name == opts.presets[0]:
+            res.moments = [m.to_dict() for m in moments]
+            res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+        plans = plan_clips(
+            info, signals, moments, preset,
+            caption=opts.caption, recovery_caption=opts.recovery_caption,
+            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery,
+        )  # fmt: skip
+        _render_plans(plans, preset, info, signals, res, state, opts, sink)
+
+
+def _render_plans(
+    plans: list[Any],
+    preset: Any,
+    info: Any,
+    signals: Any,
+    res: SourceResult,
+    state: State,
+    opts: CutOptions,
+    sink: EventSink | None,
+) -> None:
+    from clipkit.render import render_clip
+
+    out = opts.out_dir / preset.name
+    wanted: set[str] = set()
+    for i, plan in enumerate(plans, 1):
+        output = f"{preset.name}/{plan.output}"
+        wanted.add(output)
+        key = clip_key(res.fingerprint or "", plan.to_dict(), preset.digest())
+        if not opts.force and state.is_current(output, key):
+            rec = state.get(output)
+            assert rec is not None
+            res.kept.append(rec)
+            continue
+        if opts.dry_run:
+            res.would_make.append(output)
+            continue
+        emit({"source": res.path, "stage": "render", "clip": i, "clips": len(plans)}, sink)
+        result = render_clip(plan, preset, out, signals=signals)
+        rec = _record(plan, preset, result, key, res, opts.out_dir)
+        state.put(rec)
+        res.made.append(rec)
+    if not opts.dry_run:
+        _remove_stale(state, res, preset.name, wanted)
+
+
+def _remove_stale(state: State, res: SourceResult, preset: str, wanted: set[str]) -> None:
+    """Delete clips this source used to give for this preset but no longer does."""
+    for rec in state.records():
+        if rec.source == res.path and rec.preset == preset and rec.output not in wanted:
+            for rel in (rec.output, rec.cover):
+                if rel:
+                    (state.out_dir / rel).unlink(missing_ok=True)
+            state.drop(rec.output)
+            res.removed.append(rec.output)
+
+
+@dataclass
+class BatchReport:
+    results: list[SourceResult]
+
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [r for r in self.results if r.error]
+
+
+def run_batch(
+    sources: list[str], opts: CutOptions, *, jobs: int = 1, on_event: EventSink | None = None
+) -> BatchReport:
+    """Process ``sources`` with ``jobs`` workers and write the manifest."""
+    from functools import partial
+
+    executor = Executor(jobs, on_event)
+    results = list(executor.map(partial(_run_one, opts=opts), sources))
+    order = {p: i for i, p in enumerate(sources)}
+    results.sort(key=lambda r: order[r.path])
+    _write_outputs(opts, results)
+    return BatchReport(results)
+
+
+def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
+    """Rebuild the manifest and the review page from everything in the output folder."""
+    if not opts.dry_run:
+        state = State(opts.out_dir)
+        for r in results:
+            state.put_source(r.summary())
+        sources, records = state.sources(), state.records()
+        write_manifest(
+            opts.out_dir,
+            records,
+            [{k: v for k, v in s.items() if k != "timeline"} for s in sources],
+        )
+        write_review(opts.out_dir, sources, records)
+
+
+def _run_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    return process_source(path, opts, sink)
+
+
+def _plans_one(
+    item: tuple[str, list[Any]], sink: EventSink | None, *, opts: CutOptions
+) -> SourceResult:
+    path, plans = item
+
+    def work(res: SourceResult) -> None:
+        from clipkit.presets import load_preset
+
+        info, signals = _analysed(path, opts.cache_dir, res, sink)
+        preset = load_preset(opts.presets[0])
+        res.moments = [
+            {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
+        ]
+        res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+        _render_plans(plans, preset, info, signals, res, State(opts.out_dir), opts, sink)
+
+    return _guarded(path, work, sink)
+
+
+def run_plans(
+    plans: list[Any], opts: CutOptions, *, jobs: int = 1, on_event: EventSink | None = None
+) -> BatchReport:
+    """Render edited plans (from ``clipkit detect --plan``), one unit of work per source."""
+    from functools import partial
+
+    by_source: dict[str, list[Any]] = {}
+    for plan in plans:
+        by_source.setdefault(plan.source, []).append(plan)
+    items = list(by_source.items())
+    results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items))
+    order = {p: i for i, p in enumerate(by_source)}
+    results.sort(key=lambda r: order[r.path])
+    _write_outputs(opts, results)
+    return BatchReport(results)
+
+
+def _detect_one(path: str, sink: EventSink | None, *, job: DetectJob) -> SourceResult:
+    return detect_source(path, job, sink)
+
+
+def run_detect(
+    sources: list[str], job: DetectJob, *, jobs: int = 1, on_event: EventSink | None = None
+) -> list[SourceResult]:
+    """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
+    from functools import partial
+
+    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources))
+    order = {p: i for i, p in enumerate(sources)}
+    return sorted(results, key=lambda r: order[r.path])

@@ -1,0 +1,181 @@
+"""What was made from what: the manifest, and how a re-run knows what is up to date.
+
+Each finished clip leaves a small state record in ``OUT/.clipkit/state/``, written
+right after the clip is renamed into place. A record holds the clip's *key*: a hash
+of everything the clip depends on (the source's fingerprint, its plan, the
+preset's resolved values, clipkit's version). A clip is up to date when its
+record's key matches and its file is still there with the recorded size. Because
+records are per clip and written as each clip completes, an interrupted run
+loses at most the clip that was being written, and the next run picks up there.
+
+``manifest.json`` and ``manifest.csv`` are rebuilt from the records; they are
+rewritten only when their content changes, so make's time stamps stay meaningful.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clipkit import __version__
+
+STATE_DIR = ".clipkit/state"
+SOURCES_DIR = ".clipkit/sources"
+MANIFEST_JSON = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    """One manifest row: a clip and everything it was made from."""
+
+    key: str
+    output: str  # relative to the output folder
+    cover: str | None
+    preset: str
+    preset_digest: str
+    source: str
+    source_fingerprint: str
+    index: int
+    start: float
+    end: float
+    peak: float
+    score: float
+    reasons: list[str]
+    caption: str
+    recovery_caption: str
+    recovery: list[float] | None  # [start, end] in the source, or None
+    recovery_note: str | None
+    duration: float
+    size_bytes: int
+    clipkit_version: str = __version__
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) -> str:
+    """Hash of everything a rendered clip depends on."""
+    blob = json.dumps(
+        {"src": source_fingerprint, "plan": plan, "preset": preset_digest, "v": __version__},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Atomically replace ``path`` with ``text`` unless it already holds exactly that."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+class State:
+    """The per-clip records under one output folder."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.dir = out_dir / STATE_DIR
+
+    def _path(self, output: str) -> Path:
+        return self.dir / (output.replace("/", "__") + ".json")
+
+    def get(self, output: str) -> ClipRecord | None:
+        try:
+            data = json.loads(self._path(output).read_text(encoding="utf-8"))
+            return ClipRecord(**data)
+        except (FileNotFoundError, ValueError, TypeError):
+            return None
+
+    def put(self, record: ClipRecord) -> None:
+        write_if_changed(self._path(record.output), json.dumps(record.to_dict(), indent=1))
+
+    def drop(self, output: str) -> None:
+        self._path(output).unlink(missing_ok=True)
+
+    def is_current(self, output: str, key: str) -> bool:
+        """True when ``output`` exists as recorded and was made with ``key``."""
+        rec = self.get(output)
+        if rec is None or rec.key != key:
+            return False
+        try:
+            return (self.out_dir / output).stat().st_size == rec.size_bytes
+        except FileNotFoundError:
+            return False
+
+    def put_source(self, summary: dict[str, Any]) -> None:
+        """Remember what the last run found in one source (moments, errors, timeline)."""
+        name = hashlib.sha256(summary["path"].encode()).hexdigest()[:16] + ".json"
+        write_if_changed(self.out_dir / SOURCES_DIR / name, json.dumps(summary, indent=1))
+
+    def sources(self) -> list[dict[str, Any]]:
+        folder = self.out_dir / SOURCES_DIR
+        found = []
+        for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                found.append(json.loads(p.read_text(encoding="utf-8")))
+            except ValueError:
+                continue
+        return sorted(found, key=lambda s: str(s.get("path")))
+
+    def records(self) -> list[ClipRecord]:
+        recs = []
+        for p in sorted(self.dir.glob("*.json")) if self.dir.is_dir() else []:
+            rec = self.get(p.stem.replace("__", "/"))
+            if rec is not None and (self.out_dir / rec.output).exists():
+                recs.append(rec)
+        return sorted(recs, key=lambda r: (r.preset, r.source, r.index))
+
+
+CSV_COLUMNS = (
+    "output", "preset", "source", "index", "start", "end", "peak", "score", "reasons",
+    "caption", "recovery_caption", "recovery_start", "recovery_end", "recovery_note",
+    "duration", "size_bytes", "source_fingerprint", "preset_digest", "clipkit_version",
+)  # fmt: skip
+
+
+def _csv_text(records: Iterable[ClipRecord]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in records:
+        row = {k: v for k, v in r.to_dict().items() if k in CSV_COLUMNS}
+        row["reasons"] = "+".join(r.reasons)
+        row["recovery_start"], row["recovery_end"] = r.recovery if r.recovery else ("", "")
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def write_manifest(out_dir: Path, records: list[ClipRecord], sources: list[dict[str, Any]]) -> Path:
+    """Write ``manifest.json`` and ``manifest.csv`` (only when they change)."""
+    doc = {
+        "clipkit_version": __version__,
+        "sources": sources,
+        "clips": [r.to_dict() for r in records],
+    }
+    path = out_dir / MANIFEST_JSON
+    write_if_changed(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    write_if_changed(out_dir / MANIFEST_CSV, _csv_text(records))
+    return path

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clipkit.manifest import ClipRecord, State, clip_key, write_if_changed, write_manifest
+
+
+def record(
+    out: Path, name: str = "reels/a_01_reels.mp4", key: str = "k1", size: int = 5
+) -> ClipRecord:
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    (out / name).write_bytes(b"x" * size)
+    return ClipRecord(
+        key=key, output=name, cover=None, preset="reels", preset_digest="d", source="a.mp4",
+        source_fingerprint="f", index=1, start=1.0, end=8.0, peak=3.0, score=0.9,
+        reasons=["motion", "audio"], caption="Oops", recovery_caption="Saved", recovery=[20.0, 22.5],
+        recovery_note=None, duration=9.5, size_bytes=size,
+    )  # fmt: skip
+
+
+def test_key_changes_with_each_input() -> None:
+    base = clip_key("fp", {"caption": "a"}, "digest")
+    assert base == clip_key("fp", {"caption": "a"}, "digest")
+    assert base != clip_key("fp2", {"caption": "a"}, "digest")
+    assert base != clip_key("fp", {"caption": "b"}, "digest")
+    assert base != clip_key("fp", {"caption": "a"}, "digest2")
+
+
+def test_current_only_with_same_key_and_file(tmp_path: Path) -> None:
+    state = State(tmp_path)
+    rec = record(tmp_path)
+    assert not state.is_current(rec.output, rec.key)
+    state.put(rec)
+    assert state.is_current(rec.output, rec.key)
+    assert not state.is_current(rec.output, "other-key")
+    (tmp_path / rec.output).write_bytes(b"truncated")  # size differs from the record
+    assert not state.is_current(rec.output, rec.key)
+    (tmp_path / rec.output).unlink()
+    assert not state.is_current(rec.output, rec.key)
+    assert state.records() == []  # a record whose file is gone is not listed
+
+
+def test_manifest_json_and_csv(tmp_path: Path) -> None:
+    rec = record(tmp_path)
+    State(tmp_path).put(rec)
+    path = write_manifest(tmp_path, State(tmp_path).records(), [{"path": "a.mp4", "error": None}])
+    doc = json.loads(path.read_text())
+    assert doc["clips"][0]["output"] == "reels/a_01_reels.mp4"
+    assert doc["clips"][0]["recovery"] == [20.0, 22.5]
+    assert doc["sources"][0]["path"] == "a.mp4"
+    csv_lines = (tmp_path / "manifest.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("output,preset,source")
+    assert "motion+audio" in csv_lines[1] and "20.0" in csv_lines[1]
+
+
+def test_unchanged_manifest_is_not_rewritten(tmp_path: Path) -> None:
+    target = tmp_path / "m.json"
+    assert write_if_changed(target, "same")
+    mtime = target.stat().st_mtime_ns
+    assert not write_if_changed(target, "same")
+    assert target.stat().st_mtime_ns == mtime
+    assert write_if_changed(target, "different")
+    assert not list(tmp_path.glob(".m.json.*"))  # no temp files left behind
+
+
+def test_source_summaries_persist(tmp_path: Path) -> None:
+    state = State(tmp_path)
+    state.put_source({"path": "b.mp4", "moments": []})
+    state.put_source({"path": "a.mp4", "moments": [{"peak": 1.0}]})
+    state.put_source({"path": "a.mp4", "moments": []})  # replaces the earlier one
+    assert [s["path"] for s in state.sources()] == ["a.mp4", "b.mp4"]
+    assert state.sources()[0]["moments"] == []
