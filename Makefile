@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.clipkit-installed
 OUT    ?= out
 
-.PHONY: setup demo test lint samples bench clean
+.PHONY: setup demo test lint samples bench clean plans clips
 
 setup: $(STAMP)
 
@@ -41,3 +41,33 @@ bench: setup
 
 clean:
 	rm -rf $(OUT) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# -- The content workflow: footage -> plans you review -> clips per platform ------------
+#
+#   make plans                  detect moments; writes $(PLANS)/<video>.yaml (edit captions,
+#                               delete clips you don't want)
+#   make clips                  render every plan for every platform into $(OUT)/<preset>/
+#   make clips FOOTAGE=~/week42 PLATFORMS="reels shorts"
+#
+# Both steps are incremental: make re-detects only changed footage, and clipkit
+# re-renders only the clips whose source, plan or preset changed.
+FOOTAGE   ?= samples
+PLANS     ?= plans
+PLATFORMS ?= reels tiktok shorts
+CLIPKIT   ?= $(BIN)/clipkit
+VIDEOS    := $(sort $(foreach e,mp4 MP4 mov MOV m4v mkv webm 3gp,$(wildcard $(FOOTAGE)/*.$(e))))
+PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
+
+plans: $(PLAN_FILES)
+
+$(PLANS)/%.yaml: $(FOOTAGE)/% | $(STAMP)
+	@mkdir -p $(@D)
+	$(CLIPKIT) detect --quiet --plan $@ $<
+
+clips: $(OUT)/manifest.json
+
+# clipkit rewrites the manifest only when it changes; touch it so make sees the step done.
+$(OUT)/manifest.json: $(PLAN_FILES) | $(STAMP)
+	$(if $(PLAN_FILES),,$(error no video files in FOOTAGE=$(FOOTAGE)))
+	$(CLIPKIT) render --quiet $(addprefix --preset ,$(PLATFORMS)) -o $(OUT) $(PLAN_FILES)
+	@touch $@

@@ -14,8 +14,8 @@ def record(
     return ClipRecord(
         key=key, output=name, cover=None, preset="reels", preset_digest="d", source="a.mp4",
         source_fingerprint="f", index=1, start=1.0, end=8.0, peak=3.0, score=0.9,
-        reasons=["motion", "audio"], caption="Oops", recovery_caption="Saved", recovery=[20.0, 22.5],
-        recovery_note=None, duration=9.5, size_bytes=size,
+        reasons=["motion", "audio"], caption="Oops", recovery_caption="Saved",
+        recovery=[20.0, 22.5], recovery_note=None, duration=9.5, size_bytes=size,
     )  # fmt: skip
 
 
