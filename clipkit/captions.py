@@ -1,0 +1,155 @@
+"""Burned-in captions: wrap text into the safe zone, draw it with an outline, blend it.
+
+Drawn once per clip with Pillow in the font clipkit ships, so any text the font
+covers works (é ñ ü ß ç ...) whatever the system has installed. The image is
+cropped to the pixels actually drawn, and the layout shrinks the font until
+the text fits the safe zone, so nothing is ever cut off. Blending touches only
+the caption's own bounding box of each frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageColor, ImageDraw, ImageFont
+
+from clipkit.errors import PresetError
+from clipkit.presets import Preset
+
+# Smallest size the layout may shrink a caption to, as a fraction of the preset's.
+MIN_SCALE = 0.5
+# Each shrinking step, as a fraction of the current size.
+SHRINK = 0.9
+# Space between lines, as a fraction of the font size.
+LINE_GAP = 0.15
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in frame pixels
+
+
+def safe_box(preset: Preset, width: int, height: int) -> Box:
+    """The part of a width x height frame where captions may go."""
+    return (round(width * preset.safe_left), round(height * preset.safe_top),
+            round(width * (1 - preset.safe_right)), round(height * (1 - preset.safe_bottom)))
+
+
+@lru_cache(maxsize=32)
+def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    """A font shipped in clipkit.fonts by file name, or a font file path."""
+    shipped = resources.files("clipkit.fonts") / name
+    path = str(shipped) if shipped.is_file() else name
+    if not Path(path).is_file():
+        raise PresetError(f"caption_font: no font '{name}' in clipkit.fonts or on disk")
+    try:
+        return ImageFont.truetype(path, size)
+    except OSError as e:
+        raise PresetError(f"caption_font: {path}: cannot load ({e})") from None
+
+
+def _wrap_words(words: list[str], font: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
+    lines: list[str] = []
+    for word in words:
+        if lines and font.getlength(f"{lines[-1]} {word}") <= max_w:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _break_long(line: str, font: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
+    """Split a word wider than the box by characters (the last resort)."""
+    out = [""]
+    for ch in line:
+        if out[-1] and font.getlength(out[-1] + ch) > max_w:
+            out.append("")
+        out[-1] += ch
+    return out
+
+
+def wrap(text: str, preset: Preset, box: Box, frame_h: int) -> tuple[list[str], int]:
+    """Lines and font size that fit ``box``: shrink first, then break words."""
+    size = max(8, round(preset.caption_size * frame_h))
+    words = text.split()
+    max_w = box[2] - box[0]
+    while True:
+        font = load_font(preset.caption_font, size)
+        pad = 2 * _stroke(preset, size)
+        lines = _wrap_words(words, font, max_w - pad)
+        fits = all(font.getlength(ln) <= max_w - pad for ln in lines)
+        if fits and len(lines) <= preset.caption_max_lines:
+            return lines, size
+        if size * SHRINK < preset.caption_size * frame_h * MIN_SCALE:
+            broken = [part for ln in lines for part in _break_long(ln, font, max_w - pad)]
+            return broken, size
+        size = round(size * SHRINK)
+
+
+def _stroke(preset: Preset, size: int) -> int:
+    return round(preset.caption_outline * size)
+
+
+@dataclass(frozen=True)
+class Caption:
+    """A drawn caption and where it goes; ``blend`` puts it on a frame in place."""
+
+    x: int
+    y: int
+    rgba: np.ndarray  # h x w x 4, cropped to the drawn pixels
+    premult: np.ndarray  # h x w x 3 uint16: colour x alpha
+    inv_alpha: np.ndarray  # h x w x 1 uint16: 255 - alpha
+
+    @property
+    def box(self) -> Box:
+        h, w = self.rgba.shape[:2]
+        return self.x, self.y, self.x + w, self.y + h
+
+    def blend(self, frame: np.ndarray) -> np.ndarray:
+        """Alpha-blend onto ``frame`` (h x w x 3 uint8, writable) in place; return it."""
+        x0, y0, x1, y1 = self.box
+        roi = frame[y0:y1, x0:x1]
+        mixed = roi * self.inv_alpha + self.premult  # uint16: at most 255 * 255
+        # x / 255 for 0 <= x <= 65025, exactly, with shifts: (x + 1 + (x >> 8)) >> 8.
+        roi[...] = (mixed + 1 + (mixed >> 8)) >> 8
+        return frame
+
+
+def draw_text(lines: list[str], preset: Preset, size: int) -> Image.Image:
+    """The lines, centred, with an outline, on a transparent image cropped to the ink."""
+    font = load_font(preset.caption_font, size)
+    stroke = _stroke(preset, size)
+    ascent, descent = font.getmetrics()
+    step = ascent + descent + round(LINE_GAP * size)
+    pad = stroke + size // 4  # room for accents above and tails below the metrics
+    width = max(round(font.getlength(ln)) for ln in lines) + 2 * pad
+    img = Image.new("RGBA", (width, step * len(lines) + 2 * pad), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    fill = ImageColor.getrgb(preset.caption_color)
+    outline = ImageColor.getrgb(preset.caption_outline_color)
+    for i, line in enumerate(lines):
+        draw.text((width / 2, pad + i * step), line, font=font, anchor="ma", fill=fill,
+                  stroke_width=stroke, stroke_fill=outline)
+    bbox = img.getchannel("A").getbbox()
+    return img.crop(bbox) if bbox else img.crop((0, 0, 1, 1))
+
+
+def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None:
+    """The caption for ``text`` on a width x height frame, or None for no text."""
+    if not text.strip():
+        return None
+    box = safe_box(preset, width, height)
+    lines, size = wrap(text, preset, box, height)
+    img = draw_text(lines, preset, size)
+    if img.width > box[2] - box[0] or img.height > box[3] - box[1]:
+        # Still too big (a very long caption): scale the drawing down to fit.
+        k = min((box[2] - box[0]) / img.width, (box[3] - box[1]) / img.height)
+        img = img.resize((max(1, int(img.width * k)), max(1, int(img.height * k))),
+                         Image.Resampling.LANCZOS)
+    x = box[0] + (box[2] - box[0] - img.width) // 2
+    y = {"top": box[1], "bottom": box[3] - img.height,
+         "center": (box[1] + box[3] - img.height) // 2}[preset.caption_position]
+    rgba = np.asarray(img, dtype=np.uint8)
+    alpha = rgba[:, :, 3:4].astype(np.uint16)
+    return Caption(x=x, y=y, rgba=rgba, premult=rgba[:, :, :3] * alpha, inv_alpha=255 - alpha)
