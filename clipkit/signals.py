@@ -26,6 +26,12 @@ FRAME_SERIES = (
     "motion_x",  # horizontal centre of the local motion, 0..1 of the width (NaN if none)
     "motion_y",  # vertical centre of the local motion, 0..1 of the height (NaN if none)
 )
+# Extra per-frame series that detection uses (same length as ``t``; empty in a Signals
+# built by hand without them).
+EXTRA_FRAME_SERIES = (
+    "change",  # mean absolute grey difference to the previous frame, 0..1 (0 = repeated frame)
+    "cam_conf",  # confidence of the camera-motion estimate (phase-correlation peak), 0..1
+)
 # Series sampled on the audio hop grid ``audio_t``.
 AUDIO_SERIES = (
     "audio_rms",  # loudness per hop, dBFS
@@ -50,6 +56,8 @@ class Signals:
     audio_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     audio_rms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     audio_onset: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    change: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cam_conf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,7 +68,8 @@ class Signals:
         """Write to ``path`` (.npz) atomically."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp.npz")
-        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("meta", "duration")}
+        skip = ("meta", "duration")
+        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         np.savez_compressed(
             tmp, duration=np.float64(self.duration), meta=np.array(json.dumps(self.meta)), **arrays
         )

@@ -1,0 +1,305 @@
+"""The analysis pass: footage -> Signals, in one streaming decode, cached on disk.
+
+``FrameFeatures`` turns consecutive small grey frames into one row of numbers each,
+``AudioFeatures`` turns audio chunks into loudness/onset per 20 ms hop; ``analyse`` runs
+both over the decoders of ``clipkit.decode`` and caches the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from clipkit.decode import AUDIO_RATE, FrameReader, audio_chunks, plan_decode
+from clipkit.errors import InputError
+from clipkit.probe import VideoInfo
+from clipkit.signals import Signals
+
+log = logging.getLogger(__name__)
+
+# Camera motion is estimated on frames halved again (about 160x90): phase correlation
+# there costs ~0.1 ms and still resolves a shift of half an analysed pixel.
+CAMERA_DOWNSCALE = 2
+# A pixel counts as "changed" when its difference exceeds the frame's own noise level
+# (median absolute difference, i.e. sensor noise and compression flicker) times this
+# factor; 3 keeps ordinary noise out while a moving edge passes easily.
+NOISE_FACTOR = 3.0
+# ...and is never below this many grey levels (of 255): compression noise on flat areas.
+MIN_CHANGE = 10.0
+# Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
+# grey levels: a hand or finger a few cm from the lens is far out of focus.
+FLAT_CELL = 1.5
+# Coverage grid: 8x6 cells, coarse enough that one cell holds real texture.
+GRID = (8, 6)
+# Thumbnail width used for the cut score (global structure, not detail).
+CUT_THUMB_W = 32
+
+ROW_FIELDS = (
+    "motion", "camera", "cut", "brightness", "coverage", "sharpness",
+    "motion_x", "motion_y", "change", "cam_conf",
+)  # fmt: skip
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum()) / den if den > 1e-6 else 1.0
+
+
+class FrameFeatures:
+    """Turns consecutive grey frames into rows of ROW_FIELDS."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.w, self.h = width, height
+        self.cw, self.ch = max(8, width // CAMERA_DOWNSCALE), max(8, height // CAMERA_DOWNSCALE)
+        self.window = cv2.createHanningWindow((self.cw, self.ch), cv2.CV_32F)
+        tw = min(CUT_THUMB_W, width)
+        self.thumb = (tw, max(4, round(height * tw / width)))
+        self.prev: np.ndarray | None = None
+        self.prev_small: np.ndarray | None = None
+        self.prev_thumb: np.ndarray | None = None
+        self.prev_t = 0.0
+
+    def _still(self, frame: np.ndarray) -> tuple[float, float, float]:
+        lap = np.abs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
+        cells = cv2.resize(lap.astype(np.float32), GRID, interpolation=cv2.INTER_AREA)
+        coverage = float((cells < FLAT_CELL).mean())
+        brightness = float(frame.mean()) / 255.0
+        sharp = float(lap.mean()) / (float(frame.std()) + 1.0)
+        return brightness, coverage, sharp
+
+    def step(self, t: float, frame: np.ndarray) -> tuple[float, ...]:
+        """Features of ``frame`` (shown at ``t`` seconds) relative to the previous frame."""
+        small = cv2.resize(frame, (self.cw, self.ch), interpolation=cv2.INTER_AREA)
+        small = small.astype(np.float32)
+        thumb = cv2.resize(small, self.thumb, interpolation=cv2.INTER_AREA)
+        brightness, coverage, sharp = self._still(frame)
+        if self.prev is None:
+            row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0)
+        else:
+            row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
+        self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
+        return row
+
+    def _changed(self, frame: np.ndarray, prev: np.ndarray, mx: int, my: int) -> np.ndarray:
+        """Mask of pixels that changed beyond noise, a global brightness step removed."""
+        d = frame[my:-my, mx:-mx].astype(np.int16) - prev[my:-my, mx:-mx].astype(np.int16)
+        # A light switched on or auto-exposure shifts every pixel alike: take that out.
+        d = np.abs(d - np.int16(np.median(d[::3, ::3])))
+        noise = float(np.median(d[::3, ::3]))
+        return (d > max(MIN_CHANGE, NOISE_FACTOR * noise)).astype(np.uint8)
+
+    def _motion(
+        self, t: float, frame: np.ndarray, small: np.ndarray, thumb: np.ndarray,
+        brightness: float, coverage: float, sharp: float,
+    ) -> tuple[float, ...]:  # fmt: skip
+        assert self.prev is not None and self.prev_small is not None
+        # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
+        # place, which would corrupt the stored previous frame.
+        (dx, dy), conf = cv2.phaseCorrelate(self.prev_small * self.window, small * self.window)
+        dx, dy = dx * self.w / self.cw, dy * self.h / self.ch
+        mask, mx, my = self._changed(self.prev, frame, 1, 1), 1, 1
+        if abs(dx) >= 0.5 or abs(dy) >= 0.5:
+            # Leave out the band that the shift brought in from outside the frame.
+            sx, sy = int(math.ceil(abs(dx))) + 1, int(math.ceil(abs(dy))) + 1
+            if 2 * sx < self.w and 2 * sy < self.h:
+                m = np.float32([[1, 0, dx], [0, 1, dy]])
+                size = (self.w, self.h)
+                warped = cv2.warpAffine(self.prev, m, size, borderMode=cv2.BORDER_REPLICATE)
+                shifted = self._changed(frame, warped, sx, sy)
+                # The shift is the camera's only if it explains the picture better than
+                # no shift; otherwise phase correlation locked onto a moving object.
+                if shifted.mean() < mask.mean():
+                    mask, mx, my = shifted, sx, sy
+                else:
+                    dx = dy = 0.0
+        else:
+            dx = dy = 0.0
+        motion = float(mask.mean())
+        cx = cy = math.nan
+        if motion > 0:
+            mo = cv2.moments(mask, binaryImage=True)
+            cx = (mo["m10"] / mo["m00"] + mx) / self.w
+            cy = (mo["m01"] / mo["m00"] + my) / self.h
+        dt = max(t - self.prev_t, 1e-3)
+        camera = math.hypot(dx / self.w, dy / self.h) / dt
+        cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))  # type: ignore[arg-type]
+        change = float(cv2.absdiff(small, self.prev_small).mean()) / 255.0
+        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, float(conf))
+
+
+# Audio hop: 20 ms (160 samples at 8 kHz), fine enough to place an impact within a frame.
+AUDIO_HOP = 160
+# Silence floor for loudness, dBFS: below the noise of any real recording chain.
+SILENCE_DB = -90.0
+
+
+class AudioFeatures:
+    """Loudness (dBFS) and onset strength per 20 ms hop, fed one chunk at a time."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.rest = np.zeros(0, np.float32)
+        self.rms: list[np.ndarray] = []
+        self.last_db = SILENCE_DB
+
+    def feed(self, chunk: np.ndarray) -> None:
+        x = np.concatenate([self.rest, chunk]) if self.rest.size else chunk
+        n = x.size // AUDIO_HOP
+        self.rest = x[n * AUDIO_HOP :].copy()
+        if n == 0:
+            return
+        frames = x[: n * AUDIO_HOP].reshape(n, AUDIO_HOP)
+        energy = (frames.astype(np.float64) ** 2).mean(axis=1)
+        self.rms.append(10.0 * np.log10(np.maximum(energy, 10 ** (SILENCE_DB / 10))))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(audio_t, audio_rms, audio_onset)``; empty arrays without audio."""
+        db = np.concatenate(self.rms) if self.rms else np.zeros(0)
+        t = (np.arange(db.size) + 0.5) * AUDIO_HOP / self.rate
+        onset = np.maximum(np.diff(db, prepend=db[:1]), 0.0) if db.size else db
+        return t, db, onset
+
+
+# Bump when the features change meaning, so stale cache entries are not reused.
+ANALYSIS_VERSION = 3
+# Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
+# That identifies a file reliably (with its size) without reading gigabytes.
+FINGERPRINT_CHUNK = 64 * 1024
+FINGERPRINT_PLACES = 8
+# Decoding that stops before this fraction of the stated duration (less one second of
+# slack for rounding and trailing audio) means the file is truncated.
+MIN_DECODED_FRACTION = 0.9
+
+
+def default_cache_dir() -> Path:
+    """$CLIPKIT_CACHE_DIR, else $XDG_CACHE_HOME/clipkit, else ~/.cache/clipkit."""
+    env = os.environ.get("CLIPKIT_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "clipkit"
+
+
+def fingerprint(path: str, size: int) -> str:
+    """Hash of the file size and a few sampled chunks of its bytes."""
+    h = hashlib.sha256(f"{size}".encode())
+    with open(path, "rb") as f:
+        for i in range(FINGERPRINT_PLACES):
+            f.seek(max(0, (size - FINGERPRINT_CHUNK) * i // max(1, FINGERPRINT_PLACES - 1)))
+            h.update(f.read(FINGERPRINT_CHUNK))
+    return h.hexdigest()
+
+
+def cache_key(info: VideoInfo) -> str:
+    plan = plan_decode(info)
+    params = {
+        "version": ANALYSIS_VERSION, "plan": asdict(plan), "noise": NOISE_FACTOR,
+        "min_change": MIN_CHANGE, "flat": FLAT_CELL, "audio_rate": AUDIO_RATE,
+        "hop": AUDIO_HOP,
+    }  # fmt: skip
+    h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())
+    h.update(json.dumps(params, sort_keys=True).encode())
+    return h.hexdigest()[:32]
+
+
+def _audio_worker(path: str, rate: int, out: AudioFeatures, errors: list[BaseException]) -> None:
+    try:
+        for chunk in audio_chunks(path):
+            out.feed(chunk)
+    except BaseException as e:  # reported by the caller's thread
+        errors.append(e)
+
+
+def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signals:
+    plan = plan_decode(info)
+    feats = FrameFeatures(plan.width, plan.height)
+    audio = AudioFeatures(AUDIO_RATE)
+    errors: list[BaseException] = []
+    worker = None
+    if info.has_audio:
+        worker = threading.Thread(
+            target=_audio_worker, args=(info.path, AUDIO_RATE, audio, errors), daemon=True
+        )
+        worker.start()
+    reader = FrameReader(info, plan)
+    ts: list[float] = []
+    rows: list[tuple[float, ...]] = []
+    for pts, frame in reader:
+        ts.append(pts)
+        rows.append(feats.step(pts, frame))
+        if progress is not None and len(ts) % 30 == 0:
+            progress(min(1.0, pts / max(info.duration, 1e-3)))
+    if worker is not None:
+        worker.join()
+    if errors:
+        raise errors[0]
+    _check_complete(info, reader, ts)
+    cols = np.array(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T
+    series = dict(zip(ROW_FIELDS, cols, strict=True))
+    audio_t, audio_rms, audio_onset = audio.result()
+    meta = {"path": info.path, "width": plan.width, "height": plan.height,
+            "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION}  # fmt: skip
+    if progress is not None:
+        progress(1.0)
+    return Signals(
+        duration=info.duration, t=np.array(ts, np.float64), audio_t=audio_t,
+        audio_rms=audio_rms, audio_onset=audio_onset, meta=meta, **series,
+    )  # fmt: skip
+
+
+def _check_complete(info: VideoInfo, reader: FrameReader, ts: list[float]) -> None:
+    if not ts:
+        raise InputError(f"{info.path}: no decodable video frames ({reader.problem()})")
+    covered = ts[-1] - min(0.0, ts[0])
+    if covered + 1.0 < MIN_DECODED_FRACTION * info.duration:
+        raise InputError(
+            f"{info.path}: truncated or corrupt: decoded {covered:.1f} s of "
+            f"{info.duration:.1f} s ({reader.problem()})"
+        )
+
+
+def analyse(
+    info: VideoInfo,
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Signals:
+    """Decode ``info.path`` once and return its Signals, reusing a cached result if any.
+
+    Raises InputError naming the file when it cannot be decoded or is truncated.
+    """
+    path = None
+    if cache_dir is not None:
+        try:
+            path = Path(cache_dir) / f"{cache_key(info)}.npz"
+        except OSError as e:
+            raise InputError(f"{info.path}: cannot read ({e.strerror})") from None
+        if path.exists():
+            try:
+                sig = Signals.load(path)
+                log.debug("%s: analysis cache hit %s", info.path, path)
+                if progress is not None:
+                    progress(1.0)
+                return sig
+            except (OSError, ValueError, KeyError) as e:
+                log.warning("%s: ignoring unreadable cache entry %s (%s)", info.path, path, e)
+    sig = _decode(info, progress)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sig.save(path)
+        except OSError as e:
+            log.warning("cannot write analysis cache %s: %s", path, e)
+    return sig
