@@ -23,6 +23,7 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import cv2
 import numpy as np
@@ -153,7 +154,16 @@ def _ease(x: float) -> float:
     return x * x * (3 - 2 * x)
 
 
-def labels(spec: SceneSpec) -> dict[str, object]:
+class Labels(TypedDict):
+    """One file's entry in labels.yaml."""
+
+    events: list[list[float]]
+    ignore: list[list[float]]
+    recovery: list[float]
+    notes: str
+
+
+def labels(spec: SceneSpec) -> Labels:
     """Ground truth for one scene, in the format of footage/labels.yaml."""
     events = []
     for h in spec.happenings:
@@ -237,7 +247,7 @@ class _Painter:
         self.lights = {
             s: _light_map(height, width, 0.15 if s.work == "dish" else 0.4) for s in spec.shots
         }
-        self.droplets = {h: rng.uniform(-1, 1, (22, 4)) for h in spec.happenings}
+        self.droplets = {h: rng.uniform(-1, 1, (40, 4)) for h in spec.happenings}
         self.blobs = {h: rng.uniform(0, 2 * math.pi, 4) for h in spec.happenings}
 
     # geometry -------------------------------------------------------------
@@ -255,7 +265,7 @@ class _Painter:
                 x += self.pan_span * go
         if self.spec.handheld and self.spec.shot_at(t).work != "dish":
             f = (0.9, 1.7, 3.1)
-            amp = (0.55, 0.3, 0.15)
+            amp = (0.4, 0.2, 0.1)
             for k in range(3):
                 x += self.margin * amp[k] * math.sin(2 * math.pi * f[k] * t + self.shake[0, k])
                 y += self.margin * amp[k] * math.sin(2 * math.pi * f[k] * t + self.shake[1, k])
@@ -382,7 +392,7 @@ class _Painter:
     def _view(self, world: np.ndarray, t: float) -> np.ndarray:
         """Crop the camera's view, smeared along a fast pan."""
         x, y = self.camera(t)
-        m = np.float32([[1, 0, -x], [0, 1, -y]])
+        m = np.array([[1, 0, -x], [0, 1, -y]], np.float32)
         view = cv2.warpAffine(
             world, m, (self.w, self.h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
@@ -407,7 +417,7 @@ class _Painter:
     def _arm(self, img: np.ndarray, hand: tuple[int, int], elbow: tuple[int, int]) -> None:
         """A forearm from off-frame to a hand holding something."""
         u = self.u
-        cv2.line(img, elbow, hand, (190, 140, 110), int(30 * u), 16)
+        cv2.line(img, elbow, hand, (190, 140, 110), int(24 * u), 16)
         cv2.ellipse(img, hand, (int(22 * u), int(16 * u)), 20, 0, 360, SKIN, -1, 16)
 
     def _stir(self, img: np.ndarray, t: float) -> None:
@@ -437,13 +447,14 @@ class _Painter:
             p = (int(cx + rx * d * 2 * math.cos(b) * 0.8), int(cy + ry * d * 2 * math.sin(b) * 0.8))
             col = (240, 200, 60) if k % 2 else (80, 150, 50)
             cv2.circle(img, p, int(6 * u), col, -1, 16)
-        bowl = (int(cx + 0.55 * rx * math.cos(a)), int(cy + 0.55 * ry * math.sin(a)))
-        grip = (bowl[0] + int(70 * u), bowl[1] - int(95 * u))
+        bowl = (int(cx + 0.5 * rx * math.cos(a)), int(cy + 0.5 * ry * math.sin(a)))
+        # The hand moves less than the spoon's bowl: the spoon pivots in the fingers.
+        grip = (int(cx + 70 * u + 0.3 * (bowl[0] - cx)), int(cy - 95 * u + 0.3 * (bowl[1] - cy)))
         cv2.line(img, bowl, grip, (120, 80, 45), int(7 * u), 16)
         cv2.ellipse(
             img, bowl, (int(14 * u), int(9 * u)), math.degrees(a), 0, 360, (130, 88, 50), -1, 16
         )
-        self._arm(img, grip, (grip[0] + int(140 * u), grip[1] - int(160 * u)))
+        self._arm(img, grip, (cx + int(210 * u), cy - int(255 * u)))  # the elbow stays put
 
     def _chop(self, img: np.ndarray, t: float) -> None:
         """A knife chopping a carrot, 2.6 strokes a second, rocking on its tip."""
@@ -459,28 +470,22 @@ class _Painter:
         )
         strokes = t * 2.6
         lift = 0.5 - 0.5 * math.cos(2 * math.pi * (strokes % 1.0))
-        done = int(strokes) % 14
-        kx = bx - int(60 * u) + int(done * 7 * u)
+        # The knife works slowly along the carrot and back: no sudden jumps.
+        kx = bx + int(45 * u * (0.5 - 0.5 * math.cos(2 * math.pi * t / 11.0)))
         cv2.rectangle(
             img, (bx - int(80 * u), by - int(9 * u)), (kx, by + int(9 * u)), (235, 120, 30), -1, 16
         )
-        for i in range(done):  # slices already cut, falling apart a little
-            x0 = bx - int(80 * u) - int((14 - i) * 4 * u)
-            cv2.rectangle(
-                img,
-                (x0, by - int(9 * u)),
-                (x0 + int(5 * u), by + int(9 * u)),
-                (225, 110, 25),
-                -1,
-                16,
-            )
-        ang = math.radians(8 + 30 * lift)
+        for i in range(10):  # slices already cut, in a little heap
+            x0 = bx - int(80 * u) - int((10 - i) * 5 * u)
+            top, bottom = (by - int(9 * u), by + int(9 * u))
+            cv2.rectangle(img, (x0, top), (x0 + int(4 * u), bottom), (225, 110, 25), -1, 16)
+        ang = math.radians(8 + 12 * lift)
         tip = (kx - int(25 * u), by)
         heel = (int(tip[0] + 95 * u * math.cos(ang)), int(tip[1] - 95 * u * math.sin(ang)))
         back = (int(heel[0] + 40 * u * math.cos(ang)), int(heel[1] - 40 * u * math.sin(ang)))
         cv2.line(img, tip, heel, (200, 205, 210), int(14 * u), 16)
         cv2.line(img, heel, back, (35, 30, 30), int(9 * u), 16)
-        self._arm(img, back, (back[0] + int(130 * u), back[1] - int(120 * u)))
+        self._arm(img, back, (bx + int(200 * u), by - int(190 * u)))  # the elbow stays put
         hold = (bx - int(100 * u), by - int(14 * u) + int(2 * u * math.sin(t * 3)))
         self._arm(img, hold, (hold[0] - int(120 * u), hold[1] - int(130 * u)))
 
@@ -514,7 +519,7 @@ class _Painter:
     def _drop(self, img: np.ndarray, h: Happening, tau: float) -> None:
         """Something falls from above the frame, hits the counter, bounces and rolls."""
         u, half = self.u, 0.25 / self.fps
-        r = 17 * u
+        r = 28 * u
         floor = self.px(0, 0.8)[1] - r
         top = self.px(0, -0.12)[1]
 
@@ -538,6 +543,9 @@ class _Painter:
             16,
         )  # its shadow, softer when it is high
         self._streak(img, p0, p1, r, h.color)
+        if tau > DROP_FALL:  # bits knocked off at the first impact
+            hit = (pos(DROP_FALL)[0], floor + 0.5 * r)
+            self._droplets(img, h, hit, tau - DROP_FALL, 14)
         if p0 == p1:  # at rest: give it some shading
             hi = tuple(min(255, c + 70) for c in h.color)
             cv2.circle(img, (int(p1[0] - r / 3), int(p1[1] - r / 3)), int(r / 3), hi, -1, 16)
@@ -547,9 +555,9 @@ class _Painter:
         u = self.u
         px, py = self.px(h.x, h.y)
         if tau > SPILL_TIP:
-            self._puddle(img, h, (px + 62 * u, py), tau - SPILL_TIP)
+            self._puddle(img, h, (px + 75 * u, py), tau - SPILL_TIP)
         ang = math.radians(90 * min(1.0, max(0.0, tau) / SPILL_TIP) ** 2)
-        gw, gh = 24 * u, 60 * u
+        gw, gh = 30 * u, 72 * u
         corners = [(-gw, 0.0), (0.0, 0.0), (0.0, -gh), (-gw, -gh)]
         pts = [
             (px + x * math.cos(ang) - y * math.sin(ang), py + x * math.sin(ang) + y * math.cos(ang))
@@ -565,12 +573,12 @@ class _Painter:
         if tau < SPILL_TIP:
             cv2.fillPoly(img, [np.array(fill, np.int32)], h.color, 16)
         cv2.polylines(img, [poly], True, (225, 230, 235), max(1, int(2 * u)), 16)
-        if 0 < tau - SPILL_TIP < 0.6:
-            self._droplets(img, h, (px + 55 * u, py - 10 * u), tau - SPILL_TIP)
+        if tau > SPILL_TIP:
+            self._droplets(img, h, (px + 66 * u, py - 12 * u), tau - SPILL_TIP, 40)
 
     def _puddle(self, img: np.ndarray, h: Happening, c: tuple[float, float], s: float) -> None:
         u = self.u
-        radius = 70 * u * (1 - math.exp(-s / 0.15))
+        radius = 95 * u * (1 - math.exp(-s / 0.15))
         ph = self.blobs[h]
         a = np.linspace(0, 2 * math.pi, 40, endpoint=False)
         rr = radius * (1 + 0.22 * np.sin(3 * a + ph[0]) + 0.12 * np.sin(5 * a + ph[1]))
@@ -579,10 +587,13 @@ class _Painter:
         inner = (pts - c) * 0.6 + c
         cv2.fillPoly(img, [inner.astype(np.int32)], h.color, 16)
 
-    def _droplets(self, img: np.ndarray, h: Happening, c: tuple[float, float], s: float) -> None:
+    def _droplets(
+        self, img: np.ndarray, h: Happening, c: tuple[float, float], s: float, n: int
+    ) -> None:
+        """``n`` drops or bits flung from ``c``, ``s`` s ago; they stay where they land."""
         u, half = self.u, 0.25 / self.fps
         g = 1800 * u
-        for vx, vy, land, size in self.droplets[h]:
+        for vx, vy, land, size in self.droplets[h][:n]:
             vx, vy = 260 * u * vx + 120 * u, -220 * u * (1.2 + vy)
             floor = c[1] + 25 * u * (1.5 + land)
             ends = []
@@ -590,7 +601,7 @@ class _Painter:
                 q = max(q, 0.0)
                 y = c[1] + vy * q + 0.5 * g * q * q
                 ends.append((c[0] + vx * q, min(y, floor)))
-            self._streak(img, ends[0], ends[1], (2.5 + 1.2 * size) * u, h.color)
+            self._streak(img, ends[0], ends[1], (3.5 + 1.5 * size) * u, h.color)
 
     # the hand at the lens --------------------------------------------------------
     def _cover(self, t: float) -> float:
@@ -607,7 +618,7 @@ class _Painter:
         cx = w * (0.85 - 0.35 * c)
         cy = h * (1.25 - 0.75 * c)
         size = k * (0.18 + 1.3 * c * c)
-        mask = np.zeros((h, w), np.float32)
+        mask: np.ndarray = np.zeros((h, w), np.float32)
         cv2.ellipse(mask, (int(cx), int(cy)), (int(size), int(size * 0.8)), -20, 0, 360, 1.0, -1)
         for i in range(4):  # fingers
             fx = cx - size * (0.55 - 0.3 * i)
@@ -796,7 +807,7 @@ def _ffmpeg_cmd(
     # Two threads, named: x264's output depends on its thread count, and the same
     # spec must give the same bytes on any machine.
     cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-threads", "2", *x264]
-    cmd += _words("-c:a aac -b:a 64k -ac 1 -shortest -movflags +faststart")
+    cmd += _words("-c:a aac -b:a 64k -ac 1 -movflags +faststart")
     cmd += _words("-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -f mp4")
     return [*cmd, str(out)]
 
@@ -855,7 +866,7 @@ def render_scene(
 # ---------------------------------------------------------------------- samples
 
 APPLE: RGB = (185, 30, 25)
-TIN: RGB = (165, 170, 180)
+TIN: RGB = (222, 224, 230)
 JUICE: RGB = (240, 145, 30)
 WINE: RGB = (120, 20, 40)
 
