@@ -409,7 +409,7 @@ class _Painter:
                 gain = 0.13
         rng = np.random.default_rng([self.spec.seed, int(round(t * 1000))])
         noise = rng.standard_normal((self.h, self.w, 1), dtype=np.float32)
-        sigma = 2.2 / math.sqrt(gain)
+        sigma = 3.0 / math.sqrt(gain)  # ISO noise: more gain in the dark
         out = view.astype(np.float32) * (self.lights[shot] * gain) + sigma * noise
         return np.clip(out, 0, 255).astype(np.uint8)
 
@@ -819,7 +819,7 @@ def render_scene(
     height: int | None = None,
     fps: float | None = None,
     *,
-    crf: int = 27,
+    crf: int = 26,
     preset: str = "faster",
     x264_params: str | None = None,
 ) -> Path:
