@@ -1,0 +1,281 @@
+"""Mishap moments from analysed Signals: pure numpy, no video I/O.
+
+A mishap is a short burst of local motion (about 0.2-3 s, up to ~6 s for a boil-over)
+in a part of the picture that stands well above that part's own recent baseline. Work
+that goes on all the time (chopping, stirring) raises its own baseline and so does not
+fire. Bursts that the camera, a cut, a fade, a light or a hand at the lens explain are
+dropped. A sharp sound at the same time raises the score; sound alone is never a moment.
+
+Every time constant below is in seconds and every motion quantity is a fraction of the
+frame, so the rules do not depend on the footage's frame rate or resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from clipkit.signals import Signals
+
+# Files shorter than this give no moments: there is no baseline to stand out from.
+MIN_DURATION = 2.0
+# Burst activity is averaged over +-0.15 s: long enough to merge steppy low-rate
+# footage (5-10 fps, or CCTV repeating frames), short enough to keep a 0.2 s burst.
+SMOOTH_HALF = 0.15
+# The baseline of each picture region is its median over +-8 s: longer than the
+# longest burst (a ~6 s boil-over) so the burst itself does not lift it.
+BASELINE_HALF = 8.0
+# A region is "newly active" when it exceeds its baseline by this many robust spreads
+# (1.4826 x MAD estimates a standard deviation); 2 keeps its ordinary wobble out.
+SPREAD_K = 2.0
+# Added to the file's typical motion when normalising the excess: 1 % of the frame, the
+# level of sensor noise and compression shimmer on a still picture.
+MOTION_FLOOR = 0.01
+# Frames whose mean grey change is below 0.1 % (a quarter of a grey level) repeat the
+# previous one (frozen or duplicated frames, CCTV that updates a few times a second):
+# they carry no motion. Real sensor noise, even after compression, changes more.
+REPEAT_CHANGE = 0.001
+# A region counts towards the spread when 5 % more of it moves than usual.
+CELL_ACTIVE = 0.05
+# Hysteresis: a burst extends while the excess ratio stays above this share of the
+# detection threshold.
+HYSTERESIS = 0.5
+# A burst must hold this many distinct frames above the low threshold: one odd frame
+# (a decoding glitch, a single-frame flash) is not a moment.
+MIN_FRAMES = 2
+# Longest burst that is still a mishap (issue 7: up to ~6 s for a boil-over).
+MAX_BURST = 8.0
+# The first and last second of a recording: a burst that peaks there, or is already
+# going in its first half second, is the camera being started or stopped (a hand at
+# the lens), and the baseline there is one-sided anyway.
+EDGE = 1.0
+# Camera motion: above 0.25 frame widths per second the picture is being panned or
+# whipped; local motion measured then is not trusted.
+CAMERA_FAST = 0.25
+# Spread: when more than 60 % of the picture's regions are newly active at once, the
+# whole view changed (head-mounted camera turning, cut, lens covered), not an object.
+MAX_SPREAD = 0.6
+# Lighting: a mean brightness change of more than 25 % against the baseline around a
+# burst is a light, a fade or auto-exposure, not an object.
+MAX_LIGHT_CHANGE = 0.25
+# ...measured against the baseline plus 0.05 (5 % of full scale), so that in a dark
+# scene a flicker of a few grey levels does not count as a lighting change.
+LIGHT_FLOOR = 0.05
+# Audio: an onset this many robust spreads above the file's usual onsets is a sharp sound.
+AUDIO_Z = 4.0
+# ...and raises a moment's excess by up to 30 %.
+AUDIO_BOOST = 0.3
+# How close (s) a sound must be to the motion peak to count as the same moment.
+AUDIO_NEAR = 0.4
+# The excess ratio that the default sensitivity (0.5) reports (score 0.5).
+X_REF = 0.75
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """Detection settings; the CLI and presets derive their options from these fields."""
+
+    sensitivity: float = field(
+        default=0.5,
+        metadata={
+            "help": "0..1: how readily a burst counts as a moment. 0.5 is the default; "
+            "higher finds more (and more false alarms), lower only the most obvious."
+        },
+    )
+    max_moments: int = field(
+        default=10, metadata={"help": "At most this many moments per file (best first)."}
+    )
+    min_gap: float = field(
+        default=3.0, metadata={"help": "Seconds between the peaks of two moments in a file."}
+    )
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sensitivity <= 1.0:
+            raise ValueError(f"sensitivity must be between 0 and 1, not {self.sensitivity}")
+        if self.max_moments < 0:
+            raise ValueError(f"max_moments must be >= 0, not {self.max_moments}")
+        if self.min_gap < 0:
+            raise ValueError(f"min_gap must be >= 0, not {self.min_gap}")
+
+    @property
+    def min_score(self) -> float:
+        """The score a moment needs: 1 - sensitivity."""
+        return 1.0 - self.sensitivity
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One detected mishap: times in seconds, score 0..1 and the signals that fired."""
+
+    start: float
+    peak: float
+    end: float
+    score: float
+    reasons: tuple[str, ...] = ("motion",)
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["reasons"] = list(self.reasons)
+        for k in ("start", "peak", "end", "score"):
+            d[k] = round(float(d[k]), 3)
+        return d
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Moments of one file plus notes for the user (e.g. why there are none)."""
+
+    moments: list[Moment]
+    notes: tuple[str, ...] = ()
+
+
+def score_of(x: float) -> float:
+    """Map an excess ratio (0..inf) to a 0..1 score; X_REF maps to 0.5."""
+    return float(x / (x + X_REF)) if x > 0 else 0.0
+
+
+def detect(signals: Signals, options: DetectOptions = DetectOptions()) -> list[Moment]:
+    """The mishap moments of one file, best first, at most ``options.max_moments``."""
+    return detect_with_notes(signals, options).moments
+
+
+def detect_with_notes(signals: Signals, options: DetectOptions = DetectOptions()) -> Detection:
+    """Like ``detect``, with notes on why a file gave nothing."""
+    if signals.duration < MIN_DURATION or signals.t.size < 4:
+        return Detection([], (f"shorter than {MIN_DURATION:g} s: no moments",))
+    kept = _suppress(_candidates(signals, options), options)
+    return Detection(sorted(kept, key=lambda m: -m.score))
+
+
+def smooth(t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float) -> np.ndarray:
+    """Mean of the valid rows of ``x`` within +-``half`` s of each time (rows may be 2-D)."""
+    w = valid.astype(np.float64)
+    xv = np.where(valid.reshape((-1,) + (1,) * (x.ndim - 1)), x, 0.0)
+    cx = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(xv, axis=0)])
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    lo = np.searchsorted(t, t - half, side="left")
+    hi = np.searchsorted(t, t + half, side="right")
+    n = (cw[hi] - cw[lo]).reshape((-1,) + (1,) * (x.ndim - 1))
+    return np.where(n > 0, (cx[hi] - cx[lo]) / np.maximum(n, 1), 0.0)
+
+
+def rolling_median_mad(
+    t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Median and robust spread (1.4826 x MAD) of valid rows within +-``half`` s.
+
+    Evaluated on a 0.25 s grid and held in between: a baseline changes slowly, and this
+    keeps an hour of footage to a few thousand medians.
+    """
+    step = 0.25  # seconds between baseline evaluations (1/32 of the window)
+    grid = np.arange(t[0], t[-1] + step, step)
+    med = np.zeros((grid.size,) + x.shape[1:])
+    mad = np.zeros_like(med)
+    lo = np.searchsorted(t, grid - half, side="left")
+    hi = np.searchsorted(t, grid + half, side="right")
+    for i in range(grid.size):
+        v = x[lo[i] : hi[i]][valid[lo[i] : hi[i]]]
+        if v.shape[0]:
+            med[i] = np.median(v, axis=0)
+            mad[i] = 1.4826 * np.median(np.abs(v - med[i]), axis=0)
+    idx = np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 1)
+    return med[idx], mad[idx]
+
+
+def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: how far local motion stands above each region's own baseline, relative to
+    the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
+    valid = s.change > REPEAT_CHANGE if s.change.size else np.ones(s.t.size, bool)
+    cells = s.cells if s.cells.size else s.motion.reshape(-1, 1)
+    c = smooth(s.t, cells, valid, SMOOTH_HALF)
+    med, mad = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
+    norm = med.mean(axis=1) + MOTION_FLOOR
+    new = np.maximum(0.0, c - med - SPREAD_K * mad)
+    x = new.mean(axis=1) / norm
+    raw = np.maximum(0.0, cells - med - SPREAD_K * mad).mean(axis=1) / norm
+    spread = (new > CELL_ACTIVE).mean(axis=1)
+    # Regions lit up all at once: the view changed, not an object in it.
+    x = np.where(spread > MAX_SPREAD, 0.0, x)
+    return x, np.where(valid, raw, 0.0)
+
+
+def audio_support(s: Signals) -> np.ndarray:
+    """Per video frame, 0..1: how strongly a sharp sound coincides (0 without audio)."""
+    if not s.has_audio or s.audio_onset.size < 8:
+        return np.zeros(s.t.size)
+    on = s.audio_onset
+    med = float(np.median(on))
+    # 1 dB floor: a silent or steady track has no spread at all.
+    spread = 1.4826 * float(np.median(np.abs(on - med))) + 1.0
+    z = (on - med) / spread
+    lo = np.searchsorted(s.audio_t, s.t - AUDIO_NEAR, side="left")
+    hi = np.searchsorted(s.audio_t, s.t + AUDIO_NEAR, side="right")
+    cz = np.array([z[a:b].max() if b > a else 0.0 for a, b in zip(lo, hi, strict=True)])
+    return np.clip((cz - AUDIO_Z) / AUDIO_Z, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class _Burst:
+    a: int  # first frame index
+    b: int  # last frame index (inclusive)
+    p: int  # peak frame index
+    x: float  # excess ratio at the peak, audio included
+    audio: float
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges [a, b] of consecutive True values."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1, strict=True))
+
+
+def _bursts(s: Signals, opts: DetectOptions) -> list[_Burst]:
+    x, raw = excess(s)
+    aud = audio_support(s)
+    xe = x * (1.0 + AUDIO_BOOST * aud)
+    ms = min(opts.min_score, 0.999)
+    thr = X_REF * ms / (1.0 - ms)
+    out = []
+    for a, b in _runs(xe >= HYSTERESIS * thr):
+        p = a + int(np.argmax(xe[a : b + 1]))
+        if xe[p] < thr or (raw[a : b + 1] >= HYSTERESIS * thr).sum() < MIN_FRAMES:
+            continue
+        out.append(_Burst(int(a), int(b), p, float(xe[p]), float(aud[p])))
+    return out
+
+
+def _explained(s: Signals, u: _Burst) -> bool:
+    """True when the camera, the recording's start/end or the light explains the burst."""
+    t = s.t
+    start, end = t[u.p] - t[0] < EDGE or t[u.a] - t[0] < EDGE / 2, t[-1] - t[u.p] < EDGE
+    if start or end or t[u.b] - t[u.a] > MAX_BURST:
+        return True
+    if float(np.median(s.camera[u.a : u.b + 1])) > CAMERA_FAST:
+        return True
+    near = (t > t[u.a] - BASELINE_HALF) & (t < t[u.b] + BASELINE_HALF)
+    base = float(np.median(s.brightness[near]))
+    light = np.abs(s.brightness[u.a : u.b + 1] - base).max() / (base + LIGHT_FLOOR)
+    return bool(light > MAX_LIGHT_CHANGE)
+
+
+def _candidates(s: Signals, opts: DetectOptions) -> list[Moment]:
+    out = []
+    for u in _bursts(s, opts):
+        if _explained(s, u):
+            continue
+        reasons = ("motion", "audio") if u.audio > 0 else ("motion",)
+        t = s.t
+        out.append(Moment(float(t[u.a]), float(t[u.p]), float(t[u.b]), score_of(u.x), reasons))
+    return out
+
+
+def _suppress(cands: list[Moment], opts: DetectOptions) -> list[Moment]:
+    """Non-maximum suppression: best first, at least ``min_gap`` s apart, at most N."""
+    kept: list[Moment] = []
+    for m in sorted(cands, key=lambda m: -m.score):
+        if len(kept) >= opts.max_moments:
+            break
+        if all(abs(m.peak - k.peak) >= opts.min_gap for k in kept):
+            kept.append(m)
+    return kept
