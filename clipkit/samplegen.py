@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
@@ -34,6 +35,8 @@ from clipkit.ffmpeg import ffmpeg_exe
 log = logging.getLogger(__name__)
 
 RGB = tuple[int, int, int]
+Point = tuple[float, float]
+Color = Sequence[float] | float
 SAMPLE_RATE = 48_000
 MISHAPS = ("drop", "spill")
 # Label windows start a little before the burst (a detector's smoothing can move its
@@ -229,6 +232,17 @@ def _light_map(h: int, w: int, strength: float) -> np.ndarray:
     return ((1.0 - 0.22 * r2) * side)[..., None].astype(np.float32)
 
 
+def _blob(img: np.ndarray, centre: Point, axes: Point, color: Color, angle: float = 0) -> None:
+    """A filled, anti-aliased ellipse."""
+    c, a = (int(centre[0]), int(centre[1])), (int(axes[0]), int(axes[1]))
+    cv2.ellipse(img, c, a, angle, 0, 360, color, -1, cv2.LINE_AA)
+
+
+def _box(img: np.ndarray, p0: Point, p1: Point, color: Color) -> None:
+    """A filled rectangle between two corners."""
+    cv2.rectangle(img, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), color, -1, cv2.LINE_AA)
+
+
 # -------------------------------------------------------------------- the scene
 
 
@@ -295,51 +309,33 @@ class _Painter:
             cy = int(self.margin + rng.uniform(0.35, 0.45) * self.h)
             col = tuple(int(c) for c in rng.integers(60, 230, 3))
             if k % 3 == 0:
-                cv2.ellipse(img, (cx, cy), (int(38 * u), int(18 * u)), 0, 0, 360, col, -1, 16)
+                _blob(img, (cx, cy), (int(38 * u), int(18 * u)), col)
                 inner = tuple(int(c * 0.6) for c in col)
-                cv2.ellipse(
-                    img, (cx, cy - int(3 * u)), (int(30 * u), int(11 * u)), 0, 0, 360, inner, -1, 16
-                )
+                _blob(img, (cx, cy - int(3 * u)), (int(30 * u), int(11 * u)), inner)
             elif k % 3 == 1:
-                cv2.rectangle(
-                    img, (cx - int(12 * u), cy - int(50 * u)), (cx + int(12 * u), cy), col, -1, 16
-                )
-                cv2.rectangle(
+                _box(img, (cx - int(12 * u), cy - int(50 * u)), (cx + int(12 * u), cy), col)
+                _box(
                     img,
                     (cx - int(9 * u), cy - int(58 * u)),
                     (cx + int(9 * u), cy - int(50 * u)),
                     (40, 40, 40),
-                    -1,
-                    16,
                 )
             else:
                 for i in range(5):
                     c = col if i % 2 else (235, 235, 230)
                     x0 = cx + int(i * 10 * u)
-                    cv2.rectangle(
-                        img, (x0, cy - int(20 * u)), (x0 + int(10 * u), cy + int(25 * u)), c, -1
-                    )
+                    _box(img, (x0, cy - int(20 * u)), (x0 + int(10 * u), cy + int(25 * u)), c)
 
     def _plate(self, img: np.ndarray, rng: np.random.Generator) -> None:
         """A finished dish: white plate, pasta, sauce and basil."""
         u = self.u
         cx, cy = (int(v) for v in self.px(0.5, 0.52))
         r = int(125 * u)
-        cv2.ellipse(
-            img,
-            (cx + int(6 * u), cy + int(8 * u)),
-            (r, int(r * 0.8)),
-            0,
-            0,
-            360,
-            (150, 145, 140),
-            -1,
-            16,
+        _blob(
+            img, (cx + int(6 * u), cy + int(8 * u)), (r, int(r * 0.8)), (150, 145, 140)
         )  # soft shadow
-        cv2.ellipse(img, (cx, cy), (r, int(r * 0.8)), 0, 0, 360, (236, 236, 232), -1, 16)
-        cv2.ellipse(
-            img, (cx, cy), (int(r * 0.7), int(r * 0.56)), 0, 0, 360, (246, 246, 244), -1, 16
-        )
+        _blob(img, (cx, cy), (r, int(r * 0.8)), (236, 236, 232))
+        _blob(img, (cx, cy), (int(r * 0.7), int(r * 0.56)), (246, 246, 244))
         for _ in range(140):  # strands of pasta
             a, d = rng.uniform(0, 2 * math.pi), rng.uniform(0, 0.5) * r
             p = (int(cx + d * math.cos(a)), int(cy + 0.8 * d * math.sin(a)))
@@ -362,9 +358,7 @@ class _Painter:
         for _ in range(5):
             a, d = rng.uniform(0, 2 * math.pi), rng.uniform(0, 0.3) * r
             p = (int(cx + d * math.cos(a)), int(cy + 0.8 * d * math.sin(a)))
-            cv2.ellipse(
-                img, p, (int(9 * u), int(5 * u)), rng.uniform(0, 180), 0, 360, (50, 125, 40), -1, 16
-            )
+            _blob(img, p, (int(9 * u), int(5 * u)), (50, 125, 40), rng.uniform(0, 180))
 
     # one frame -------------------------------------------------------------
     def frame(self, t: float) -> np.ndarray:
@@ -418,28 +412,16 @@ class _Painter:
         """A forearm from off-frame to a hand holding something."""
         u = self.u
         cv2.line(img, elbow, hand, (190, 140, 110), int(24 * u), 16)
-        cv2.ellipse(img, hand, (int(22 * u), int(16 * u)), 20, 0, 360, SKIN, -1, 16)
+        _blob(img, hand, (int(22 * u), int(16 * u)), SKIN, 20)
 
     def _stir(self, img: np.ndarray, t: float) -> None:
         """A spoon circling in a pot of soup, once every 1.3 s, all the time."""
         u = self.u
         cx, cy = (int(v) for v in self.px(0.4, 0.62))
         rx, ry = int(80 * u), int(50 * u)
-        cv2.ellipse(
-            img,
-            (cx, cy + int(10 * u)),
-            (rx + int(6 * u), ry + int(6 * u)),
-            0,
-            0,
-            360,
-            (45, 45, 50),
-            -1,
-            16,
-        )
-        cv2.ellipse(img, (cx, cy), (rx, ry), 0, 0, 360, (150, 150, 155), -1, 16)
-        cv2.ellipse(
-            img, (cx, cy), (rx - int(7 * u), ry - int(6 * u)), 0, 0, 360, (180, 95, 40), -1, 16
-        )
+        _blob(img, (cx, cy + int(10 * u)), (rx + int(6 * u), ry + int(6 * u)), (45, 45, 50))
+        _blob(img, (cx, cy), (rx, ry), (150, 150, 155))
+        _blob(img, (cx, cy), (rx - int(7 * u), ry - int(6 * u)), (180, 95, 40))
         a = 2 * math.pi * t / 1.3
         for k in range(9):  # vegetables carried round by the stirring
             b = a * 0.8 + k * 0.7
@@ -451,34 +433,28 @@ class _Painter:
         # The hand moves less than the spoon's bowl: the spoon pivots in the fingers.
         grip = (int(cx + 70 * u + 0.3 * (bowl[0] - cx)), int(cy - 95 * u + 0.3 * (bowl[1] - cy)))
         cv2.line(img, bowl, grip, (120, 80, 45), int(7 * u), 16)
-        cv2.ellipse(
-            img, bowl, (int(14 * u), int(9 * u)), math.degrees(a), 0, 360, (130, 88, 50), -1, 16
-        )
+        _blob(img, bowl, (int(14 * u), int(9 * u)), (130, 88, 50), math.degrees(a))
         self._arm(img, grip, (cx + int(210 * u), cy - int(255 * u)))  # the elbow stays put
 
     def _chop(self, img: np.ndarray, t: float) -> None:
         """A knife chopping a carrot, 2.6 strokes a second, rocking on its tip."""
         u = self.u
         bx, by = (int(v) for v in self.px(0.38, 0.66))
-        cv2.rectangle(
+        _box(
             img,
             (bx - int(120 * u), by - int(45 * u)),
             (bx + int(120 * u), by + int(45 * u)),
             (196, 160, 110),
-            -1,
-            16,
         )
         strokes = t * 2.6
         lift = 0.5 - 0.5 * math.cos(2 * math.pi * (strokes % 1.0))
         # The knife works slowly along the carrot and back: no sudden jumps.
         kx = bx + int(45 * u * (0.5 - 0.5 * math.cos(2 * math.pi * t / 11.0)))
-        cv2.rectangle(
-            img, (bx - int(80 * u), by - int(9 * u)), (kx, by + int(9 * u)), (235, 120, 30), -1, 16
-        )
+        _box(img, (bx - int(80 * u), by - int(9 * u)), (kx, by + int(9 * u)), (235, 120, 30))
         for i in range(10):  # slices already cut, in a little heap
             x0 = bx - int(80 * u) - int((10 - i) * 5 * u)
             top, bottom = (by - int(9 * u), by + int(9 * u))
-            cv2.rectangle(img, (x0, top), (x0 + int(4 * u), bottom), (225, 110, 25), -1, 16)
+            _box(img, (x0, top), (x0 + int(4 * u), bottom), (225, 110, 25))
         ang = math.radians(8 + 12 * lift)
         tip = (kx - int(25 * u), by)
         heel = (int(tip[0] + 95 * u * math.cos(ang)), int(tip[1] - 95 * u * math.sin(ang)))
@@ -531,16 +507,8 @@ class _Painter:
 
         p0, p1 = pos(tau - half), pos(tau + half)
         lift = (floor - p1[1]) / (floor - top)
-        cv2.ellipse(
-            img,
-            (int(p1[0]), int(floor + r)),
-            (int(r * (1 + lift)), int(r * 0.35)),
-            0,
-            0,
-            360,
-            (60, 50, 45),
-            -1,
-            16,
+        _blob(
+            img, (int(p1[0]), int(floor + r)), (int(r * (1 + lift)), int(r * 0.35)), (60, 50, 45)
         )  # its shadow, softer when it is high
         self._streak(img, p0, p1, r, h.color)
         if tau > DROP_FALL:  # bits knocked off at the first impact
@@ -619,18 +587,15 @@ class _Painter:
         cy = h * (1.25 - 0.75 * c)
         size = k * (0.18 + 1.3 * c * c)
         mask: np.ndarray = np.zeros((h, w), np.float32)
-        cv2.ellipse(mask, (int(cx), int(cy)), (int(size), int(size * 0.8)), -20, 0, 360, 1.0, -1)
+        _blob(mask, (int(cx), int(cy)), (int(size), int(size * 0.8)), 1.0, -20)
         for i in range(4):  # fingers
             fx = cx - size * (0.55 - 0.3 * i)
-            cv2.ellipse(
+            _blob(
                 mask,
                 (int(fx), int(cy - size * 0.95)),
                 (int(size * 0.14), int(size * 0.45)),
-                -15 + 8 * i,
-                0,
-                360,
                 1.0,
-                -1,
+                -15 + 8 * i,
             )
         cv2.line(mask, (int(cx), int(cy)), (int(cx + size), int(h * 2)), 1.0, int(size * 1.1))
         sigma = 1 + 10 * c * c
