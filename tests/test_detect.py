@@ -1,0 +1,125 @@
+"""Peak picking on hand-written series: no video involved."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from clipkit.detect import DetectOptions, Moment, detect, detect_with_notes
+from clipkit.signals import Signals
+
+FPS = 30.0
+CELLS = 48
+
+
+def make(
+    duration: float = 20.0,
+    bursts: tuple[tuple[float, float], ...] = (),
+    *,
+    level: float = 0.4,
+    camera: tuple[float, float] | None = None,
+    dark: tuple[float, float] | None = None,
+    sustained: bool = False,
+    sound_at: tuple[float, ...] = (),
+) -> Signals:
+    """A still scene with mild noise; bursts of local motion in a few grid cells."""
+    rng = np.random.default_rng(0)
+    t = np.arange(0, duration, 1 / FPS)
+    cells = rng.uniform(0.0, 0.01, (t.size, CELLS))
+    if sustained:  # chopping in cells 0-5: fast, steady work all the time
+        cells[:, :6] += 0.3 + 0.1 * np.sin(2 * np.pi * 3 * t)[:, None]
+    for a, b in bursts:
+        cells[(t >= a) & (t < b), 20:26] += level
+    cam = np.zeros(t.size)
+    if camera:
+        cam[(t >= camera[0]) & (t < camera[1])] = 1.0
+    bright = np.full(t.size, 0.5)
+    if dark:
+        bright[(t >= dark[0]) & (t < dark[1])] = 0.1
+    audio_t = np.arange(0, duration, 0.02)
+    onset = rng.uniform(0, 1.0, audio_t.size)
+    for s in sound_at:
+        onset[np.abs(audio_t - s) < 0.03] = 30.0
+    z = np.zeros(t.size)
+    return Signals(
+        duration=duration, t=t, motion=cells.mean(axis=1), camera=cam, cut=z,
+        brightness=bright, coverage=z, sharpness=z + 1, motion_x=z + 0.5, motion_y=z + 0.5,
+        audio_t=audio_t, audio_rms=np.full(audio_t.size, -40.0), audio_onset=onset,
+        change=np.full(t.size, 0.01), cam_conf=z + 1, cells=cells,
+    )  # fmt: skip
+
+
+def test_burst_over_baseline_is_found() -> None:
+    [m] = detect(make(bursts=((10.0, 10.8),)))
+    assert isinstance(m, Moment)
+    assert 10.0 <= m.peak <= 10.8
+    assert m.start <= m.peak <= m.end
+    assert 0.5 <= m.score <= 1.0
+    assert m.reasons == ("motion",)
+    assert m.to_dict()["reasons"] == ["motion"]
+
+
+def test_still_footage_gives_nothing() -> None:
+    assert detect(make()) == []
+
+
+def test_sustained_motion_is_not_a_moment() -> None:
+    assert detect(make(sustained=True)) == []
+
+
+def test_burst_on_top_of_sustained_work_elsewhere_is_found() -> None:
+    [m] = detect(make(sustained=True, bursts=((10.0, 10.8),)))
+    assert 10.0 <= m.peak <= 10.8
+
+
+def test_burst_during_camera_motion_is_suppressed() -> None:
+    assert detect(make(bursts=((10.0, 10.8),), camera=(9.5, 11.5))) == []
+
+
+def test_burst_with_a_lighting_change_is_suppressed() -> None:
+    assert detect(make(bursts=((10.0, 10.8),), dark=(10.0, 12.0))) == []
+
+
+def test_burst_at_start_or_end_is_suppressed() -> None:
+    assert detect(make(bursts=((0.0, 0.8), (19.4, 20.0)))) == []
+
+
+def test_single_frame_glitch_is_not_a_moment() -> None:
+    assert detect(make(bursts=((10.0, 10.0 + 1 / FPS),), level=0.9)) == []
+
+
+def test_sound_raises_score_but_alone_gives_nothing() -> None:
+    quiet = detect(make(bursts=((10.0, 10.8),)))[0]
+    loud = detect(make(bursts=((10.0, 10.8),), sound_at=(10.3,)))[0]
+    assert loud.score > quiet.score
+    assert "audio" in loud.reasons
+    assert detect(make(sound_at=(5.0, 12.0))) == []
+
+
+def test_max_moments_and_min_gap() -> None:
+    sig = make(duration=40.0, bursts=((8.0, 8.6), (10.0, 10.6), (20.0, 20.6), (30.0, 30.6)))
+    assert len(detect(sig)) == 3  # 8 s and 10 s are closer than the default 3 s gap
+    assert len(detect(sig, DetectOptions(min_gap=1.0))) == 4
+    assert len(detect(sig, DetectOptions(max_moments=2))) == 2
+
+
+def test_sensitivity_orders_results() -> None:
+    sig = make(bursts=((10.0, 10.8),), level=0.12)
+    assert len(detect(sig, DetectOptions(sensitivity=0.95))) >= len(
+        detect(sig, DetectOptions(sensitivity=0.05))
+    )
+
+
+def test_short_file_gives_nothing_with_a_note() -> None:
+    res = detect_with_notes(make(duration=1.5, bursts=((0.7, 1.0),)))
+    assert res.moments == []
+    assert res.notes and "shorter" in res.notes[0]
+
+
+def test_options_are_defined_once_with_help() -> None:
+    for f in dataclasses.fields(DetectOptions):
+        assert f.metadata.get("help")
+    with pytest.raises(ValueError):
+        DetectOptions(sensitivity=1.5)
