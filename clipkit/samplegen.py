@@ -14,6 +14,7 @@ A benchmark can render any spec at any size::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -811,13 +812,18 @@ def render_scene(
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         try:
-            for t in frame_times(spec, fps):
-                frame = painter.frame(t)
-                if spec.rotate:
-                    frame = np.ascontiguousarray(np.rot90(frame, k=-1))
-                proc.stdin.write(frame.tobytes())
+            with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped: it says why below
+                for t in frame_times(spec, fps):
+                    frame = painter.frame(t)
+                    if spec.rotate:
+                        frame = np.ascontiguousarray(np.rot90(frame, k=-1))
+                    proc.stdin.write(frame.tobytes())
+        except BaseException:
+            proc.kill()
+            raise
         finally:
-            proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
             err = proc.stderr.read() if proc.stderr else b""
             proc.wait()
         if proc.returncode != 0:

@@ -68,6 +68,13 @@ def test_same_spec_gives_same_bytes(spec: sg.SceneSpec, tmp_path: Path) -> None:
     assert (info.width, info.height) == (spec.width, spec.height)
 
 
+def test_x264_options_pass_through(tmp_path: Path) -> None:
+    path = sg.render_scene(TINY, tmp_path / "nob.mp4", 160, 90, 10, x264_params="bframes=0")
+    cmd = [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-vf", "showinfo", "-f", "null", "-"]
+    types = re.findall(r"type:([IPB])", subprocess.run(cmd, capture_output=True).stderr.decode())
+    assert types and "B" not in types
+
+
 def test_frames_depend_on_the_seed() -> None:
     def frame(seed: int) -> np.ndarray:
         spec = sg.SceneSpec(**{**TINY.__dict__, "seed": seed})
