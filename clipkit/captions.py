@@ -135,6 +135,14 @@ def draw_text(lines: list[str], preset: Preset, size: int) -> Image.Image:
     return img.crop(bbox) if bbox else img.crop((0, 0, 1, 1))
 
 
+def _even(v: int, lo: int, hi: int) -> int:
+    """``v`` moved to an even number (the 4:2:0 chroma grid) within lo..hi if possible."""
+    for c in (v + v % 2, v - v % 2):
+        if lo <= c <= hi:
+            return c
+    return v
+
+
 def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None:
     """The caption for ``text`` on a width x height frame, or None for no text."""
     if not text.strip():
@@ -150,6 +158,7 @@ def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None
     x = box[0] + (box[2] - box[0] - img.width) // 2
     y = {"top": box[1], "bottom": box[3] - img.height,
          "center": (box[1] + box[3] - img.height) // 2}[preset.caption_position]
+    x, y = _even(x, box[0], box[2] - img.width), _even(y, box[1], box[3] - img.height)
     rgba = np.asarray(img, dtype=np.uint8)
     alpha = rgba[:, :, 3:4].astype(np.uint16)
     return Caption(x=x, y=y, rgba=rgba, premult=rgba[:, :, :3] * alpha, inv_alpha=255 - alpha)

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,7 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.ffmpeg import ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import Preset
@@ -69,14 +73,54 @@ def x264_args(preset: Preset) -> list[str]:
     if preset.max_bitrate:  # VBV cap: a buffer of two seconds at the peak rate
         args += ["-maxrate", f"{preset.max_bitrate}k", "-bufsize", f"{2 * preset.max_bitrate}k"]
     return args + ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-                   "-color_range", "tv", "-movflags", "+faststart"]
+                   "-color_range", "tv"]
 
 
-# RGB -> YUV with the BT.709 matrix the file is tagged with (swscale defaults to 601).
-RGB_TO_YUV709 = (
-    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-    "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
-)
+# The index at the front of the file, so that playback starts before the download ends.
+FASTSTART = ["-movflags", "+faststart"]
+
+
+# Tags the output carries: BT.709, limited range (PLATFORMS.md).
+TAG_BT709 = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
+# Matrices swscale knows by the name ffmpeg prints in a stream's colour tags.
+_MATRICES = ("bt709", "bt2020", "smpte170m", "bt470bg", "smpte240m", "fcc")
+_COLOUR = re.compile(r"Video: .*?, (?:yuv|nv|p0)\w*\(([^)]*)\)")
+
+
+def source_matrix(path: str) -> str:
+    """The YUV matrix moviepy's reader decodes ``path`` with: its tag, or BT.601 untagged."""
+    err = run_ffmpeg(["-i", path]).stderr.decode("utf-8", "replace")
+    m = _COLOUR.search(err)
+    # "(tv, bt709/unknown/unknown, progressive)": the colour space comes first.
+    tags = [t.split("/")[0] for t in m.group(1).split(", ")] if m else []
+    return next((x for t in tags for x in _MATRICES if t.startswith(x)), "bt601")
+
+
+def rgb_to_yuv(matrix: str) -> str:
+    """RGB -> YUV with the same matrix the frames were decoded with, so that the
+    source's YUV values come through unchanged; then tag as BT.709."""
+    return f"scale=out_color_matrix={matrix}:out_range=tv,format=yuv420p,{TAG_BT709}"
+
+
+class _Background:
+    """Runs ``fn(*args)`` in a thread; ``wait`` joins it and re-raises its error."""
+
+    def __init__(self, fn: Callable[..., object], *args: object) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as e:  # re-raised by wait() in the caller's thread
+                self._error = e
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def wait(self, reraise: bool = True) -> None:
+        self._thread.join()
+        if self._error is not None and reraise:
+            raise self._error
 
 
 class Span:
@@ -92,6 +136,7 @@ class Span:
         self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
         self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
         self.fps = preset.fps
+        self.matrix = source_matrix(path)
         out_w, out_h = preset.size
         self.clip = VideoFileClip(path, audio=False)
         try:
@@ -100,19 +145,22 @@ class Span:
             self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe,
                                                  times, signals)
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
-            # Start the decoder at the span (moviepy would otherwise print and seek).
-            self.clip.reader.initialize(self.start)
+            # Start the decoder at the span now, in the background: seeking decodes
+            # from the key frame before it, which overlaps with the other setup.
+            self._seek = _Background(self.clip.reader.initialize, self.start)
         except Exception:
             self.clip.close()
             raise
 
     def frame(self, t: float) -> np.ndarray:
         """The finished frame ``t`` s into the span."""
+        self._seek.wait()
         raw = self.clip.get_frame(self.start + t)
         out = self.reframe.apply(raw, int(t * self.fps + 1e-6))
         return self.caption.blend(out) if self.caption else out
 
     def close(self) -> None:
+        self._seek.wait(reraise=False)
         self.clip.close()
 
 
@@ -123,6 +171,7 @@ class _Timeline:
     main: Span
     rec: Span | None
     xfade: float
+    fps: float
 
     @property
     def rec_at(self) -> float:
@@ -154,7 +203,7 @@ def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None) -> _Timeline
         main.close()
         raise
     xfade = min(preset.crossfade, rec.length / 2, main.length / 2) if rec else 0.0
-    return _Timeline(main, rec, xfade)
+    return _Timeline(main, rec, xfade, preset.fps)
 
 
 def _use_clipkit_ffmpeg() -> None:
@@ -166,34 +215,92 @@ def _use_clipkit_ffmpeg() -> None:
     ffmpeg_writer.FFMPEG_BINARY = exe
 
 
-def _write_video(tl: _Timeline, preset: Preset, audio: Path, out: Path,
-                 cover_t: float) -> np.ndarray:
+# Frames made ahead of the encoder: enough to ride out a slow frame, few
+# enough (6 MB each at 1080x1920) to keep memory flat.
+PREFETCH = 4
+
+
+class _Prefetch:
+    """Makes the timeline's frames in a thread, a few ahead of the encoder.
+
+    Reading the decoder's pipe, reframing and writing the encoder's pipe then
+    overlap instead of taking turns (the pipes hold far less than one frame).
+    """
+
+    def __init__(self, tl: _Timeline, count: int) -> None:
+        self._q: queue.Queue[tuple[int, np.ndarray | BaseException]] = queue.Queue(PREFETCH)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(tl, count), daemon=True)
+        self._thread.start()
+        self._i, self._frame = -1, np.zeros((1, 1, 3), np.uint8)
+
+    def _run(self, tl: _Timeline, count: int) -> None:
+        try:
+            for i in range(count):
+                item: np.ndarray | BaseException = tl.frame(i / tl.fps)
+                while not self._stop.is_set():
+                    try:
+                        self._q.put((i, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+        except BaseException as e:  # handed to the consumer, raised there
+            self._q.put((count, e))
+
+    def get(self, i: int) -> np.ndarray:
+        """Frame ``i`` (frames are asked for in order; past the end, the last one)."""
+        while self._i < i and (self._thread.is_alive() or not self._q.empty()):
+            self._i, item = self._q.get()
+            if isinstance(item, BaseException):
+                raise item
+            self._frame = item
+        return self._frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np.ndarray:
     """Encode the timeline with moviepy; return the frame at ``cover_t`` for the cover."""
     from moviepy import VideoClip
 
     fps = preset.fps
     cover_i = int(cover_t * fps + 1e-6)
     cover: list[np.ndarray] = []
+    frames = _Prefetch(tl, int(tl.duration * fps + 1e-6))
 
     def frame_function(t: float) -> np.ndarray:
-        f = tl.frame(t)
-        if not cover and int(t * fps + 1e-6) >= cover_i:
+        i = int(t * fps + 1e-6)
+        f = frames.get(i)
+        if not cover and i >= cover_i:
             cover.append(f.copy())
         return f
 
-    clip = VideoClip(frame_function=frame_function, duration=tl.duration)
     try:
+        clip = VideoClip(frame_function=frame_function, duration=tl.duration)
         clip.write_videofile(
-            str(out), fps=fps, codec="libx264", preset=preset.x264_preset, audio=str(audio),
-            audio_codec="copy", logger=None, pixel_format="yuv420p",
-            ffmpeg_params=["-vf", RGB_TO_YUV709, *x264_args(preset)],
+            str(out), fps=fps, codec="libx264", preset=preset.x264_preset, audio=False,
+            logger=None, pixel_format="yuv420p",
+            ffmpeg_params=["-vf", rgb_to_yuv(tl.main.matrix), *x264_args(preset)],
         )
+        clip.close()
     except OSError as e:
         last = str(e).strip().splitlines()[-1:] or ["ffmpeg error"]
         raise RenderError(f"{out.name}: encoding failed ({last[0]})") from None
     finally:
-        clip.close()
-    return cover[0] if cover else tl.frame(0)
+        frames.close()
+    return cover[0] if cover else frames.get(0)
+
+
+def _mux(video: Path, audio: Path, out: Path) -> None:
+    res = run_ffmpeg(["-y", "-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                      "-c", "copy", *FASTSTART, str(out)])
+    if res.returncode != 0:
+        err = res.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"{out.name}: muxing failed ({err[-1] if err else 'ffmpeg error'})")
 
 
 def _save_cover(frame: np.ndarray, path: Path) -> None:
@@ -211,19 +318,25 @@ def render_clip(plan: ClipPlan, preset: Preset, out_dir: str | Path, *,
     plan = for_preset(plan, preset)
     final = out_dir / plan.output
     part = out_dir / f".{final.stem}.part.mp4"
+    video = out_dir / f".{final.stem}.part.video.mp4"
     audio = out_dir / f".{final.stem}.part.m4a"
     _use_clipkit_ffmpeg()
     tl = _spans(plan, preset, signals)
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
-        make_audio(spans, tl.xfade, tl.duration, preset, audio)
-        cover = _write_video(tl, preset, audio, part, max(0.0, plan.peak - plan.start))
+        # The sound is made while the video encodes, then the two are muxed.
+        sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
+        try:
+            cover = _write_video(tl, preset, video, max(0.0, plan.peak - plan.start))
+        finally:
+            sound.wait()
+        _mux(video, audio, part)
         part.replace(final)
     finally:
         tl.main.close()
         if tl.rec:
             tl.rec.close()
-        for p in (part, audio):
+        for p in (part, video, audio):
             p.unlink(missing_ok=True)
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
