@@ -162,3 +162,14 @@ def test_labels_match_what_was_drawn(spec: sg.SceneSpec) -> None:
         burst = diff[(times >= a) & (times <= b)]
         assert burst.max() > 10 * calm.max()
         assert burst.max() > 1.5 * np.percentile(busy, 95), "a mishap must stand out of the work"
+
+
+@pytest.mark.parametrize("spec", sg.SCENES, ids=lambda s: s.name)
+def test_each_mishap_is_heard_inside_its_window(spec: sg.SceneSpec) -> None:
+    sound = sg.mix_audio(spec)
+    step = sg.SAMPLE_RATE // 20  # 50 ms windows
+    rms = np.sqrt((sound[: len(sound) // step * step].reshape(-1, step) ** 2).mean(axis=1))
+    times = np.arange(len(rms)) * 0.05
+    for a, b in sg.labels(spec)["events"]:
+        inside = rms[(times >= a) & (times <= b)].max()
+        assert inside > 10 * np.median(rms), "an impact should be loud against the room"
