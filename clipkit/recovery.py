@@ -41,6 +41,10 @@ MIN_QUALITY = 0.35
 EXPOSURE_RANGE = (0.12, 0.92)
 # A frame that looks this much like a hard cut breaks the shot.
 CUT_LEVEL = 0.5
+# The calm must also hold this long on either side of the chosen window: what
+# ends a calm shot (a hand reaching for the lens, the camera picked up) starts
+# a little before the signals show it.
+MARGIN = 0.75
 
 
 @dataclass(frozen=True)
@@ -125,14 +129,16 @@ def best_recovery(s: Signals, after: float, length: float) -> tuple[Span | None,
         return None, "no analysis frames to choose a recovery shot from"
     step = float(np.median(np.diff(t)))
     n = max(1, int(round(length / step)))
+    m = int(round(MARGIN / step))
     first = int(np.searchsorted(t, after - 1e-6))
-    if t.size - first < n or s.duration - after < length - step:
+    wide = n + 2 * m
+    if t.size - first < wide or s.duration - after < length + 2 * MARGIN - step:
         return None, f"less than {length:g} s of footage after the mishap"
-    q = _window_means(frame_quality(s)[first:], n)
-    bright = _window_means(np.nan_to_num(s.brightness[first:], nan=0.5), n)
-    cover = _window_means(np.nan_to_num(s.coverage[first:]), n)
-    cuts = _window_means((np.nan_to_num(s.cut[first:]) > CUT_LEVEL).astype(float), n)
-    starts = t[first:first + q.size]
+    q = _window_means(frame_quality(s)[first:], wide)
+    bright = _window_means(np.nan_to_num(s.brightness[first:], nan=0.5), wide)
+    cover = _window_means(np.nan_to_num(s.coverage[first:]), wide)
+    cuts = _window_means((np.nan_to_num(s.cut[first:]) > CUT_LEVEL).astype(float), wide)
+    starts = t[first + m:first + m + q.size]
     span = max(s.duration - after - length, 1e-6)
     score = q + END_BONUS * np.clip((starts - after) / span, 0, 1)
     ok = (bright >= EXPOSURE_RANGE[0]) & (bright <= EXPOSURE_RANGE[1]) & (cover < 0.5)
