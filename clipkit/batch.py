@@ -122,7 +122,7 @@ def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventS
     emit({"source": path, "stage": "probe"}, sink)
     info = probe(path)
     res.duration = info.duration
-    res.fingerprint = fingerprint(path)
+    res.fingerprint = fingerprint(path, info.size_bytes)
 
     def on_progress(fraction: float) -> None:
         emit({"source": path, "stage": "analyse", "fraction": fraction}, sink)
@@ -160,14 +160,16 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
     """Find the moments in one file (and plan its clips when ``job.preset`` is set)."""
 
     def work(res: SourceResult) -> None:
-        from clipkit.detect import detect
+        from clipkit.detect import detect_with_notes
         from clipkit.plan import plan_clips
         from clipkit.presets import load_preset
 
         info, signals = _analysed(path, job.cache_dir, res, sink)
         preset = load_preset(job.preset) if job.preset else None
-        moments = detect(signals, detect_options_for(preset, job.detect))
+        found = detect_with_notes(signals, detect_options_for(preset, job.detect))
+        moments = found.moments
         res.moments = [m.to_dict() for m in moments]
+        res.notes = list(found.notes)
         if preset is not None:
             res.plans = plan_clips(
                 info, signals, moments, preset,
@@ -179,7 +181,7 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
 
 
 def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
-    from clipkit.detect import detect
+    from clipkit.detect import detect_with_notes
     from clipkit.plan import plan_clips
     from clipkit.presets import load_preset
 
@@ -187,8 +189,10 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
     state = State(opts.out_dir)
     for name in opts.presets:
         preset = load_preset(name)
-        moments = detect(signals, detect_options_for(preset, opts.detect))
+        found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
+        moments = found.moments
         if name == opts.presets[0]:
+            res.notes = list(found.notes)
             res.moments = [m.to_dict() for m in moments]
             res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
         plans = plan_clips(
@@ -293,15 +297,19 @@ def _plans_one(
     path, plans = item
 
     def work(res: SourceResult) -> None:
+        from clipkit.plan import for_preset
         from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
-        preset = load_preset(opts.presets[0])
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]
         res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
-        _render_plans(plans, preset, info, signals, res, State(opts.out_dir), opts, sink)
+        state = State(opts.out_dir)
+        for name in opts.presets:
+            preset = load_preset(name)
+            mine = [for_preset(p, preset) for p in plans]
+            _render_plans(mine, preset, info, signals, res, state, opts, sink)
 
     return _guarded(path, work, sink)
 

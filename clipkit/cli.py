@@ -6,6 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -60,3 +61,404 @@ def doctor() -> None:
         click.echo(f"{mark} {c.name:<{width}}  {c.detail}")
     if not all(c.ok for c in checks):
         sys.exit(1)
+
+
+# -- shared options ---------------------------------------------------------------
+
+
+def detect_options(func: F) -> F:
+    """Add one flag per DetectOptions field: same name, default and help as the API.
+
+    Flags default to None so a value the user did not give can come from the preset.
+    """
+    from dataclasses import MISSING, fields
+
+    from clipkit.detect import DetectOptions
+
+    for f in reversed(fields(DetectOptions)):
+        default = f.default if f.default is not MISSING else None
+        choices = f.metadata.get("choices")
+        ftype: Any = click.Choice(choices) if choices else type(default)
+        func = click.option(
+            "--" + f.name.replace("_", "-"),
+            f.name,
+            type=ftype,
+            default=None,
+            show_default=str(default),
+            help=f.metadata.get("help", ""),
+        )(func)
+    return func
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The options the user actually gave."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def checked_detect(values: dict[str, Any]) -> dict[str, Any]:
+    """The detection flags the user gave, checked by DetectOptions itself."""
+    from dataclasses import fields
+
+    from clipkit.detect import DetectOptions
+
+    names = {f.name for f in fields(DetectOptions)}
+    chosen = given(**{k: v for k, v in values.items() if k in names})
+    try:
+        DetectOptions(**chosen)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    return chosen
+
+
+cache_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where analysis results are cached [default: $CLIPKIT_CACHE_DIR or ~/.cache/clipkit].",
+)
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Files worked on at once [default: the number of cores].",
+)
+
+
+def resolve_sources(
+    paths: tuple[str, ...], *, exclude: tuple[Path, ...] = (), verbose: bool
+) -> list[str]:
+    """Expand PATHs to video files; say what was skipped or missing."""
+    from clipkit.discover import find_videos
+
+    found = find_videos(paths, exclude=exclude)
+    for p in found.missing:
+        click.echo(f"clipkit: {p}: no such file or folder", err=True)
+    if verbose:
+        for p in found.skipped:
+            click.echo(f"skipped (not a video): {p}", err=True)
+    return [str(p) for p in found.videos]
+
+
+def _fmt_moment(i: int, m: dict[str, Any]) -> str:
+    why = "+".join(m.get("reasons", [])) or "-"
+    return (
+        f"  #{i:<2} {m['start']:7.2f} - {m['end']:7.2f} s   peak {m['peak']:7.2f} s   "
+        f"score {m['score']:.2f}   {why}"
+    )
+
+
+def _progress_for(total: int, quiet: bool) -> Any:
+    from clipkit.progress import make_progress
+
+    return make_progress(total, quiet=quiet)
+
+
+# -- detect -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the clip plans to FILE (.yaml or .json) for `clipkit render`.",
+)
+@click.option("--preset", default="reels", show_default=True, help="Preset the plans are for.")
+@detect_options
+@cache_option
+@jobs_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list files that were skipped.")
+@friendly_errors
+def detect(
+    paths: tuple[str, ...],
+    as_json: bool,
+    output: Path | None,
+    plan_file: Path | None,
+    preset: str,
+    cache_dir: Path | None,
+    jobs: int | None,
+    quiet: bool,
+    verbose: bool,
+    **detect_values: Any,
+) -> None:
+    """Find the mishap moments in video files and folders (recursively)."""
+    import json
+
+    from clipkit import __version__
+    from clipkit.batch import DetectJob, run_detect
+    from clipkit.executor import default_jobs
+    from clipkit.presets import load_preset
+
+    sources = resolve_sources(paths, verbose=verbose)
+    if plan_file is not None:
+        load_preset(preset)  # a bad preset name fails before any work
+    job = DetectJob(
+        detect=checked_detect(detect_values),
+        cache_dir=cache_dir,
+        preset=preset if plan_file is not None else None,
+    )
+    with _progress_for(len(sources), quiet or as_json and output is None) as bar:
+        results = run_detect(sources, job, jobs=jobs or default_jobs(), on_event=bar)
+
+    if as_json:
+        doc = {
+            "clipkit_version": __version__,
+            "files": [
+                {"path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments}
+                for r in results
+            ],
+        }
+        text = json.dumps(doc, indent=2) + "\n"
+    else:
+        lines = []
+        for r in results:
+            if r.error:
+                lines.append(f"{r.path}: error: {r.error}")
+                continue
+            lines.append(f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))")
+            lines += [_fmt_moment(i, m) for i, m in enumerate(r.moments, 1)]
+            lines += [f"  note: {n}" for n in r.notes]
+        text = "\n".join(lines) + "\n" if lines else ""
+    if output is not None:
+        from clipkit.manifest import write_if_changed
+
+        write_if_changed(output, text)
+    else:
+        click.echo(text, nl=False)
+    if plan_file is not None:
+        from clipkit.plan import save_plans
+
+        save_plans(plan_file, [p for r in results for p in r.plans])
+    _finish(paths, sources, [r.path for r in results if r.error])
+
+
+def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str]) -> None:
+    """Say what went wrong, and exit 1 when any file failed or was missing."""
+    missing = sum(1 for p in paths if not Path(p).exists())
+    if not sources and not missing:
+        click.echo("clipkit: no video files found in " + ", ".join(paths), err=True)
+    if failed or missing:
+        if failed:
+            click.echo(f"clipkit: {len(failed)} file(s) failed:", err=True)
+            for p in failed:
+                click.echo(f"  {p}", err=True)
+        sys.exit(1)
+
+
+# -- cut and render ---------------------------------------------------------------------
+
+preset_multi = click.option(
+    "-p",
+    "--preset",
+    "presets",
+    multiple=True,
+    default=("reels",),
+    show_default=True,
+    help="Built-in preset name or a preset YAML file; repeat for several platforms.",
+)
+out_option = click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder: clips go to OUT/<preset>/, with manifest.json and index.html.",
+)
+
+
+def caption_options(func: F) -> F:
+    for decorator in reversed(
+        [
+            click.option("--caption", help="Mishap caption (overrides the preset's template)."),
+            click.option("--recovery-caption", help="Caption over the recovery shot."),
+            click.option(
+                "--recovery",
+                "recovery_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Append this video as the recovery shot instead of one from the source.",
+            ),
+            click.option("--no-recovery", is_flag=True, help="Append no recovery shot."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    for decorator in reversed(
+        [
+            jobs_option,
+            click.option("--force", is_flag=True, help="Re-render clips that are up to date."),
+            click.option(
+                "-n", "--dry-run", is_flag=True, help="Say what would be made; make nothing."
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="Only errors and the summary."),
+            click.option(
+                "-v", "--verbose", is_flag=True, help="Also list every clip and skipped file."
+            ),
+            cache_option,
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def _check_presets(names: tuple[str, ...]) -> None:
+    from clipkit.presets import load_preset
+
+    for name in names:
+        load_preset(name)  # unknown names and bad files fail before any work
+
+
+def _check_out(out_dir: Path, dry_run: bool) -> None:
+    if dry_run:
+        return
+    from clipkit.render import check_output_dir
+
+    check_output_dir(out_dir)
+
+
+def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool) -> None:
+    made = sum(len(r.made) for r in report.results)
+    kept = sum(len(r.kept) for r in report.results)
+    would = [o for r in report.results for o in r.would_make]
+    for r in report.results:
+        if r.error:
+            click.echo(f"clipkit: {r.error}", err=True)
+        if verbose:
+            for rec in r.made:
+                click.echo(f"made {out_dir / rec.output}", err=True)
+            for rec in r.kept:
+                click.echo(f"up to date {out_dir / rec.output}", err=True)
+            for o in r.removed:
+                click.echo(f"removed stale {out_dir / o}", err=True)
+    if dry_run:
+        for o in would:
+            click.echo(f"would make {out_dir / o}")
+        click.echo(f"{len(would)} clip(s) would be made, {kept} up to date.")
+    elif not quiet or report.failed:
+        click.echo(
+            f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed "
+            f"-> {out_dir / 'index.html'}",
+            err=True,
+        )
+
+
+def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -> Any:
+    """CutOptions from the parsed flags: run flags by name, detection flags when given."""
+    from dataclasses import fields
+
+    from clipkit.batch import CutOptions
+
+    detect = checked_detect(values)
+    _check_presets(presets)
+    _check_out(out_dir, values.get("dry_run", False))
+    run_names = {f.name for f in fields(CutOptions)} - {"out_dir", "presets", "detect"}
+    return CutOptions(
+        out_dir=out_dir,
+        presets=tuple(dict.fromkeys(presets)),
+        detect=detect,
+        **{k: v for k, v in values.items() if k in run_names},
+    )
+
+
+def _run(sources: list[str], opts: Any, values: dict[str, Any], batch: Callable[..., Any]) -> Any:
+    """Run ``batch`` over ``sources`` with progress, then report. Returns the report."""
+    from clipkit.executor import default_jobs
+
+    quiet, verbose = values["quiet"], values["verbose"]
+    total = len(dict.fromkeys(getattr(s, "source", s) for s in sources))  # plans name sources
+    with _progress_for(total, quiet) as bar:
+        report = batch(sources, opts, jobs=values["jobs"] or default_jobs(), on_event=bar)
+    _report(report, opts.out_dir, dry_run=opts.dry_run, verbose=verbose, quiet=quiet)
+    return report
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@preset_multi
+@out_option
+@caption_options
+@detect_options
+@run_options
+@friendly_errors
+def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **values: Any) -> None:
+    """Detect, plan and render clips for every video in PATHS (files or folders)."""
+    from clipkit.batch import run_batch
+
+    opts = _run_opts(out_dir, presets, values)
+    sources = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
+    report = _run(sources, opts, values, run_batch) if sources else None
+    _finish(paths, sources, [r.path for r in report.failed] if report else [])
+
+
+@main.command()
+@click.argument(
+    "plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@preset_multi
+@out_option
+@run_options
+@friendly_errors
+def render(
+    plan_files: tuple[Path, ...], presets: tuple[str, ...], out_dir: Path, **values: Any
+) -> None:
+    """Render the clips of plan files written (and perhaps edited) by `clipkit detect --plan`."""
+    from clipkit.batch import run_plans
+    from clipkit.plan import load_plans
+
+    opts = _run_opts(out_dir, presets, values)
+    plans = [plan for f in plan_files for plan in load_plans(f)]
+    report = _run(plans, opts, values, run_plans)
+    _finish((), list(dict.fromkeys(p.source for p in plans)), [r.path for r in report.failed])
+
+
+# -- presets ------------------------------------------------------------------------
+
+
+@main.group()
+def presets() -> None:
+    """List, show and validate output presets."""
+
+
+@presets.command("list")
+def presets_list() -> None:
+    """List the built-in presets."""
+    from clipkit.presets import list_presets, load_preset
+
+    for name in list_presets():
+        p = load_preset(name)
+        w, h = p.size
+        click.echo(f"{name:<10} {w}x{h} {p.fps:g} fps  {p.description}")
+
+
+@presets.command("show")
+@click.argument("name")
+@friendly_errors
+def presets_show(name: str) -> None:
+    """Show a preset's fully resolved values (as YAML)."""
+    import yaml
+
+    from clipkit.presets import load_preset
+
+    click.echo(yaml.safe_dump(load_preset(name).to_dict(), sort_keys=False), nl=False)
+
+
+@presets.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@friendly_errors
+def presets_validate(files: tuple[Path, ...]) -> None:
+    """Check preset YAML files: unknown keys, wrong types, out-of-range values."""
+    from clipkit.presets import validate_preset_file
+
+    for f in files:
+        validate_preset_file(f)
+        click.echo(f"{f}: ok")
