@@ -118,11 +118,22 @@ class Caption:
 
 def draw_text(lines: list[str], preset: Preset, size: int) -> Image.Image:
     """The lines, centred, with an outline, on a transparent image cropped to the ink."""
+    pad = _stroke(preset, size) + size // 4  # room for accents above and tails below
+    while True:
+        img = _draw(lines, preset, size, pad)
+        bbox = img.getchannel("A").getbbox()
+        if not bbox:
+            return img.crop((0, 0, 1, 1))
+        if bbox[0] > 0 and bbox[1] > 0 and bbox[2] < img.width and bbox[3] < img.height:
+            return img.crop(bbox)
+        pad *= 2  # the ink reached the edge: something may be cut off, draw again
+
+
+def _draw(lines: list[str], preset: Preset, size: int, pad: int) -> Image.Image:
     font = load_font(preset.caption_font, size)
     stroke = _stroke(preset, size)
     ascent, descent = font.getmetrics()
     step = ascent + descent + round(LINE_GAP * size)
-    pad = stroke + size // 4  # room for accents above and tails below the metrics
     width = max(round(font.getlength(ln)) for ln in lines) + 2 * pad
     img = Image.new("RGBA", (width, step * len(lines) + 2 * pad), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
@@ -131,8 +142,7 @@ def draw_text(lines: list[str], preset: Preset, size: int) -> Image.Image:
     for i, line in enumerate(lines):
         draw.text((width / 2, pad + i * step), line, font=font, anchor="ma", fill=fill,
                   stroke_width=stroke, stroke_fill=outline)
-    bbox = img.getchannel("A").getbbox()
-    return img.crop(bbox) if bbox else img.crop((0, 0, 1, 1))
+    return img
 
 
 def _even(v: int, lo: int, hi: int) -> int:

@@ -1,0 +1,82 @@
+"""Captions: inside the safe zone, never clipped, any text the shipped font covers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from clipkit.captions import _stroke, draw_text, layout, load_font, safe_box, wrap
+from clipkit.presets import list_presets, load_preset
+
+TEXTS = [
+    "Oops!",
+    "Crème brûlée: señor Müller heißt François, ça glisse!",
+    "Wait for it... the whole pot of pasta goes everywhere, and then the dog arrives too",
+    "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen",
+    "ÉÇÑÜ gjpqy ß",
+]
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_caption_box_inside_safe_zone(name: str) -> None:
+    preset = load_preset(name)
+    w, h = preset.size
+    x0, y0, x1, y1 = safe_box(preset, w, h)
+    for text in TEXTS:
+        cap = layout(text, preset, w, h)
+        assert cap is not None
+        cx0, cy0, cx1, cy1 = cap.box
+        assert x0 <= cx0 < cx1 <= x1 and y0 <= cy0 < cy1 <= y1, (text, cap.box)
+        assert cap.rgba[:, :, 3].any()
+
+
+def _ink_size(line: str, font_name: str, size: int, stroke: int) -> tuple[int, int]:
+    """Ink size of ``line`` drawn on a canvas far larger than it could need."""
+    font = load_font(font_name, size)
+    img = Image.new("L", (size * (len(line) + 4), size * 4), 0)
+    ImageDraw.Draw(img).text((size * 2, size), line, font=font, fill=255,
+                             stroke_width=stroke, stroke_fill=255)
+    x0, y0, x1, y1 = img.getbbox()
+    return x1 - x0, y1 - y0
+
+
+@pytest.mark.parametrize("text", ["ÉÇÑÜ gjpqy ß", "Ça glisse, señor", "Å ÿ Ê fjord"])
+def test_text_is_never_clipped(text: str) -> None:
+    preset = load_preset("reels")
+    lines, size = wrap(text, preset, safe_box(preset, 1080, 1920), 1920)
+    stroke = _stroke(preset, size)
+    for line in lines:
+        drawn = draw_text([line], preset, size)
+        want = _ink_size(line, preset.caption_font, size, stroke)
+        # Within a pixel: the caption is drawn at a sub-pixel position (centred).
+        assert abs(drawn.width - want[0]) <= 1 and abs(drawn.height - want[1]) <= 1
+
+
+def test_font_covers_accented_letters() -> None:
+    font = load_font("DejaVuSans-Bold.ttf", 40)
+    missing = np.asarray(font.getmask("\ue000"))  # a private-use code point: no glyph
+    for ch in "éñüßçÉÑÜÇ":
+        glyph = np.asarray(font.getmask(ch))
+        assert glyph.any() and (glyph.shape != missing.shape or (glyph != missing).any()), ch
+
+
+def test_long_caption_wraps_to_max_lines_or_shrinks() -> None:
+    preset = load_preset("reels")
+    lines, size = wrap(TEXTS[2], preset, safe_box(preset, 1080, 1920), 1920)
+    assert len(lines) <= preset.caption_max_lines or size < preset.caption_size * 1920
+
+
+def test_blend_only_touches_the_box() -> None:
+    preset = load_preset("square")
+    cap = layout("Ça glisse", preset, 1080, 1080)
+    assert cap is not None
+    frame = np.full((1080, 1080, 3), 90, np.uint8)
+    cap.blend(frame)
+    x0, y0, x1, y1 = cap.box
+    outside = frame.copy()
+    outside[y0:y1, x0:x1] = 90
+    assert (outside == 90).all()
+    opaque = cap.rgba[:, :, 3] == 255
+    assert (frame[y0:y1, x0:x1][opaque] == cap.rgba[:, :, :3][opaque]).all()
+    assert layout("   ", preset, 1080, 1080) is None
