@@ -55,19 +55,20 @@ FOOTAGE   ?= samples
 PLANS     ?= plans
 PLATFORMS ?= reels tiktok shorts
 CLIPKIT   ?= $(BIN)/clipkit
+SETUP     ?= $(STAMP)
 VIDEOS    := $(sort $(foreach e,mp4 MP4 mov MOV m4v mkv webm 3gp,$(wildcard $(FOOTAGE)/*.$(e))))
 PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
 
 plans: $(PLAN_FILES)
 
-$(PLANS)/%.yaml: $(FOOTAGE)/% | $(STAMP)
+$(PLANS)/%.yaml: $(FOOTAGE)/% | $(SETUP)
 	@mkdir -p $(@D)
 	$(CLIPKIT) detect --quiet --plan $@ $<
 
 clips: $(OUT)/manifest.json
 
 # clipkit rewrites the manifest only when it changes; touch it so make sees the step done.
-$(OUT)/manifest.json: $(PLAN_FILES) | $(STAMP)
+$(OUT)/manifest.json: $(PLAN_FILES) | $(SETUP)
 	$(if $(PLAN_FILES),,$(error no video files in FOOTAGE=$(FOOTAGE)))
 	$(CLIPKIT) render --quiet $(addprefix --preset ,$(PLATFORMS)) -o $(OUT) $(PLAN_FILES)
 	@touch $@

@@ -264,12 +264,24 @@ def run_batch(
     """Process ``sources`` with ``jobs`` workers and write the manifest."""
     from functools import partial
 
+    clean_partials(opts)
     executor = Executor(jobs, on_event)
     results = list(executor.map(partial(_run_one, opts=opts), sources))
     order = {p: i for i, p in enumerate(sources)}
     results.sort(key=lambda r: order[r.path])
     _write_outputs(opts, results)
     return BatchReport(results)
+
+
+def clean_partials(opts: CutOptions) -> None:
+    """Remove temporary files an interrupted run left in the output folders."""
+    from clipkit.presets import load_preset
+
+    if opts.dry_run:
+        return
+    for name in opts.presets:
+        for p in (opts.out_dir / load_preset(name).name).glob(".*.part.*"):
+            p.unlink(missing_ok=True)
 
 
 def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
@@ -324,6 +336,7 @@ def run_plans(
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
     items = list(by_source.items())
+    clean_partials(opts)
     results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items))
     order = {p: i for i, p in enumerate(by_source)}
     results.sort(key=lambda r: order[r.path])

@@ -267,7 +267,7 @@ out_option = click.option(
     "-o",
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
     help="Output folder: clips go to OUT/<preset>/, with manifest.json and index.html.",

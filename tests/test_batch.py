@@ -1,0 +1,263 @@
+"""The batch workflow: incremental re-runs, interruption, --jobs, bad input, make."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from clipkit.cli import main
+from clipkit.ffmpeg import ffmpeg_exe
+from tests.conftest import REPO, SAMPLES
+
+# A tiny output format: the same pipeline as reels, rendered in a fraction of the time.
+SMALL = "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
+# Two files with the same pictures: detection tuning cannot change what these tests see.
+SOURCES = {"a.mp4": "counter_stir_drop_spill.mp4", "b.mp4": "counter_stir_drop_spill.mp4"}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A folder with footage/ (two samples) and small.yaml."""
+    (tmp_path / "footage").mkdir()
+    for name, sample in SOURCES.items():
+        shutil.copy(SAMPLES / sample, tmp_path / "footage" / name)
+    (tmp_path / "small.yaml").write_text(SMALL)
+    return tmp_path
+
+
+def cut(work: Path, cache: Path, *args: str) -> Result:
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        return runner.invoke(
+            main,
+            [
+                "cut",
+                "-p",
+                "small.yaml",
+                "footage",
+                "-o",
+                "out",
+                "--cache-dir",
+                str(cache),
+                "-j",
+                "1",
+                *args,
+            ],  # fmt: skip
+        )
+    finally:
+        os.chdir(cwd)
+
+
+def clips(out: Path) -> dict[str, int]:
+    """Clip name -> mtime (ns)."""
+    finals = (p for p in sorted((out / "small").glob("*.mp4")) if not p.name.startswith("."))
+    return {p.name: p.stat().st_mtime_ns for p in finals}
+
+
+def made(res: Result) -> int:
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if "clip(s) made" in ln)
+    return int(line.split()[0])
+
+
+def test_first_run_then_nothing_to_do(work: Path, cache: Path) -> None:
+    first = cut(work, cache)
+    out = work / "out"
+    assert made(first) == len(clips(out)) >= 4
+    doc = json.loads((out / "manifest.json").read_text())
+    assert {c["output"] for c in doc["clips"]} == {f"small/{n}" for n in clips(out)}
+    row = doc["clips"][0]
+    for key in ("source_fingerprint", "peak", "score", "caption", "recovery", "preset_digest",
+                "clipkit_version", "size_bytes", "duration"):  # fmt: skip
+        assert key in row
+    assert (out / "manifest.csv").read_text().count("\n") == len(doc["clips"]) + 1
+    assert (out / "index.html").exists()
+    before = clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns}
+
+    second = cut(work, cache)
+    assert made(second) == 0
+    assert clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns} == before
+
+
+def test_deleted_output_and_force(work: Path, cache: Path) -> None:
+    cut(work, cache)
+    out = work / "out"
+    before = clips(out)
+    victim = sorted(before)[0]
+    (out / "small" / victim).unlink()
+    assert made(cut(work, cache)) == 1
+    after = clips(out)
+    assert [n for n in before if after[n] != before[n]] == [victim]
+    assert made(cut(work, cache, "--force")) == len(before)
+
+
+def test_changed_preset_rerenders_its_clips(work: Path, cache: Path) -> None:
+    cut(work, cache)
+    n = len(clips(work / "out"))
+    (work / "small.yaml").write_text(SMALL + "crf: 30\n")
+    assert made(cut(work, cache)) == n
+
+
+def test_changed_source_rerenders_only_that_source(work: Path, cache: Path) -> None:
+    cut(work, cache)
+    out = work / "out"
+    before = clips(out)
+    src = work / "footage" / "b.mp4"
+    tmp = work / "b2.mp4"  # same pictures, new bytes: a re-export with a title
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(src), "-c", "copy",
+                    "-metadata", "title=re-export", str(tmp)], check=True)  # fmt: skip
+    tmp.replace(src)
+    cut(work, cache)
+    after = clips(out)
+    changed = sorted(n for n in before if after.get(n) != before[n])
+    assert changed and all(n.startswith("b_") for n in changed)
+
+
+def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
+    import yaml
+
+    runner = CliRunner()
+    plan = work / "a.yaml"
+    src = str(work / "footage" / "a.mp4")
+    res = runner.invoke(main, ["detect", "-q", src, "--plan", str(plan), "--cache-dir", str(cache)])
+    assert res.exit_code == 0, res.output
+    render = ["render", str(plan), "-p", str(work / "small.yaml"), "-o", str(work / "out"),
+              "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
+    assert made(runner.invoke(main, render)) >= 2
+    before = clips(work / "out")
+    doc = yaml.safe_load(plan.read_text())
+    doc["clips"][1]["caption"] = "Oops! ¡Qué desastre!"
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    assert made(runner.invoke(main, render)) == 1
+    after = clips(work / "out")
+    assert [n for n in before if after[n] != before[n]] == [sorted(before)[1]]
+    del doc["clips"][0]  # a person drops a clip: its file goes too
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    assert made(runner.invoke(main, render)) == 0
+    assert sorted(clips(work / "out")) == sorted(before)[1:]
+
+
+def test_dry_run_makes_nothing(work: Path, cache: Path) -> None:
+    res = cut(work, cache, "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert "would make" in res.output
+    assert not (work / "out" / "small").exists()
+
+
+def test_jobs_do_not_change_outputs(work: Path, cache: Path) -> None:
+    def digests(out: Path) -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (out / "small").iterdir()
+        }
+
+    cut(work, cache)
+    shutil.move(work / "out", work / "out1")
+    assert cut(work, cache, "-j", "2").exit_code == 0
+    assert digests(work / "out1") == digests(work / "out")
+    m1 = json.loads((work / "out1" / "manifest.json").read_text())["clips"]
+    m2 = json.loads((work / "out" / "manifest.json").read_text())["clips"]
+    assert m1 == m2
+
+
+def test_bad_file_is_reported_and_others_finish(work: Path, cache: Path) -> None:
+    (work / "footage" / "broken.mov").write_bytes(b"")
+    res = cut(work, cache)
+    assert res.exit_code == 1
+    assert "footage/broken.mov: empty file" in res.output
+    assert any(n.startswith("a_") for n in clips(work / "out"))
+    assert any(n.startswith("b_") for n in clips(work / "out"))
+
+
+def test_empty_folder_says_so(tmp_path: Path, cache: Path) -> None:
+    (tmp_path / "footage").mkdir()
+    (tmp_path / "footage" / "notes.txt").write_text("shopping list")
+    (tmp_path / "small.yaml").write_text(SMALL)
+    res = cut(tmp_path, cache)
+    assert res.exit_code == 0
+    assert "no video files found in footage" in res.output
+
+
+def test_unwritable_output_fails_before_work(work: Path, cache: Path) -> None:
+    (work / "out").write_text("a file where the folder should be")
+    res = cut(work, cache)
+    assert res.exit_code == 1
+    assert "out: output folder cannot be written" in res.output
+    assert "analysing" not in res.output
+
+
+def test_output_inside_input_is_not_read_back(work: Path, cache: Path) -> None:
+    runner = CliRunner()
+    args = ["cut", "-p", str(work / "small.yaml"), str(work / "footage"),
+            "-o", str(work / "footage" / "out"), "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
+    first = runner.invoke(main, args)
+    second = runner.invoke(main, args)
+    assert made(first) > 0 and made(second) == 0
+    assert "out/small" not in second.output
+
+
+def test_source_footage_is_never_written(work: Path, cache: Path) -> None:
+    src = work / "footage"
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in src.iterdir()}
+    for p in src.iterdir():
+        p.chmod(0o444)
+    cut(work, cache)
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in src.iterdir()} == before
+
+
+def test_killed_run_leaves_no_partial_file_and_resumes(work: Path, cache: Path) -> None:
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-p", "small.yaml", "footage", "-o", "out",
+           "--cache-dir", str(cache), "-j", "1", "--force"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=work, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    out = work / "out" / "small"
+    state = work / "out" / ".clipkit" / "state"
+    while time.monotonic() < deadline and not list(state.glob("*.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = set(clips(work / "out"))
+    recorded = len(list(state.glob("*.json")))
+    assert recorded, "nothing was rendered before the kill"
+    for name in finished:  # whatever has a final name is a complete, playable file
+        p = out / name
+        probe = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(p), "-f", "null", "-"],
+                               capture_output=True, text=True)  # fmt: skip
+        assert probe.returncode == 0 and not probe.stderr, p
+    res = cut(work, cache)
+    total = len(clips(work / "out"))
+    assert made(res) == total - recorded
+    assert not list(out.glob(".*part*")), "temporary files were left behind"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_makefile_workflow(work: Path, cache: Path) -> None:
+    (work / "footage" / "b.mp4").unlink()
+    env = {**os.environ, "CLIPKIT_CACHE_DIR": str(cache)}
+    args = ["make", "-s", "-C", str(REPO), f"FOOTAGE={work / 'footage'}", f"PLANS={work / 'plans'}",
+            f"OUT={work / 'out'}", f"PLATFORMS={work / 'small.yaml'}", "SETUP=",
+            f"CLIPKIT={sys.executable} -m clipkit"]  # fmt: skip
+    run = subprocess.run([*args, "plans", "clips"], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (work / "plans" / "a.mp4.yaml").exists()
+    assert len(clips(work / "out")) >= 2
+    # Up to date: make has nothing to do (-q exits 0), and a real run renders nothing.
+    assert subprocess.run([*args, "-q", "clips"], env=env).returncode == 0
+    (work / "footage" / "a.mp4").touch()
+    assert subprocess.run([*args, "-q", "clips"], env=env).returncode == 1
