@@ -30,14 +30,31 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+def _setup(folder: Path) -> Path:
+    (folder / "footage").mkdir(parents=True)
+    for name, sample in SOURCES.items():
+        shutil.copy(SAMPLES / sample, folder / "footage" / name)
+    (folder / "small.yaml").write_text(SMALL)
+    return folder
+
+
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    """A folder with footage/ (two samples) and small.yaml."""
-    (tmp_path / "footage").mkdir()
-    for name, sample in SOURCES.items():
-        shutil.copy(SAMPLES / sample, tmp_path / "footage" / name)
-    (tmp_path / "small.yaml").write_text(SMALL)
-    return tmp_path
+    """A folder with footage/ (two samples) and small.yaml, nothing rendered yet."""
+    return _setup(tmp_path / "w")
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> tuple[Path, Result]:
+    """One complete first run, which tests copy instead of rendering again."""
+    folder = _setup(tmp_path_factory.mktemp("first") / "w")
+    return folder, cut(folder, cache)
+
+
+@pytest.fixture
+def done(first_run: tuple[Path, Result], tmp_path: Path) -> Path:
+    """A copy of the first run's folder: footage, preset and out/ (times kept)."""
+    return Path(shutil.copytree(first_run[0], tmp_path / "w", copy_function=shutil.copy2))
 
 
 def cut(work: Path, cache: Path, *args: str) -> Result:
@@ -77,8 +94,10 @@ def made(res: Result) -> int:
     return int(line.split()[0])
 
 
-def test_first_run_then_nothing_to_do(work: Path, cache: Path) -> None:
-    first = cut(work, cache)
+def test_first_run_then_nothing_to_do(
+    first_run: tuple[Path, Result], done: Path, cache: Path
+) -> None:
+    first, work = first_run[1], done
     out = work / "out"
     assert made(first) == len(clips(out)) >= 4
     doc = json.loads((out / "manifest.json").read_text())
@@ -96,8 +115,8 @@ def test_first_run_then_nothing_to_do(work: Path, cache: Path) -> None:
     assert clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns} == before
 
 
-def test_deleted_output_and_force(work: Path, cache: Path) -> None:
-    cut(work, cache)
+def test_deleted_output_and_force(done: Path, cache: Path) -> None:
+    work = done
     out = work / "out"
     before = clips(out)
     victim = sorted(before)[0]
@@ -108,15 +127,15 @@ def test_deleted_output_and_force(work: Path, cache: Path) -> None:
     assert made(cut(work, cache, "--force")) == len(before)
 
 
-def test_changed_preset_rerenders_its_clips(work: Path, cache: Path) -> None:
-    cut(work, cache)
+def test_changed_preset_rerenders_its_clips(done: Path, cache: Path) -> None:
+    work = done
     n = len(clips(work / "out"))
     (work / "small.yaml").write_text(SMALL + "crf: 30\n")
     assert made(cut(work, cache)) == n
 
 
-def test_changed_source_rerenders_only_that_source(work: Path, cache: Path) -> None:
-    cut(work, cache)
+def test_changed_source_rerenders_only_that_source(done: Path, cache: Path) -> None:
+    work = done
     out = work / "out"
     before = clips(out)
     src = work / "footage" / "b.mp4"
@@ -176,10 +195,13 @@ def test_jobs_do_not_change_outputs(work: Path, cache: Path) -> None:
     assert m1 == m2
 
 
-def test_bad_file_is_reported_and_others_finish(work: Path, cache: Path) -> None:
+def test_bad_file_is_reported_and_others_finish(done: Path, cache: Path) -> None:
+    work = done
     (work / "footage" / "broken.mov").write_bytes(b"")
+    (work / "out" / "small" / "b_01_small.mp4").unlink()
     res = cut(work, cache)
     assert res.exit_code == 1
+    assert "1 clip(s) made" in res.output
     assert "footage/broken.mov: empty file" in res.output
     assert any(n.startswith("a_") for n in clips(work / "out"))
     assert any(n.startswith("b_") for n in clips(work / "out"))
