@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/batch.py
 
 clean:
 	rm -rf $(OUT) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
