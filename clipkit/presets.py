@@ -101,8 +101,9 @@ class Preset:
                               lo=0, hi=100000)
     # Reels: <= 25 Mb/s (PLATFORMS.md); caps crf peaks through the x264 VBV.
     max_bitrate: int = _opt(25000, "peak video bitrate in kb/s (0 = no cap)", lo=0, hi=200000)
+    # No "ultrafast": it drops the features of High profile (CABAC, 8x8 transforms).
     x264_preset: str = _opt("medium", "x264 speed/size trade-off",
-                            choices=("ultrafast", "superfast", "veryfast", "faster", "fast",
+                            choices=("superfast", "veryfast", "faster", "fast",
                                      "medium", "slow", "slower", "veryslow"))
     # Closed GOP of 1-2 s is accepted everywhere (PLATFORMS.md).
     gop_seconds: float = _opt(2.0, "seconds between key frames", lo=0.5, hi=10.0)
@@ -213,7 +214,7 @@ def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
 def _builtin_dir() -> Path:
     """The folder of the built-in YAML files, installed or in a source checkout."""
     try:
-        installed = Path(str(resources.files("clipkit") / "presets"))
+        installed = Path(str(resources.files("clipkit.builtin_presets")))
         if installed.is_dir():
             return installed
     except (ModuleNotFoundError, TypeError):

@@ -1,0 +1,158 @@
+"""Render: every built-in preset from a short clip, probed; captions; recovery; bad output.
+
+The encoder runs at x264 ``superfast`` here: the speed setting changes nothing the
+tests probe, and keeps eight 1080p renders within the suite's time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from clipkit.captions import safe_box
+from clipkit.errors import RenderError
+from clipkit.ffmpeg import run_ffmpeg
+from clipkit.plan import ClipPlan, plan_clips
+from clipkit.presets import Preset, list_presets, load_preset
+from clipkit.probe import probe
+from clipkit.render import Span, check_output_dir, render_clip
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TEXT = "Ça glisse! Crème brûlée, señor Müller heißt"
+
+
+def _fast(name: str) -> Preset:
+    return load_preset(name).with_overrides(x264_preset="superfast")
+
+
+# The shortest clip every preset allows: 3.9 s + 1.5 s recovery - 0.3 s crossfade = 5.1 s.
+MAIN, RECOVERY = (2.0, 5.9), (9.0, 10.5)
+
+
+def _plan(src: Path, preset: Preset, recovery: tuple[float, float] | None = RECOVERY,
+          main: tuple[float, float] = MAIN) -> ClipPlan:
+    return ClipPlan(source=str(src), index=1, start=main[0], end=main[1], peak=main[0] + 1,
+                    score=1.0, caption=TEXT, recovery_caption="Nailed it ç", output="",
+                    preset="", recovery_source=str(src) if recovery else None,
+                    recovery_start=recovery[0] if recovery else None,
+                    recovery_end=recovery[1] if recovery else None)
+
+
+def _loudness(path: Path) -> float:
+    err = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128",
+                      "-f", "null", "-"]).stderr.decode()
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", err)[-1])
+
+
+@pytest.fixture(scope="module")
+def footage(make_clip: Callable[..., Path]) -> Path:
+    return make_clip("land.mp4", duration=12.0, size="640x360", fps=30)
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_render_each_preset(name: str, footage: Path, tmp_path: Path) -> None:
+    preset = _fast(name)
+    res = render_clip(_plan(footage, preset), preset, tmp_path)
+    assert res.path.name == f"land_01_{name}.mp4" and res.path.is_file()
+    info = probe(res.path)
+    assert (info.width, info.height) == preset.size
+    assert info.codec == "h264" and info.pix_fmt == "yuv420p"
+    header = run_ffmpeg(["-i", str(res.path)]).stderr.decode()
+    assert "Video: h264 (High)" in header and "bt709" in header
+    assert info.fps == preset.fps and not info.variable_fps
+    assert preset.min_length <= info.duration <= preset.max_length
+    want = MAIN[1] - MAIN[0] + RECOVERY[1] - RECOVERY[0] - preset.crossfade
+    assert abs(info.duration - want) < 0.1
+    assert info.has_audio and info.audio_rate == 48000 and info.audio_channels == 2
+    assert abs(_loudness(res.path) - preset.loudness) <= 1.0
+    from PIL import Image
+
+    with Image.open(res.cover) as cover:
+        assert cover.format == "JPEG" and cover.size == preset.size
+    assert not list(tmp_path.glob(".*part*"))  # temporary files are gone
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_caption_pixels_inside_safe_zone(name: str, footage: Path) -> None:
+    preset = load_preset(name)
+    span = Span(str(footage), 2.0, 4.0, preset, TEXT, None)
+    try:
+        with_text = span.frame(1.0)
+        span.caption = None
+        without = span.frame(1.0)  # the same decoded frame, no caption
+    finally:
+        span.close()
+    ys, xs = np.nonzero(np.abs(with_text.astype(int) - without).max(axis=2))
+    x0, y0, x1, y1 = safe_box(preset, *preset.size)
+    assert ys.size > 0
+    assert x0 <= xs.min() and xs.max() < x1 and y0 <= ys.min() and ys.max() < y1
+
+
+def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path],
+                                           tmp_path: Path) -> None:
+    src = make_clip("silent.mp4", duration=8.0, size="320x180", fps=25, audio=False)
+    preset = _fast("x")
+    res = render_clip(_plan(src, preset, recovery=None, main=(1.0, 7.0)), preset, tmp_path)
+    info = probe(res.path)
+    assert info.has_audio and info.audio_rate == 48000
+    assert info.fps == preset.fps and abs(info.duration - 6.0) < 0.1
+
+
+def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RenderError, match="output folder cannot be written"):
+        check_output_dir(blocker / "out")
+    with pytest.raises(RenderError, match="output folder cannot be written"):
+        render_clip(_plan(footage, _fast("reels")), _fast("reels"), blocker)
+
+
+@dataclass(frozen=True)
+class _Moment:
+    start: float
+    peak: float
+    end: float
+    score: float = 1.0
+
+
+def _frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
+    out = run_ffmpeg(["-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+                      "-pix_fmt", "rgb24", "-"]).stdout
+    return np.frombuffer(out, np.uint8).reshape(size[1], size[0], 3).astype(float)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / max(np.mean((a - b) ** 2), 1e-9)))
+
+
+@pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
+def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
+    from clipkit.analyse import analyse
+
+    name = "counter_stir_drop_spill.mp4"
+    label = yaml.safe_load((SAMPLES / "labels.yaml").read_text())[name]
+    info = probe(SAMPLES / name)
+    signals = analyse(info, cache_dir=tmp_path / "cache")
+    (a, b) = label["events"][0]
+    preset = _fast("reels").with_overrides(width=540, height=960)
+    (plan,) = plan_clips(info, signals, [_Moment(a, (a + b) / 2, b)], preset)
+    lo, hi = label["recovery"]
+    assert plan.recovery is not None and lo <= plan.recovery[0] < plan.recovery[1] <= hi
+    res = render_clip(plan, preset, tmp_path, signals=signals)
+    # The clip's last frame is the source's recovery footage through the same reframing.
+    last = _frame_at(res.path, res.duration - 0.1, preset.size)
+    span = Span(info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset,
+                plan.recovery_caption, signals)
+    mishap = Span(info.path, a, b, preset, plan.recovery_caption, signals)
+    try:
+        want, other = span.frame(0.1), mishap.frame(0.5)
+    finally:
+        span.close()
+        mishap.close()
+    assert _psnr(last, want) > 30 > _psnr(last, other) + 3
