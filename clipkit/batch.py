@@ -84,7 +84,9 @@ def _record(
     fingerprint, moments = res.fingerprint or "", res.moments
     rel = lambda p: str(Path(p).resolve().relative_to(out_dir.resolve())) if p else None  # noqa: E731
     rec = plan.recovery
-    reasons = next((m.get("reasons", []) for m in moments if m.get("peak") == plan.peak), [])
+    reasons: list[str] = next(
+        (m.get("reasons", []) for m in moments if m.get("peak") == plan.peak), []
+    )
     return ClipRecord(
         key=key,
         output=rel(result.path) or "",

@@ -370,7 +370,7 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
     )
 
 
-def _run(sources: list[str], opts: Any, values: dict[str, Any], batch: Callable[..., Any]) -> Any:
+def _run(sources: list[Any], opts: Any, values: dict[str, Any], batch: Callable[..., Any]) -> Any:
     """Run ``batch`` over ``sources`` with progress, then report. Returns the report."""
     from clipkit.executor import default_jobs
 
