@@ -36,6 +36,9 @@ CAMERA_DOWNSCALE = 2
 NOISE_FACTOR = 3.0
 # ...and is never below this many grey levels (of 255): compression noise on flat areas.
 MIN_CHANGE = 10.0
+# Camera shifts under half an analysed pixel are not compensated: about the precision
+# of phase correlation on the half-size frames.
+SUBPIXEL = 0.5
 # Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
 # grey levels: a hand or finger a few cm from the lens is far out of focus.
 FLAT_CELL = 1.5
@@ -70,6 +73,9 @@ class FrameFeatures:
         self.prev_small: np.ndarray | None = None
         self.prev_thumb: np.ndarray | None = None
         self.prev_t = 0.0
+        self.conf = 1.0
+        # Changed fraction per coverage-grid cell for the last frame (row-major).
+        self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
 
     def _still(self, frame: np.ndarray) -> tuple[float, float, float]:
         lap = np.abs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
@@ -86,57 +92,76 @@ class FrameFeatures:
         thumb = cv2.resize(small, self.thumb, interpolation=cv2.INTER_AREA)
         brightness, coverage, sharp = self._still(frame)
         if self.prev is None:
+            self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
             row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0)
         else:
             row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
         self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
         return row
 
-    def _changed(self, frame: np.ndarray, prev: np.ndarray, mx: int, my: int) -> np.ndarray:
+    def _changed(self, frame: np.ndarray, prev: np.ndarray, margin: int) -> np.ndarray:
         """Mask of pixels that changed beyond noise, a global brightness step removed."""
-        d = frame[my:-my, mx:-mx].astype(np.int16) - prev[my:-my, mx:-mx].astype(np.int16)
+        m = margin
+        d = frame[m:-m, m:-m].astype(np.int16) - prev[m:-m, m:-m].astype(np.int16)
         # A light switched on or auto-exposure shifts every pixel alike: take that out.
         d = np.abs(d - np.int16(np.median(d[::3, ::3])))
         noise = float(np.median(d[::3, ::3]))
         return (d > max(MIN_CHANGE, NOISE_FACTOR * noise)).astype(np.uint8)
 
+    def _camera_models(self, small: np.ndarray) -> tuple[list[np.ndarray], float]:
+        """Candidate camera motions (2x3 matrices in analysed pixels) and the phase
+        correlation peak. One candidate: the global shift found by phase correlation.
+        (A rotation+zoom fit to tracked corners was tried: it cost ~1 ms a frame and did
+        not improve detection on the real footage.)"""
+        assert self.prev_small is not None
+        # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
+        # place, which would corrupt the stored previous frame.
+        (dx, dy), conf = cv2.phaseCorrelate(self.prev_small * self.window, small * self.window)
+        k = self.w / self.cw
+        models = []
+        if abs(dx) * k >= SUBPIXEL or abs(dy) * k >= SUBPIXEL:
+            models.append(np.float32([[1, 0, dx * k], [0, 1, dy * k]]))
+        return models, float(conf)
+
+    def _compensated(self, frame: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, int, float]:
+        """The changed-pixel mask after the camera model that explains the picture best
+        (possibly none: then a moving object, not the camera, caught the estimators),
+        its border margin, and the camera speed in frame widths per frame."""
+        assert self.prev is not None
+        best, margin, speed = self._changed(frame, self.prev, 1), 1, 0.0
+        models, conf = self._camera_models(small)
+        corners = np.float32([[0, 0, 1], [self.w, 0, 1], [0, self.h, 1], [self.w, self.h, 1]])
+        for m in models:
+            shift = np.abs(corners @ m.T - corners[:, :2])
+            mg = int(math.ceil(float(shift.max()))) + 1
+            if 2 * mg >= min(self.w, self.h) / 2:
+                continue  # more than a quarter of the picture would be lost
+            warped = cv2.warpAffine(self.prev, m, (self.w, self.h), borderMode=cv2.BORDER_REPLICATE)
+            mask = self._changed(frame, warped, mg)
+            if mask.mean() < best.mean():
+                best, margin, speed = mask, mg, float(np.hypot(*shift.mean(axis=0))) / self.w
+        self.conf = conf
+        return best, margin, speed
+
     def _motion(
         self, t: float, frame: np.ndarray, small: np.ndarray, thumb: np.ndarray,
         brightness: float, coverage: float, sharp: float,
     ) -> tuple[float, ...]:  # fmt: skip
-        assert self.prev is not None and self.prev_small is not None
-        # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
-        # place, which would corrupt the stored previous frame.
-        (dx, dy), conf = cv2.phaseCorrelate(self.prev_small * self.window, small * self.window)
-        dx, dy = dx * self.w / self.cw, dy * self.h / self.ch
-        mask, mx, my = self._changed(self.prev, frame, 1, 1), 1, 1
-        if abs(dx) >= 0.5 or abs(dy) >= 0.5:
-            # Leave out the band that the shift brought in from outside the frame.
-            sx, sy = int(math.ceil(abs(dx))) + 1, int(math.ceil(abs(dy))) + 1
-            if 2 * sx < self.w and 2 * sy < self.h:
-                m = np.float32([[1, 0, dx], [0, 1, dy]])
-                size = (self.w, self.h)
-                warped = cv2.warpAffine(self.prev, m, size, borderMode=cv2.BORDER_REPLICATE)
-                shifted = self._changed(frame, warped, sx, sy)
-                # The shift is the camera's only if it explains the picture better than
-                # no shift; otherwise phase correlation locked onto a moving object.
-                if shifted.mean() < mask.mean():
-                    mask, mx, my = shifted, sx, sy
-                else:
-                    dx = dy = 0.0
-        else:
-            dx = dy = 0.0
+        assert self.prev_small is not None
+        mask, mg, speed = self._compensated(frame, small)
         motion = float(mask.mean())
+        full = np.zeros((self.h, self.w), np.float32)
+        full[mg:-mg, mg:-mg] = mask
+        self.cells = cv2.resize(full, GRID, interpolation=cv2.INTER_AREA).ravel()
         cx = cy = math.nan
         if motion > 0:
             mo = cv2.moments(mask, binaryImage=True)
-            cx = (mo["m10"] / mo["m00"] + mx) / self.w
-            cy = (mo["m01"] / mo["m00"] + my) / self.h
-        dt = max(t - self.prev_t, 1e-3)
-        camera = math.hypot(dx / self.w, dy / self.h) / dt
+            cx = (mo["m10"] / mo["m00"] + mg) / self.w
+            cy = (mo["m01"] / mo["m00"] + mg) / self.h
+        camera = speed / max(t - self.prev_t, 1e-3)
         cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))  # type: ignore[arg-type]
         change = float(cv2.absdiff(small, self.prev_small).mean()) / 255.0
-        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, float(conf))
+        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, self.conf)
 
 
 # Audio hop: 20 ms (160 samples at 8 kHz), fine enough to place an impact within a frame.
@@ -173,7 +198,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 9
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -206,8 +231,8 @@ def cache_key(info: VideoInfo) -> str:
     plan = plan_decode(info)
     params = {
         "version": ANALYSIS_VERSION, "plan": asdict(plan), "noise": NOISE_FACTOR,
-        "min_change": MIN_CHANGE, "flat": FLAT_CELL, "audio_rate": AUDIO_RATE,
-        "hop": AUDIO_HOP,
+        "min_change": MIN_CHANGE, "flat": FLAT_CELL,
+        "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip
     h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())
     h.update(json.dumps(params, sort_keys=True).encode())
@@ -236,9 +261,11 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     reader = FrameReader(info, plan)
     ts: list[float] = []
     rows: list[tuple[float, ...]] = []
+    cells: list[np.ndarray] = []
     for pts, frame in reader:
         ts.append(pts)
         rows.append(feats.step(pts, frame))
+        cells.append(feats.cells.astype(np.float16))
         if progress is not None and len(ts) % 30 == 0:
             progress(min(1.0, pts / max(info.duration, 1e-3)))
     if worker is not None:
@@ -255,7 +282,8 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
         progress(1.0)
     return Signals(
         duration=info.duration, t=np.array(ts, np.float64), audio_t=audio_t,
-        audio_rms=audio_rms, audio_onset=audio_onset, meta=meta, **series,
+        audio_rms=audio_rms, audio_onset=audio_onset, meta=meta,
+        cells=np.array(cells, np.float32).reshape(len(ts), -1), **series,
     )  # fmt: skip
 
 

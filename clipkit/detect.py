@@ -50,6 +50,10 @@ MAX_BURST = 8.0
 # going in its first half second, is the camera being started or stopped (a hand at
 # the lens), and the baseline there is one-sided anyway.
 EDGE = 1.0
+# Lens covered: at least half the picture featureless, and 0.3 more of it than usual
+# for this file (a dim scene is always somewhat featureless).
+COVERED = 0.5
+COVERED_RISE = 0.3
 # Camera motion: above 0.25 frame widths per second the picture is being panned or
 # whipped; local motion measured then is not trusted.
 CAMERA_FAST = 0.25
@@ -183,11 +187,29 @@ def rolling_median_mad(
     return med[idx], mad[idx]
 
 
+def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Changed fractions rescaled to the file's typical frame interval (float32).
+
+    A frame compared with one three intervals back (skipped B-frames, variable frame rate,
+    a repeated frame before it) shows about three times the change of a regular one.
+    """
+    idx = np.flatnonzero(valid)
+    out = np.zeros(cells.shape, np.float32)
+    if idx.size < 2:
+        return out
+    gaps = np.diff(t[idx])
+    typical = float(np.median(gaps))
+    scale = typical / np.maximum(np.concatenate([[typical], gaps]), 1e-3)
+    out[idx] = cells[idx] * scale.astype(np.float32).reshape((-1,) + (1,) * (cells.ndim - 1))
+    return out
+
+
 def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
     """Per frame: how far local motion stands above each region's own baseline, relative to
     the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
     valid = s.change > REPEAT_CHANGE if s.change.size else np.ones(s.t.size, bool)
-    cells = s.cells if s.cells.size else s.motion.reshape(-1, 1)
+    valid[0] = False  # the first frame has nothing to differ from
+    cells = per_interval(s.t, s.cells if s.cells.size else s.motion.reshape(-1, 1), valid)
     c = smooth(s.t, cells, valid, SMOOTH_HALF)
     med, mad = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
     norm = med.mean(axis=1) + MOTION_FLOOR
@@ -245,15 +267,38 @@ def _bursts(s: Signals, opts: DetectOptions) -> list[_Burst]:
     return out
 
 
-def _explained(s: Signals, u: _Burst) -> bool:
-    """True when the camera, the recording's start/end or the light explains the burst."""
+def _covered(s: Signals) -> np.ndarray:
+    """Frames where the lens is covered (a hand, a fade to black) against the file's norm."""
+    if not s.coverage.size:
+        return np.zeros(s.t.size, bool)
+    typical = float(np.median(s.coverage))
+    return s.coverage >= max(COVERED, typical + COVERED_RISE)
+
+
+def _handling_zones(s: Signals, covered: np.ndarray) -> tuple[float, float]:
+    """End of the start zone and beginning of the end zone: the first/last EDGE seconds of
+    the picture the lens shows, after/before any covering at the very start/end."""
     t = s.t
-    start, end = t[u.p] - t[0] < EDGE or t[u.a] - t[0] < EDGE / 2, t[-1] - t[u.p] < EDGE
-    if start or end or t[u.b] - t[u.a] > MAX_BURST:
+    first = int(np.argmin(covered)) if covered[0] else 0
+    last = t.size - 1 - int(np.argmin(covered[::-1])) if covered[-1] else t.size - 1
+    return float(t[first]) + EDGE, float(t[last]) - EDGE
+
+
+def _explained(s: Signals, u: _Burst, covered: np.ndarray) -> bool:
+    """True when the camera, lens handling, the recording's start/end or the light
+    explains the burst."""
+    t = s.t
+    head, tail = _handling_zones(s, covered)
+    if t[u.p] < head or t[u.a] < head - EDGE / 2 or t[u.p] > tail:
+        return True
+    if t[u.b] - t[u.a] > MAX_BURST:
         return True
     if float(np.median(s.camera[u.a : u.b + 1])) > CAMERA_FAST:
         return True
     near = (t > t[u.a] - BASELINE_HALF) & (t < t[u.b] + BASELINE_HALF)
+    close = (t >= t[u.a] - EDGE / 2) & (t <= t[u.b] + EDGE / 2)
+    if covered[close].any():
+        return True
     base = float(np.median(s.brightness[near]))
     light = np.abs(s.brightness[u.a : u.b + 1] - base).max() / (base + LIGHT_FLOOR)
     return bool(light > MAX_LIGHT_CHANGE)
@@ -261,8 +306,9 @@ def _explained(s: Signals, u: _Burst) -> bool:
 
 def _candidates(s: Signals, opts: DetectOptions) -> list[Moment]:
     out = []
+    covered = _covered(s)
     for u in _bursts(s, opts):
-        if _explained(s, u):
+        if _explained(s, u, covered):
             continue
         reasons = ("motion", "audio") if u.audio > 0 else ("motion",)
         t = s.t

@@ -58,6 +58,9 @@ class Signals:
     audio_onset: np.ndarray = field(default_factory=lambda: np.zeros(0))
     change: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cam_conf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Local motion per cell of a coarse grid over the picture, shape (len(t), cells):
+    # lets detection judge each region against its own baseline (work stays in its place).
+    cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
