@@ -140,7 +140,11 @@ class Span:
         out_w, out_h = preset.size
         self.clip = VideoFileClip(path, audio=False)
         try:
-            src_w, src_h = self.clip.size
+            src_w, src_h = info.width, info.height
+            if tuple(self.clip.reader.size) != (src_w, src_h):
+                # moviepy missed the display rotation (newer ffmpeg prints it as side
+                # data); ffmpeg rotates anyway, so read at the displayed size.
+                self.clip.reader.size = self.clip.size = [src_w, src_h]
             times = self.start + np.arange(int(self.length * self.fps) + 2) / self.fps
             self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe,
                                                  times, signals)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import yaml
@@ -156,3 +157,21 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
         span.close()
         mishap.close()
     assert _psnr(last, want) > 30 > _psnr(last, other) + 3
+
+
+@pytest.mark.skipif(not (SAMPLES / "portrait_phone_spill.mp4").exists(), reason="no samples/")
+def test_rotated_phone_footage_is_read_upright() -> None:
+    src = SAMPLES / "portrait_phone_spill.mp4"
+    info = probe(src)
+    assert info.rotation in (90, 270) and info.portrait
+    preset = load_preset("reels")
+    span = Span(str(src), 5.0, 6.0, preset, "", None)
+    try:
+        assert tuple(span.clip.reader.size) == (info.width, info.height)
+        frame = span.frame(0.0)
+    finally:
+        span.close()
+    # ffmpeg's own upright decode, scaled like the span's (same shape: no crop).
+    want = _frame_at(src, 5.0, (info.width, info.height))
+    want = cv2.resize(want.astype(np.uint8), preset.size, interpolation=cv2.INTER_LINEAR)
+    assert _psnr(frame.astype(float), want.astype(float)) > 25
