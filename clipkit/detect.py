@@ -38,12 +38,20 @@ MOTION_FLOOR = 0.01
 REPEAT_CHANGE = 0.001
 # A region counts towards the spread when 5 % more of it moves than usual.
 CELL_ACTIVE = 0.05
+# ...or that changed less than 0.05 % of their pixels beyond noise: re-encoded repeats
+# differ by a shimmer of compression noise, not by anything that moves.
+REPEAT_MOTION = 0.0005
+# A change after a long still stretch is not spread over that whole stretch: intervals
+# count as at most 4 typical ones (e.g. CCTV updating 3 times a second at 25 fps).
+MAX_GAP_SCALE = 4.0
 # Hysteresis: a burst extends while the excess ratio stays above this share of the
 # detection threshold.
 HYSTERESIS = 0.5
 # A burst must hold this many distinct frames above the low threshold: one odd frame
 # (a decoding glitch, a single-frame flash) is not a moment.
 MIN_FRAMES = 2
+# A frame that changed 4 times more than both its neighbours is a discontinuity.
+SPIKE = 4.0
 # Longest burst that is still a mishap (issue 7: up to ~6 s for a boil-over).
 MAX_BURST = 8.0
 # The first and last second of a recording: a burst that peaks there, or is already
@@ -187,6 +195,15 @@ def rolling_median_mad(
     return med[idx], mad[idx]
 
 
+def distinct(s: Signals) -> np.ndarray:
+    """Frames that are not repeats of the previous one (and not the very first)."""
+    valid = s.motion > REPEAT_MOTION
+    if s.change.size:
+        valid &= s.change > REPEAT_CHANGE
+    valid[0] = False  # the first frame has nothing to differ from
+    return valid
+
+
 def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Changed fractions rescaled to the file's typical frame interval (float32).
 
@@ -199,7 +216,8 @@ def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndar
         return out
     gaps = np.diff(t[idx])
     typical = float(np.median(gaps))
-    scale = typical / np.maximum(np.concatenate([[typical], gaps]), 1e-3)
+    gaps = np.clip(np.concatenate([[typical], gaps]), 1e-3, MAX_GAP_SCALE * typical)
+    scale = typical / gaps
     out[idx] = cells[idx] * scale.astype(np.float32).reshape((-1,) + (1,) * (cells.ndim - 1))
     return out
 
@@ -207,8 +225,7 @@ def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndar
 def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
     """Per frame: how far local motion stands above each region's own baseline, relative to
     the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
-    valid = s.change > REPEAT_CHANGE if s.change.size else np.ones(s.t.size, bool)
-    valid[0] = False  # the first frame has nothing to differ from
+    valid = distinct(s)
     cells = per_interval(s.t, s.cells if s.cells.size else s.motion.reshape(-1, 1), valid)
     c = smooth(s.t, cells, valid, SMOOTH_HALF)
     med, mad = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
@@ -252,16 +269,32 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1, strict=True))
 
 
+def _is_spike(rate: np.ndarray, valid: np.ndarray, a: int, b: int) -> bool:
+    """True when the burst's strongest frame changed SPIKE times more than the distinct
+    frames on both sides: a hard cut, a glitch or a flash. Real motion builds and fades
+    over several frames, even at 5 fps."""
+    j = a + int(np.argmax(rate[a : b + 1]))
+    before = np.flatnonzero(valid[:j])
+    after = np.flatnonzero(valid[j + 1 :])
+    if not before.size or not after.size:
+        return False
+    return bool(rate[j] >= SPIKE * max(rate[before[-1]], rate[j + 1 + after[0]]))
+
+
 def _bursts(s: Signals, opts: DetectOptions) -> list[_Burst]:
     x, raw = excess(s)
     aud = audio_support(s)
     xe = x * (1.0 + AUDIO_BOOST * aud)
     ms = min(opts.min_score, 0.999)
     thr = X_REF * ms / (1.0 - ms)
+    valid = distinct(s)
+    rate = per_interval(s.t, s.motion, valid)
     out = []
     for a, b in _runs(xe >= HYSTERESIS * thr):
         p = a + int(np.argmax(xe[a : b + 1]))
         if xe[p] < thr or (raw[a : b + 1] >= HYSTERESIS * thr).sum() < MIN_FRAMES:
+            continue
+        if _is_spike(rate, valid, a, b):
             continue
         out.append(_Burst(int(a), int(b), p, float(xe[p]), float(aud[p])))
     return out
