@@ -49,7 +49,7 @@ CUT_THUMB_W = 32
 
 ROW_FIELDS = (
     "motion", "camera", "cut", "brightness", "coverage", "sharpness",
-    "motion_x", "motion_y", "change", "cam_conf",
+    "motion_x", "motion_y", "change", "cam_conf", "shift",
 )  # fmt: skip
 
 
@@ -74,6 +74,7 @@ class FrameFeatures:
         self.prev_thumb: np.ndarray | None = None
         self.prev_t = 0.0
         self.conf = 1.0
+        self.shift = 0.0  # phase-correlation shift of the last frame, frame widths
         # Changed fraction per coverage-grid cell for the last frame (row-major).
         self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
 
@@ -93,7 +94,7 @@ class FrameFeatures:
         brightness, coverage, sharp = self._still(frame)
         if self.prev is None:
             self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
-            row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0)
+            row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0, 0.0)
         else:
             row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
         self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
@@ -141,6 +142,7 @@ class FrameFeatures:
             if mask.mean() < best.mean():
                 best, margin, speed = mask, mg, float(np.hypot(*shift.mean(axis=0))) / self.w
         self.conf = conf
+        self.shift = float(np.hypot(*models[0][:, 2])) / self.w if models else 0.0
         return best, margin, speed
 
     def _motion(
@@ -161,7 +163,9 @@ class FrameFeatures:
         camera = speed / max(t - self.prev_t, 1e-3)
         cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))  # type: ignore[arg-type]
         change = float(cv2.absdiff(small, self.prev_small).mean()) / 255.0
-        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, self.conf)
+        dt = max(t - self.prev_t, 1e-3)
+        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, self.conf,
+                self.shift / dt)  # fmt: skip
 
 
 # Audio hop: 20 ms (160 samples at 8 kHz), fine enough to place an impact within a frame.
@@ -198,7 +202,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 9
+ANALYSIS_VERSION = 10
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024

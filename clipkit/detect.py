@@ -62,9 +62,11 @@ EDGE = 1.0
 # for this file (a dim scene is always somewhat featureless).
 COVERED = 0.5
 COVERED_RISE = 0.3
-# Camera motion: above 0.25 frame widths per second the picture is being panned or
-# whipped; local motion measured then is not trusted.
-CAMERA_FAST = 0.25
+# Camera motion: while the picture moves by more than 0.15 frame widths per second
+# (a pan that crosses the frame in 7 s, a walking head-mounted camera) through most of a
+# burst, local motion is not trusted: the measure is taken both from the shift used to
+# compensate and from the raw phase-correlation shift, whichever is larger.
+CAMERA_FAST = 0.15
 # Spread: when more than 60 % of the picture's regions are newly active at once, the
 # whole view changed (head-mounted camera turning, cut, lens covered), not an object.
 MAX_SPREAD = 0.6
@@ -326,7 +328,10 @@ def _explained(s: Signals, u: _Burst, covered: np.ndarray) -> bool:
         return True
     if t[u.b] - t[u.a] > MAX_BURST:
         return True
-    if float(np.median(s.camera[u.a : u.b + 1])) > CAMERA_FAST:
+    cam = s.camera[u.a : u.b + 1]
+    if s.shift.size:
+        cam = np.maximum(cam, s.shift[u.a : u.b + 1])
+    if float(np.median(cam)) > CAMERA_FAST:
         return True
     near = (t > t[u.a] - BASELINE_HALF) & (t < t[u.b] + BASELINE_HALF)
     close = (t >= t[u.a] - EDGE / 2) & (t <= t[u.b] + EDGE / 2)

@@ -31,6 +31,8 @@ FRAME_SERIES = (
 EXTRA_FRAME_SERIES = (
     "change",  # mean absolute grey difference to the previous frame, 0..1 (0 = repeated frame)
     "cam_conf",  # confidence of the camera-motion estimate (phase-correlation peak), 0..1
+    "shift",  # global shift found by phase correlation, frame widths per second, whether
+    # or not it explained the picture better than no shift (``camera`` is the one used)
 )
 # Series sampled on the audio hop grid ``audio_t``.
 AUDIO_SERIES = (
@@ -58,6 +60,7 @@ class Signals:
     audio_onset: np.ndarray = field(default_factory=lambda: np.zeros(0))
     change: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cam_conf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Local motion per cell of a coarse grid over the picture, shape (len(t), cells):
     # lets detection judge each region against its own baseline (work stays in its place).
     cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
