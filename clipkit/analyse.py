@@ -7,6 +7,7 @@ both over the decoders of ``clipkit.decode`` and caches the result.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import json
 import logging
@@ -263,13 +264,13 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
         )
         worker.start()
     reader = FrameReader(info, plan)
-    ts: list[float] = []
-    rows: list[tuple[float, ...]] = []
-    cells: list[np.ndarray] = []
+    ts = array.array("d")
+    rows = array.array("d")  # ROW_FIELDS per frame, flat: 8 bytes a value, no objects
+    cells = array.array("f")
     for pts, frame in reader:
         ts.append(pts)
-        rows.append(feats.step(pts, frame))
-        cells.append(feats.cells.astype(np.float16))
+        rows.extend(feats.step(pts, frame))
+        cells.extend(feats.cells)
         if progress is not None and len(ts) % 30 == 0:
             progress(min(1.0, pts / max(info.duration, 1e-3)))
     if worker is not None:
@@ -277,7 +278,7 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     if errors:
         raise errors[0]
     _check_complete(info, reader, ts)
-    cols = np.array(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T
+    cols = np.frombuffer(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T.copy()
     series = dict(zip(ROW_FIELDS, cols, strict=True))
     audio_t, audio_rms, audio_onset = audio.result()
     meta = {"path": info.path, "width": plan.width, "height": plan.height,
@@ -285,13 +286,13 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     if progress is not None:
         progress(1.0)
     return Signals(
-        duration=info.duration, t=np.array(ts, np.float64), audio_t=audio_t,
+        duration=info.duration, t=np.frombuffer(ts, np.float64).copy(), audio_t=audio_t,
         audio_rms=audio_rms, audio_onset=audio_onset, meta=meta,
-        cells=np.array(cells, np.float32).reshape(len(ts), -1), **series,
+        cells=np.frombuffer(cells, np.float32).reshape(len(ts), -1).copy(), **series,
     )  # fmt: skip
 
 
-def _check_complete(info: VideoInfo, reader: FrameReader, ts: list[float]) -> None:
+def _check_complete(info: VideoInfo, reader: FrameReader, ts: array.array) -> None:
     if not ts:
         raise InputError(f"{info.path}: no decodable video frames ({reader.problem()})")
     covered = ts[-1] - min(0.0, ts[0])
@@ -327,7 +328,14 @@ def analyse(
                 return sig
             except (OSError, ValueError, KeyError) as e:
                 log.warning("%s: ignoring unreadable cache entry %s (%s)", info.path, path, e)
-    sig = _decode(info, progress)
+    # The per-frame OpenCV calls work on tiny pictures: their thread pool costs more CPU
+    # than it saves, while ffmpeg decodes on the other cores. Restored afterwards.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        sig = _decode(info, progress)
+    finally:
+        cv2.setNumThreads(threads)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

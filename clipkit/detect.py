@@ -162,29 +162,38 @@ def detect_with_notes(signals: Signals, options: DetectOptions = DetectOptions()
     return Detection(sorted(kept, key=lambda m: -m.score))
 
 
+# Rows processed at a time where a per-region array is expanded per frame: keeps the
+# temporaries of an hour of footage to a few megabytes.
+CHUNK = 4096
+
+
 def smooth(t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float) -> np.ndarray:
-    """Mean of the valid rows of ``x`` within +-``half`` s of each time (rows may be 2-D)."""
-    w = valid.astype(np.float64)
-    xv = np.where(valid.reshape((-1,) + (1,) * (x.ndim - 1)), x, 0.0)
-    cx = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(xv, axis=0)])
-    cw = np.concatenate([[0.0], np.cumsum(w)])
+    """Mean of the valid rows of ``x`` within +-``half`` s of each time (float32)."""
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    cx = np.zeros((t.size + 1,) + x.shape[1:])
+    np.cumsum(np.where(valid.reshape(shape), x, 0.0), axis=0, out=cx[1:])
+    cw = np.concatenate([[0.0], np.cumsum(valid)])
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right")
-    n = (cw[hi] - cw[lo]).reshape((-1,) + (1,) * (x.ndim - 1))
-    return np.where(n > 0, (cx[hi] - cx[lo]) / np.maximum(n, 1), 0.0)
+    out = np.zeros(x.shape, np.float32)
+    for a in range(0, t.size, CHUNK):
+        lo_, hi_ = lo[a : a + CHUNK], hi[a : a + CHUNK]
+        n = np.maximum(cw[hi_] - cw[lo_], 1).reshape(shape)
+        out[a : a + CHUNK] = (cx[hi_] - cx[lo_]) / n
+    return out
 
 
 def rolling_median_mad(
     t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Median and robust spread (1.4826 x MAD) of valid rows within +-``half`` s.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and robust spread (1.4826 x MAD) of valid rows within +-``half`` s, on a
+    0.25 s grid, plus each frame's grid index.
 
-    Evaluated on a 0.25 s grid and held in between: a baseline changes slowly, and this
-    keeps an hour of footage to a few thousand medians.
+    A baseline changes slowly: a grid keeps an hour of footage to a few thousand medians.
     """
     step = 0.25  # seconds between baseline evaluations (1/32 of the window)
     grid = np.arange(t[0], t[-1] + step, step)
-    med = np.zeros((grid.size,) + x.shape[1:])
+    med = np.zeros((grid.size,) + x.shape[1:], np.float32)
     mad = np.zeros_like(med)
     lo = np.searchsorted(t, grid - half, side="left")
     hi = np.searchsorted(t, grid + half, side="right")
@@ -194,7 +203,7 @@ def rolling_median_mad(
             med[i] = np.median(v, axis=0)
             mad[i] = 1.4826 * np.median(np.abs(v - med[i]), axis=0)
     idx = np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 1)
-    return med[idx], mad[idx]
+    return med, mad, idx
 
 
 def distinct(s: Signals) -> np.ndarray:
@@ -230,15 +239,19 @@ def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
     valid = distinct(s)
     cells = per_interval(s.t, s.cells if s.cells.size else s.motion.reshape(-1, 1), valid)
     c = smooth(s.t, cells, valid, SMOOTH_HALF)
-    med, mad = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
-    norm = med.mean(axis=1) + MOTION_FLOOR
-    new = np.maximum(0.0, c - med - SPREAD_K * mad)
-    x = new.mean(axis=1) / norm
-    raw = np.maximum(0.0, cells - med - SPREAD_K * mad).mean(axis=1) / norm
-    spread = (new > CELL_ACTIVE).mean(axis=1)
-    # Regions lit up all at once: the view changed, not an object in it.
-    x = np.where(spread > MAX_SPREAD, 0.0, x)
-    return x, np.where(valid, raw, 0.0)
+    med_g, mad_g, idx = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
+    bar_g = med_g + SPREAD_K * mad_g  # what each region ordinarily reaches
+    norm = (med_g.mean(axis=1) + MOTION_FLOOR)[idx]
+    x = np.zeros(s.t.size)
+    raw = np.zeros(s.t.size)
+    for a in range(0, s.t.size, CHUNK):
+        bar = bar_g[idx[a : a + CHUNK]]
+        new = np.maximum(0.0, c[a : a + CHUNK] - bar)
+        # Regions lit up all at once: the view changed, not an object in it.
+        spread = (new > CELL_ACTIVE).mean(axis=1)
+        x[a : a + CHUNK] = np.where(spread > MAX_SPREAD, 0.0, new.mean(axis=1))
+        raw[a : a + CHUNK] = np.maximum(0.0, cells[a : a + CHUNK] - bar).mean(axis=1)
+    return x / norm, np.where(valid, raw / norm, 0.0)
 
 
 def audio_support(s: Signals) -> np.ndarray:
