@@ -73,6 +73,7 @@ class FrameFeatures:
         self.prev: np.ndarray | None = None
         self.prev_small: np.ndarray | None = None
         self.prev_thumb: np.ndarray | None = None
+        self.prev_windowed: np.ndarray | None = None
         self.prev_t = 0.0
         self.conf = 1.0
         self.shift = 0.0  # phase-correlation shift of the last frame, frame widths
@@ -98,17 +99,21 @@ class FrameFeatures:
             row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0, 0.0)
         else:
             row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
+        if self.prev is None:
+            self.prev_windowed = small * self.window
         self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
         return row
 
     def _changed(self, frame: np.ndarray, prev: np.ndarray, margin: int) -> np.ndarray:
         """Mask (0/255) of pixels that changed beyond noise, a global brightness step
-        removed."""
+        removed. (Levels are medians over every 4th pixel of every 4th row: plenty.)"""
         m = margin
-        d = cv2.subtract(frame[m:-m, m:-m], prev[m:-m, m:-m], dtype=cv2.CV_16S)
+        a, b = frame[m:-m, m:-m], prev[m:-m, m:-m]
         # A light switched on or auto-exposure shifts every pixel alike: take that out.
-        # (Medians over every 4th pixel of every 4th row: plenty for a level.)
-        d = cv2.absdiff(d, float(np.median(d[::4, ::4])))
+        off = int(np.median(a[::4, ::4].astype(np.int16) - b[::4, ::4].astype(np.int16)))
+        if off:
+            b = cv2.add(b, off) if off > 0 else cv2.subtract(b, -off)
+        d = cv2.absdiff(a, b)
         thr = max(MIN_CHANGE, NOISE_FACTOR * float(np.median(d[::4, ::4])))
         return cv2.compare(d, thr, cv2.CMP_GT)
 
@@ -120,7 +125,9 @@ class FrameFeatures:
         assert self.prev_small is not None
         # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
         # place, which would corrupt the stored previous frame.
-        (dx, dy), conf = cv2.phaseCorrelate(self.prev_small * self.window, small * self.window)
+        windowed = small * self.window
+        (dx, dy), conf = cv2.phaseCorrelate(self.prev_windowed, windowed)
+        self.prev_windowed = windowed
         k = self.w / self.cw
         models = []
         if abs(dx) * k >= SUBPIXEL or abs(dy) * k >= SUBPIXEL:
@@ -205,7 +212,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 13
+ANALYSIS_VERSION = 14
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -280,7 +287,8 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     if errors:
         raise errors[0]
     _check_complete(info, reader, ts)
-    cols = np.frombuffer(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T.copy()
+    # Views on the buffers, not copies: the series of a long file exist once.
+    cols = np.frombuffer(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T
     series = dict(zip(ROW_FIELDS, cols, strict=True))
     audio_t, audio_rms, audio_onset = audio.result()
     meta = {"path": info.path, "width": plan.width, "height": plan.height,
@@ -288,9 +296,9 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     if progress is not None:
         progress(1.0)
     return Signals(
-        duration=info.duration, t=np.frombuffer(ts, np.float64).copy(), audio_t=audio_t,
+        duration=info.duration, t=np.frombuffer(ts, np.float64), audio_t=audio_t,
         audio_rms=audio_rms, audio_onset=audio_onset, meta=meta,
-        cells=np.frombuffer(cells, np.float32).reshape(len(ts), -1).copy(), **series,
+        cells=np.frombuffer(cells, np.float32).reshape(len(ts), -1), **series,
     )  # fmt: skip
 
 

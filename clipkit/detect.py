@@ -36,8 +36,6 @@ MOTION_FLOOR = 0.01
 # previous one (frozen or duplicated frames, CCTV that updates a few times a second):
 # they carry no motion. Real sensor noise, even after compression, changes more.
 REPEAT_CHANGE = 0.001
-# A region counts towards the spread when 5 % more of it moves than usual.
-CELL_ACTIVE = 0.05
 # ...or that changed less than 0.05 % of their pixels beyond noise: re-encoded repeats
 # differ by a shimmer of compression noise, not by anything that moves.
 REPEAT_MOTION = 0.0005
@@ -70,6 +68,8 @@ CAMERA_FAST = 0.15
 # Spread: when more than 60 % of the picture's regions are newly active at once, the
 # whole view changed (head-mounted camera turning, cut, lens covered), not an object.
 MAX_SPREAD = 0.6
+# A region counts towards the spread when 5 % more of it moves than usual.
+CELL_ACTIVE = 0.05
 # Lighting: a mean brightness change of more than 25 % against the baseline around a
 # burst is a light, a fade or auto-exposure, not an object.
 MAX_LIGHT_CHANGE = 0.25
@@ -97,11 +97,15 @@ class DetectOptions:
             "higher finds more (and more false alarms), lower only the most obvious."
         },
     )
+    # 10: more than that in one file is rarely worth posting, and a bound keeps a long
+    # noisy recording from flooding the output.
     max_moments: int = field(
         default=10, metadata={"help": "At most this many moments per file (best first)."}
     )
+    # 3 s: clips run 5-10 s, so two peaks closer than this would share one clip.
     min_gap: float = field(
-        default=3.0, metadata={"help": "Seconds between the peaks of two moments in a file."}
+        default=3.0,
+        metadata={"help": "At least this many seconds between the peaks of two moments."},
     )
 
     def __post_init__(self) -> None:
