@@ -7,17 +7,23 @@ CPU time ratio (target <= 1.3) and that the outputs match: size, frame count,
 duration and PSNR >= 38 dB.
 
     python bench/render.py [--repeat N] [--preset reels] [--keep DIR]
+    python bench/render.py --batch 50   # memory and open files over a batch
+
+With ``--batch N`` it renders N small clips in one process instead and checks
+that memory and open file handles stay flat (every clip and reader closed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from clipkit import loudness
@@ -120,11 +126,34 @@ def psnr(a: Path, b: Path) -> float:
     return float(m.group(1)) if m and m.group(1) != "inf" else 99.0
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+def batch(src: Path, preset: Preset, work: Path, n: int) -> bool:
+    """Render ``n`` small clips; memory and file handles must not grow."""
+    small = preset.with_overrides(width=270, height=480, x264_preset="superfast")
+    rss, fds = [], []
+    for i in range(n):
+        plan = bench_plan(src, small.name)
+        render_clip(replace(plan, index=i + 1, output=f"batch_{i:02d}.mp4"), small, work)
+        rss.append(_rss_mb())
+        fds.append(len(os.listdir("/proc/self/fd")))
+    warm = max(1, n // 5)  # allocator and import warm-up
+    grew = rss[-1] - rss[warm]
+    print(f"batch of {n}: RSS {rss[warm]:.0f} -> {rss[-1]:.0f} MB (+{grew:.0f}), "
+          f"open files {fds[warm]} -> {fds[-1]}")
+    # Flat: less than 1 MB per clip of growth after warm-up, no leaked handles.
+    return grew < max(20.0, n * 1.0) and fds[-1] <= fds[warm]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest counts")
     ap.add_argument("--preset", default="reels")
     ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")
+    ap.add_argument("--batch", type=int, default=0, help="render N small clips instead")
     opts = ap.parse_args()
     preset = load_preset(opts.preset)
     work = Path(opts.keep or tempfile.mkdtemp(prefix="clipkit-bench-"))
@@ -132,6 +161,8 @@ def main() -> int:
     src = work / "footage.mp4"
     if not src.exists():
         make_footage(src)
+    if opts.batch:
+        return 0 if batch(src, preset, work, opts.batch) else 1
     ours_out, ref_out = work / "clipkit.mp4", work / "ffmpeg.mp4"
     ours, ref = [], []
     for _ in range(opts.repeat):  # alternate, so load from other work hits both alike

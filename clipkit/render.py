@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from clipkit.captions import Caption, layout
@@ -192,7 +193,7 @@ class _Timeline:
             return self.rec.frame(t - self.rec_at)
         k = (t - self.rec_at) / self.xfade  # 0 -> 1 across the crossfade
         a, b = self.main.frame(t), self.rec.frame(t - self.rec_at)
-        return (a * (1 - k) + b * k + 0.5).astype(np.uint8)
+        return cv2.addWeighted(a, 1.0 - k, b, k, 0.0)
 
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None) -> _Timeline:
@@ -345,6 +346,11 @@ def render_clip(plan: ClipPlan, preset: Preset, out_dir: str | Path, *,
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     note = "" if tl.rec else plan.recovery_note
+    size = os.path.getsize(final)
+    if size > preset.max_file_mb * 1e6:
+        note = f"{note}; " if note else ""
+        note += f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit"
+        log.warning("%s: %s", final, note)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(path=final, cover=cover_path, duration=round(tl.duration, 3),
-                        size_bytes=os.path.getsize(final), note=note)
+                        size_bytes=size, note=note)
