@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         sys.exit(res.stderr.decode()[-800:])
 
 
-def timed(fn, *args) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[..., object], *args: object) -> tuple[float, float]:
     """Wall and CPU seconds (this process and its children) of ``fn(*args)``."""
     usage = resource.getrusage
     r0s, r0c = usage(resource.RUSAGE_SELF), usage(resource.RUSAGE_CHILDREN)

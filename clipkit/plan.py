@@ -38,10 +38,14 @@ MAX_OVERLAP = 0.5
 class MomentLike(Protocol):
     """What plan needs of a detected moment (clipkit.detect.Moment fits)."""
 
-    start: float
-    peak: float
-    end: float
-    score: float
+    @property
+    def start(self) -> float: ...
+    @property
+    def peak(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def score(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,8 @@ def plan_clips(info: VideoInfo, signals: Signals, moments: Sequence[MomentLike],
             rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)")
         else:
             rec = _recovery_for(win, signals, info.duration, rec_len, given, info.path)
-        kw = {"source": info.path, "index": index, "peak": m.peak, "preset": preset.name}
+        kw: dict[str, Any] = {
+            "source": info.path, "index": index, "peak": m.peak, "preset": preset.name}
         cap = fill_template(preset.caption if caption is None else caption, **kw)
         rcap = preset.recovery_caption if recovery_caption is None else recovery_caption
         plans.append(ClipPlan(

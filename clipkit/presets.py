@@ -168,7 +168,7 @@ def _check_value(key: str, value: Any) -> Any:
             raise ValueError(f"must be a number, not {value!r}")
         if kind is int and value != int(value):
             raise ValueError(f"must be a whole number, not {value!r}")
-        value = kind(value)
+        value = int(value) if kind is int else float(value)
         lo, hi = f.metadata["min"], f.metadata["max"]
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError(f"{value} is out of range ({lo} to {hi})")

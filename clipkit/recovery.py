@@ -111,7 +111,7 @@ def frame_quality(s: Signals) -> np.ndarray:
         "exposure": 1.0 - np.clip(np.abs(np.nan_to_num(s.brightness, nan=0.5) - 0.5) / 0.4, 0, 1),
         "clear": 1.0 - np.clip(np.nan_to_num(s.coverage), 0.0, 1.0),
     }
-    return sum(WEIGHTS[k] * v for k, v in parts.items())  # type: ignore[return-value]
+    return np.asarray(sum(WEIGHTS[k] * v for k, v in parts.items()), dtype=float)
 
 
 def _window_means(x: np.ndarray, n: int) -> np.ndarray:

@@ -37,7 +37,9 @@ def _ink_size(line: str, font_name: str, size: int, stroke: int) -> tuple[int, i
     img = Image.new("L", (size * (len(line) + 4), size * 4), 0)
     ImageDraw.Draw(img).text((size * 2, size), line, font=font, fill=255,
                              stroke_width=stroke, stroke_fill=255)
-    x0, y0, x1, y1 = img.getbbox()
+    bbox = img.getbbox()
+    assert bbox is not None
+    x0, y0, x1, y1 = bbox
     return x1 - x0, y1 - y0
 
 

@@ -34,10 +34,22 @@ class M:
 
 
 def _info(duration: float, path: str = "/footage/pasta.mov") -> VideoInfo:
-    return VideoInfo(path=path, duration=duration, fps=30.0, width=1920, height=1080,
-                     rotation=0, codec="h264", pix_fmt="yuv420p", has_audio=True,
-                     audio_rate=48000, audio_channels=2, variable_fps=False,
-                     size_bytes=1, mtime_ns=0)
+    return VideoInfo(
+        path=path,
+        duration=duration,
+        fps=30.0,
+        width=1920,
+        height=1080,
+        rotation=0,
+        codec="h264",
+        pix_fmt="yuv420p",
+        has_audio=True,
+        audio_rate=48000,
+        audio_channels=2,
+        variable_fps=False,
+        size_bytes=1,
+        mtime_ns=0,
+    )
 
 
 def _signals(duration: float, calm: tuple[float, float] | None = None) -> Signals:
@@ -51,9 +63,18 @@ def _signals(duration: float, calm: tuple[float, float] | None = None) -> Signal
         inside = (t >= calm[0]) & (t < calm[1])
         motion[inside], sharp[inside], bright[inside] = 0.01, 1.0, 0.5
     z = np.zeros(t.size)
-    return Signals(duration=duration, t=t, motion=motion, camera=z + 0.01, cut=z,
-                   brightness=bright, coverage=z, sharpness=sharp,
-                   motion_x=z + 0.5, motion_y=z + 0.5)
+    return Signals(
+        duration=duration,
+        t=t,
+        motion=motion,
+        camera=z + 0.01,
+        cut=z,
+        brightness=bright,
+        coverage=z,
+        sharpness=sharp,
+        motion_x=z + 0.5,
+        motion_y=z + 0.5,
+    )
 
 
 @pytest.fixture()
@@ -78,8 +99,9 @@ def test_long_moment_is_capped_and_total_fits_with_recovery(reels) -> None:
     assert p.start <= 10 - 1.5 and p.start < p.peak < p.end
 
 
-@pytest.mark.parametrize(("moment", "edge"), [(M(0.2, 0.5, 1.0), "start"),
-                                              (M(58.5, 59.5, 59.9), "end")])
+@pytest.mark.parametrize(
+    ("moment", "edge"), [(M(0.2, 0.5, 1.0), "start"), (M(58.5, 59.5, 59.9), "end")]
+)
 def test_moments_at_file_edges_are_clamped(reels, moment: M, edge: str) -> None:
     (p,) = plan_clips(_info(60), _signals(60), [moment], reels, no_recovery=True)
     assert 0 <= p.start < p.end <= 60
@@ -108,7 +130,7 @@ def test_recovery_is_calm_region_after_mishap_preferring_end(reels) -> None:
     early = (sig.t >= 40) & (sig.t < 45)
     sig.motion[early], sig.sharpness[early], sig.brightness[early] = 0.01, 1.0, 0.5
     (p,) = plan_clips(_info(90), sig, [M(20, 21, 22)], reels)
-    assert p.recovery_source == p.source
+    assert p.recovery_source == p.source and p.recovery is not None
     assert p.recovery[0] >= 80 and p.recovery[1] <= 85 + STEP
     assert p.recovery[1] - p.recovery[0] == pytest.approx(reels.recovery_length)
     assert p.recovery_caption == reels.recovery_caption
@@ -136,8 +158,14 @@ def test_recovery_file_and_sidecar(reels, tmp_path: Path) -> None:
 
 
 def test_captions_and_names(reels) -> None:
-    (p,) = plan_clips(_info(60), _signals(60, calm=(50, 55)), [M(70 / 2, 36, 37)], reels,
-                      caption="{stem} at {time}: oops", recovery_caption="Crème brûlée ß")
+    (p,) = plan_clips(
+        _info(60),
+        _signals(60, calm=(50, 55)),
+        [M(70 / 2, 36, 37)],
+        reels,
+        caption="{stem} at {time}: oops",
+        recovery_caption="Crème brûlée ß",
+    )
     assert p.caption == "pasta at 0:36: oops" and p.recovery_caption == "Crème brûlée ß"
     name = output_name("../../{stem}/x", source="a.mov", index=1, peak=0, preset="reels")
     assert name == "x.mp4"
@@ -145,8 +173,13 @@ def test_captions_and_names(reels) -> None:
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_plan_file_round_trip(reels, tmp_path: Path, suffix: str) -> None:
-    plans = plan_clips(_info(90), _signals(90, calm=(80, 85)),
-                       [M(20, 21, 22), M(50, 51, 52, 0.5)], reels, caption="Ça glisse, ñ ü")
+    plans = plan_clips(
+        _info(90),
+        _signals(90, calm=(80, 85)),
+        [M(20, 21, 22), M(50, 51, 52, 0.5)],
+        reels,
+        caption="Ça glisse, ñ ü",
+    )
     path = tmp_path / f"plan{suffix}"
     save_plans(path, plans)
     assert load_plans(path) == plans
