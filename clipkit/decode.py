@@ -9,7 +9,8 @@ length of the footage.
 from __future__ import annotations
 
 import collections
-import queue
+import itertools
+import os
 import re
 import subprocess
 import threading
@@ -85,16 +86,32 @@ class FrameReader:
         self.plan = plan
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
         self.returncode: int | None = None
-        self._pts: queue.Queue[float | None] = queue.Queue()
+        self._pts: list[float] = []
+        self._done = False
+        self._ready = threading.Condition()
 
-    def _read_stderr(self, stream: object) -> None:
-        for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            m = _PTS.search(line)
-            if m:
-                self._pts.put(float(m.group(1)))
-            elif b"showinfo" not in line:
-                self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
-        self._pts.put(None)
+    def _read_stderr(self, fd: int) -> None:
+        """Collect frame times from showinfo's lines, in blocks (cheap per frame)."""
+        pending = b""
+        while chunk := os.read(fd, 1 << 16):
+            block, _, pending = (pending + chunk).rpartition(b"\n")
+            times = [float(x) for x in _PTS.findall(block)]
+            for line in block.split(b"\n"):
+                if line and b"showinfo" not in line:
+                    self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+            if times:
+                with self._ready:
+                    self._pts.extend(times)
+                    self._ready.notify()
+        with self._ready:
+            self._done = True
+            self._ready.notify()
+
+    def _pts_of(self, n: int) -> float | None:
+        """The time of frame ``n``, waiting for ffmpeg to report it."""
+        with self._ready:
+            self._ready.wait_for(lambda: len(self._pts) > n or self._done, timeout=60)
+            return self._pts[n] if len(self._pts) > n else None
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         size = self.plan.width * self.plan.height
@@ -102,22 +119,21 @@ class FrameReader:
             _video_cmd(self.info.path, self.plan),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
         )  # fmt: skip
-        reader = threading.Thread(target=self._read_stderr, args=(proc.stderr,), daemon=True)
+        assert proc.stdout is not None and proc.stderr is not None
+        reader = threading.Thread(target=self._read_stderr, args=(proc.stderr.fileno(),))
+        reader.daemon = True
         reader.start()
-        assert proc.stdout is not None
         try:
             buf = bytearray(size)
             view = memoryview(buf)
-            while True:
+            for n in itertools.count():
                 got = 0
                 while got < size:
-                    n = proc.stdout.readinto(view[got:])
-                    if not n:
+                    k = proc.stdout.readinto(view[got:])
+                    if not k:
                         break
-                    got += n
-                if got < size:
-                    break
-                pts = self._pts.get(timeout=60)
+                    got += k
+                pts = self._pts_of(n) if got == size else None
                 if pts is None:
                     break
                 frame = np.frombuffer(buf, np.uint8).reshape(self.plan.height, self.plan.width)
