@@ -175,3 +175,16 @@ def test_rotated_phone_footage_is_read_upright() -> None:
     want = _frame_at(src, 5.0, (info.width, info.height))
     want = cv2.resize(want.astype(np.uint8), preset.size, interpolation=cv2.INTER_LINEAR)
     assert _psnr(frame.astype(float), want.astype(float)) > 25
+
+
+def test_recovery_from_another_file(footage: Path, make_clip: Callable[..., Path],
+                                    tmp_path: Path) -> None:
+    other = make_clip("plated.mp4", duration=3.0, size="320x240", fps=25, audio=False)
+    preset = _fast("x")
+    plan = _plan(footage, preset)
+    plan = ClipPlan(**{**plan.to_dict(), "recovery_source": str(other),
+                       "recovery_start": 0.0, "recovery_end": 2.0})
+    res = render_clip(plan, preset, tmp_path)
+    info = probe(res.path)
+    assert abs(info.duration - (MAIN[1] - MAIN[0] + 2.0 - preset.crossfade)) < 0.1
+    assert info.has_audio and abs(_loudness(res.path) - preset.loudness) <= 1.0
