@@ -94,13 +94,13 @@ class FrameFeatures:
         small = small.astype(np.float32)
         thumb = cv2.resize(small, self.thumb, interpolation=cv2.INTER_AREA)
         brightness, coverage, sharp = self._still(frame)
+        row: tuple[float, ...]
         if self.prev is None:
             self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
+            self.prev_windowed = small * self.window
             row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0, 0.0)
         else:
             row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
-        if self.prev is None:
-            self.prev_windowed = small * self.window
         self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
         return row
 
@@ -112,10 +112,10 @@ class FrameFeatures:
         # A light switched on or auto-exposure shifts every pixel alike: take that out.
         off = int(np.median(a[::4, ::4].astype(np.int16) - b[::4, ::4].astype(np.int16)))
         if off:
-            b = cv2.add(b, off) if off > 0 else cv2.subtract(b, -off)
+            b = cv2.add(b, off) if off > 0 else cv2.subtract(b, -off)  # type: ignore[call-overload]
         d = cv2.absdiff(a, b)
         thr = max(MIN_CHANGE, NOISE_FACTOR * float(np.median(d[::4, ::4])))
-        return cv2.compare(d, thr, cv2.CMP_GT)
+        return cv2.compare(d, thr, cv2.CMP_GT)  # type: ignore[call-overload]
 
     def _camera_models(self, small: np.ndarray) -> tuple[list[np.ndarray], float]:
         """Candidate camera motions (2x3 matrices in analysed pixels) and the phase
@@ -126,12 +126,13 @@ class FrameFeatures:
         # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
         # place, which would corrupt the stored previous frame.
         windowed = small * self.window
+        assert self.prev_windowed is not None
         (dx, dy), conf = cv2.phaseCorrelate(self.prev_windowed, windowed)
         self.prev_windowed = windowed
         k = self.w / self.cw
         models = []
         if abs(dx) * k >= SUBPIXEL or abs(dy) * k >= SUBPIXEL:
-            models.append(np.float32([[1, 0, dx * k], [0, 1, dy * k]]))
+            models.append(np.array([[1, 0, dx * k], [0, 1, dy * k]], np.float32))
         return models, float(conf)
 
     def _compensated(self, frame: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, int, float]:
@@ -141,7 +142,8 @@ class FrameFeatures:
         assert self.prev is not None
         best, margin, speed = self._changed(frame, self.prev, 1), 1, 0.0
         models, conf = self._camera_models(small)
-        corners = np.float32([[0, 0, 1], [self.w, 0, 1], [0, self.h, 1], [self.w, self.h, 1]])
+        corners = np.array([[0, 0, 1], [self.w, 0, 1], [0, self.h, 1], [self.w, self.h, 1]],
+                           np.float32)  # fmt: skip
         for m in models:
             shift = np.abs(corners @ m.T - corners[:, :2])
             mg = int(math.ceil(float(shift.max()))) + 1

@@ -9,11 +9,13 @@ length of the footage.
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import os
 import re
 import subprocess
 import threading
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -123,13 +125,14 @@ class FrameReader:
         reader = threading.Thread(target=self._read_stderr, args=(proc.stderr.fileno(),))
         reader.daemon = True
         reader.start()
+        stdout = typing.cast(io.RawIOBase, proc.stdout)  # unbuffered (bufsize=0)
         try:
             buf = bytearray(size)
             view = memoryview(buf)
             for n in itertools.count():
                 got = 0
                 while got < size:
-                    k = proc.stdout.readinto(view[got:])
+                    k = stdout.readinto(view[got:])
                     if not k:
                         break
                     got += k
