@@ -8,7 +8,7 @@ through the Executor; one failing source is reported and the others finish.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +68,7 @@ class SourceResult:
 
 def detect_options_for(preset: Any | None, explicit: dict[str, Any]) -> DetectOptions:
     """Detection settings: explicit (CLI/API) values over the preset's, over the defaults."""
-    base = DetectOptions()
-    from_preset = {k: v for k, v in getattr(preset, "detect", {}).items() if v is not None}
-    return replace(base, **{**from_preset, **explicit})
+    return preset.detect_options(**explicit) if preset is not None else DetectOptions(**explicit)
 
 
 def _record(
@@ -107,7 +105,7 @@ def _record(
         recovery_note=plan.recovery_note or None,
         duration=result.duration,
         size_bytes=result.size_bytes,
-        notes=[plan.note] if plan.note else [],
+        notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
     )
 
 
@@ -151,7 +149,8 @@ class DetectJob:
 
     detect: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
-    preset: str | None = None  # plan the clips for this preset too
+    preset: str | None = None  # its detection settings apply (and plans are for it)
+    plan: bool = False  # also plan the clips
     caption: str | None = None
     recovery_caption: str | None = None
     recovery_file: Path | None = None
@@ -172,7 +171,7 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
         moments = found.moments
         res.moments = [m.to_dict() for m in moments]
         res.notes = list(found.notes)
-        if preset is not None:
+        if preset is not None and job.plan:
             res.plans = plan_clips(
                 info, signals, moments, preset,
                 caption=job.caption, recovery_caption=job.recovery_caption,

@@ -169,7 +169,13 @@ def _progress_for(total: int, quiet: bool) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the clip plans to FILE (.yaml or .json) for `clipkit render`.",
 )
-@click.option("--preset", default="reels", show_default=True, help="Preset the plans are for.")
+@click.option(
+    "-p",
+    "--preset",
+    default="reels",
+    show_default=True,
+    help="Preset whose detection settings apply and that plans are made for.",
+)
 @detect_options
 @cache_option
 @jobs_option
@@ -197,12 +203,12 @@ def detect(
     from clipkit.presets import load_preset
 
     sources = resolve_sources(paths, verbose=verbose)
-    if plan_file is not None:
-        load_preset(preset)  # a bad preset name fails before any work
+    load_preset(preset)  # a bad preset name fails before any work
     job = DetectJob(
         detect=checked_detect(detect_values),
         cache_dir=cache_dir,
-        preset=preset if plan_file is not None else None,
+        preset=preset,
+        plan=plan_file is not None,
     )
     with _progress_for(len(sources), quiet or as_json and output is None) as bar:
         results = run_detect(sources, job, jobs=jobs or default_jobs(), on_event=bar)

@@ -6,8 +6,9 @@ that the CLI flags (``option_specs``) and the files use the same names and
 defaults. Like HandBrake's presets, a file is a sparse overlay: it sets only
 what differs from the defaults, or from the preset it ``extends:``.
 
-Built-in presets live in ``presets/*.yaml`` (installed as ``clipkit.presets``
-data). ``load_preset`` takes a built-in name or the path of a YAML file.
+Built-in presets live in ``presets/*.yaml`` (installed as the package data
+``clipkit.builtin_presets``). ``load_preset`` takes a built-in name or the path
+of a YAML file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from clipkit.detect import DetectOptions
 from clipkit.errors import PresetError
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,26 @@ EXTENDS_KEY = "extends"
 MAX_EXTENDS_DEPTH = 8
 
 
-def _opt(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-         choices: tuple[str, ...] | None = None) -> Any:
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
     """A preset field: its default, help text and allowed range, in one place."""
     meta = {"help": help, "min": lo, "max": hi, "choices": choices}
     return field(default=default, metadata=meta)
+
+
+_DETECT = {f.name: f for f in fields(DetectOptions)}
+
+
+def _detect_opt(name: str, *, lo: float, hi: float) -> Any:
+    """A detection setting a preset may carry: default and help come from DetectOptions."""
+    f = _DETECT[name]
+    return _opt(f.default, f.metadata["help"], lo=lo, hi=hi)
 
 
 @dataclass(frozen=True)
@@ -55,9 +72,12 @@ class Preset:
     height: int = _opt(1920, "output height in pixels (made even)", lo=64, hi=4096)
     # Platforms accept 23-60 fps (Reels/TikTok/Stories, PLATFORMS.md).
     fps: float = _opt(30.0, "constant output frame rate", lo=23.0, hi=60.0)
-    reframe: str = _opt("follow", "how a frame of another shape is fitted: crop following "
-                        "the action, fit over a blurred copy, or a centred crop",
-                        choices=("follow", "blur", "center"))
+    reframe: str = _opt(
+        "follow",
+        "how a frame of another shape is fitted: crop following "
+        "the action, fit over a blurred copy, or a centred crop",
+        choices=("follow", "blur", "center"),
+    )
     # -- timing ---------------------------------------------------------------
     min_length: float = _opt(5.0, "shortest clip, recovery shot included", lo=1.0, hi=600.0)
     max_length: float = _opt(10.0, "longest clip, recovery shot included", lo=1.0, hi=900.0)
@@ -68,55 +88,65 @@ class Preset:
     recovery: bool = _opt(True, "append a recovery shot after the mishap")
     # 1.5-3 s of calm footage reads as "and then it was fine" without dragging.
     recovery_length: float = _opt(2.5, "length of the recovery shot", lo=0.5, hi=10.0)
-    crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot",
-                            lo=0.0, hi=2.0)
+    crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot", lo=0.0, hi=2.0)
     # -- captions -------------------------------------------------------------
-    caption: str = _opt("Wait for it...", "mishap caption template ({stem} {index} {time} "
-                        "{preset} fields); empty for none")
+    caption: str = _opt(
+        "Wait for it...",
+        "mishap caption template ({stem} {index} {time} {preset} fields); empty for none",
+    )
     recovery_caption: str = _opt("Nailed it anyway", "recovery caption template; empty for none")
     caption_font: str = _opt("DejaVuSans-Bold.ttf", "a font shipped in clipkit.fonts or a path")
     # 3.5-5 % of the frame height is the short-form norm (66-96 px on 1920).
-    caption_size: float = _opt(0.042, "font size as a fraction of the frame height",
-                               lo=0.01, hi=0.2)
+    caption_size: float = _opt(
+        0.042, "font size as a fraction of the frame height", lo=0.01, hi=0.2
+    )
     caption_color: str = _opt("#FFFFFF", "text colour (#RRGGBB)")
     caption_outline_color: str = _opt("#000000", "outline colour (#RRGGBB)")
     # 4-6 px on 1920 (PLATFORMS.md) = ~0.07 of an 80 px font.
-    caption_outline: float = _opt(0.07, "outline width as a fraction of the font size",
-                                  lo=0.0, hi=0.3)
-    caption_position: str = _opt("top", "where in the safe zone the caption sits",
-                                 choices=("top", "center", "bottom"))
+    caption_outline: float = _opt(
+        0.07, "outline width as a fraction of the font size", lo=0.0, hi=0.3
+    )
+    caption_position: str = _opt(
+        "top", "where in the safe zone the caption sits", choices=("top", "center", "bottom")
+    )
     # Subtitle guidelines: at most 2 lines (PLATFORMS.md).
     caption_max_lines: int = _opt(2, "lines of caption at most", lo=1, hi=6)
     # -- safe zone (fractions of the frame kept free of text) -------------------
     # Meta Reels: ~14 % top, ~35 % bottom, ~6 % sides (PLATFORMS.md).
     safe_top: float = _opt(0.14, "fraction of the height at the top kept free", lo=0.0, hi=0.5)
-    safe_bottom: float = _opt(0.35, "fraction of the height at the bottom kept free",
-                              lo=0.0, hi=0.6)
+    safe_bottom: float = _opt(
+        0.35, "fraction of the height at the bottom kept free", lo=0.0, hi=0.6
+    )
     safe_left: float = _opt(0.06, "fraction of the width at the left kept free", lo=0.0, hi=0.4)
-    safe_right: float = _opt(0.06, "fraction of the width at the right kept free",
-                             lo=0.0, hi=0.4)
+    safe_right: float = _opt(0.06, "fraction of the width at the right kept free", lo=0.0, hi=0.4)
     # -- encoding ---------------------------------------------------------------
     crf: int = _opt(20, "x264 constant quality (lower = better, bigger)", lo=0, hi=51)
-    video_bitrate: int = _opt(0, "average video bitrate in kb/s instead of crf (0 = use crf)",
-                              lo=0, hi=100000)
+    video_bitrate: int = _opt(
+        0, "average video bitrate in kb/s instead of crf (0 = use crf)", lo=0, hi=100000
+    )
     # Reels: <= 25 Mb/s (PLATFORMS.md); caps crf peaks through the x264 VBV.
     max_bitrate: int = _opt(25000, "peak video bitrate in kb/s (0 = no cap)", lo=0, hi=200000)
     # No "ultrafast": it drops the features of High profile (CABAC, 8x8 transforms).
-    x264_preset: str = _opt("medium", "x264 speed/size trade-off",
-                            choices=("superfast", "veryfast", "faster", "fast",
-                                     "medium", "slow", "slower", "veryslow"))
+    x264_preset: str = _opt(
+        "medium",
+        "x264 speed/size trade-off",
+        choices=("superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"),
+    )
     # Closed GOP of 1-2 s is accepted everywhere (PLATFORMS.md).
     gop_seconds: float = _opt(2.0, "seconds between key frames", lo=0.5, hi=10.0)
     # AAC-LC 128-320 kb/s (PLATFORMS.md).
     audio_bitrate: int = _opt(160, "AAC bitrate in kb/s", lo=64, hi=320)
-    max_file_mb: float = _opt(300.0, "largest file the platform accepts, MB", lo=1.0,
-                              hi=100000.0)
+    max_file_mb: float = _opt(300.0, "largest file the platform accepts, MB", lo=1.0, hi=100000.0)
     # -- loudness ---------------------------------------------------------------
     # -14 LUFS integrated, true peak -1 to -2 dBTP: common practice (PLATFORMS.md).
     loudness: float = _opt(-14.0, "integrated loudness target, LUFS", lo=-40.0, hi=-5.0)
     true_peak: float = _opt(-1.5, "true peak ceiling, dBTP", lo=-9.0, hi=0.0)
     # Short fades hide the clicks of a hard cut in the sound.
     audio_fade: float = _opt(0.15, "audio fade in/out at the clip's ends", lo=0.0, hi=2.0)
+    # -- detection (same names and defaults as clipkit.detect.DetectOptions) -------
+    sensitivity: float = _detect_opt("sensitivity", lo=0.0, hi=1.0)
+    max_moments: int = _detect_opt("max_moments", lo=0, hi=1000)
+    min_gap: float = _detect_opt("min_gap", lo=0.0, hi=3600.0)
     # -- naming -----------------------------------------------------------------
     output_name: str = _opt("{stem}_{index:02d}_{preset}.mp4", "output file name template")
 
@@ -124,9 +154,19 @@ class Preset:
         """All values, fully resolved (no ``extends``)."""
         return asdict(self)
 
+    def detect_options(self, **explicit: Any) -> DetectOptions:
+        """This preset's detection settings, with ``explicit`` values (CLI, API) on top."""
+        mine = {name: getattr(self, name) for name in _DETECT}
+        return DetectOptions(**{**mine, **explicit})
+
     def digest(self) -> str:
-        """A stable hash of the values that change the output (not name/description)."""
-        d = {k: v for k, v in self.to_dict().items() if k not in ("name", "description")}
+        """A stable hash of the values that change a rendered clip.
+
+        Not the name or description, nor the detection settings: those change which
+        clips are planned, and each clip's plan is part of its own key already.
+        """
+        skip = {"name", "description", *_DETECT}
+        d = {k: v for k, v in self.to_dict().items() if k not in skip}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def with_overrides(self, source: str = "overrides", **values: Any) -> Preset:
@@ -234,8 +274,10 @@ def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         builtin = _builtin_dir() / f"{text}.yaml"
         if builtin.is_file():
             return builtin
-        raise PresetError(f"unknown preset '{text}'{_suggest_preset(text)}; "
-                          f"available: {', '.join(list_presets())}")
+        raise PresetError(
+            f"unknown preset '{text}'{_suggest_preset(text)}; "
+            f"available: {', '.join(list_presets())}"
+        )
     path = Path(text)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
@@ -278,8 +320,9 @@ def _build(path: Path) -> Preset:
     values.setdefault("name", path.stem)
     preset = Preset(**values)
     if preset.min_length > preset.max_length:
-        raise PresetError(f"{path}: min_length {preset.min_length} is longer than "
-                          f"max_length {preset.max_length}")
+        raise PresetError(
+            f"{path}: min_length {preset.min_length} is longer than max_length {preset.max_length}"
+        )
     if preset.safe_left + preset.safe_right >= 0.9 or preset.safe_top + preset.safe_bottom >= 0.9:
         raise PresetError(f"{path}: the safe zone leaves no room for a caption")
     return preset

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -58,3 +61,61 @@ def test_doctor_fails_without_ffmpeg(runner: CliRunner, monkeypatch: pytest.Monk
     assert "FAIL" in line
     for place in ("CLIPKIT_FFMPEG", "PATH", "imageio-ffmpeg"):
         assert place in line
+
+
+def test_detect_json_reports_each_file_and_goes_on_after_a_bad_one(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    import json
+
+    good = make_clip("detect_me.mp4", duration=3.0)
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"")
+    out = tmp_path / "moments.json"
+    res = runner.invoke(
+        main,
+        [
+            "detect",
+            "--json",
+            "-q",
+            str(bad),
+            str(good),
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],  # fmt: skip
+    )
+    assert res.exit_code == 1
+    doc = json.loads(out.read_text())
+    assert doc["clipkit_version"] == __version__
+    first, second = doc["files"]
+    assert first["path"] == str(bad) and "empty file" in first["error"] and first["moments"] == []
+    assert second["error"] is None and second["duration"] == pytest.approx(3.0, abs=0.1)
+    for m in second["moments"]:
+        assert set(m) >= {"start", "peak", "end", "score", "reasons"}
+
+
+def test_detect_text_and_plan_file(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    clip = make_clip("detect_text.mp4", duration=3.0)
+    plan = tmp_path / "plan.yaml"
+    res = runner.invoke(
+        main, ["detect", "-q", str(clip), "--plan", str(plan), "--cache-dir", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert f"{clip}  (3.0 s," in res.output
+    assert plan.read_text().startswith("version: 1")
+
+
+def test_detect_bad_sensitivity_is_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(main, ["detect", "--sensitivity", "7", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "sensitivity must be between 0 and 1" in res.output
+
+
+def test_unknown_preset_lists_the_available_ones(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(main, ["cut", "-p", "reelz", str(tmp_path), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "reelz" in res.output and "reels" in res.output and "tiktok" in res.output

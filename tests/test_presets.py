@@ -106,3 +106,24 @@ def test_option_specs_share_names_and_defaults() -> None:
     specs = {s["name"]: s for s in option_specs()}
     assert specs["crf"]["default"] == Preset().crf and specs["crf"]["help"]
     assert specs["reframe"]["choices"] == ("follow", "blur", "center")
+
+
+def test_detection_settings_in_a_preset(tmp_path: Path) -> None:
+    from clipkit.detect import DetectOptions
+
+    f = tmp_path / "eager.yaml"
+    f.write_text("extends: reels\nsensitivity: 0.8\nmin_gap: 6\n")
+    p = load_preset(f)
+    assert p.detect_options() == DetectOptions(sensitivity=0.8, min_gap=6.0)
+    # An explicit (CLI or API) value wins over the preset's.
+    assert p.detect_options(sensitivity=0.2).sensitivity == 0.2
+    # The defaults are DetectOptions' own, and changing them does not re-render clips.
+    assert load_preset("reels").detect_options() == DetectOptions()
+    assert p.digest() == load_preset("reels").digest()
+
+
+def test_detection_setting_out_of_range(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("extends: reels\n\nsensitivity: 3\n")
+    with pytest.raises(PresetError, match=r"bad.yaml: line 3: .*sensitivity"):
+        load_preset(f)
