@@ -73,21 +73,23 @@ body{font:15px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#
 h1{font-size:1.4em} h2{font-size:1.1em;margin-top:2em;word-break:break-all}
 .err{color:#b00} .timeline{width:100%;border:1px solid #ccc}
 .clips{display:flex;flex-wrap:wrap;gap:1em}
-.clip{width:230px;border:1px solid #ddd;padding:.5em;border-radius:6px}
-.clip img,.clip video{width:100%;background:#000} .meta{color:#666;font-size:.85em}
+.clip{width:300px;border:1px solid #ddd;padding:.5em;border-radius:6px;display:grid;
+grid-template-columns:90px minmax(0,1fr);gap:.5em}
+.clip img{width:90px;height:160px;object-fit:cover;background:#000}
+.clip video{grid-column:1/3;width:100%;max-height:360px;background:#000}
+.meta{color:#666;font-size:.85em;overflow-wrap:anywhere}
 """
 
 
 def _clip_html(r: ClipRecord) -> str:
     e = html.escape
-    cover = f'<img src="{e(r.cover)}" alt="cover of {e(r.output)}">' if r.cover else ""
-    poster = f' poster="{e(r.cover)}"' if r.cover else ""
+    cover = f'<img src="{e(r.cover)}" alt="cover of {e(r.output)}">' if r.cover else "<span></span>"
     return (
         f'<div class="clip">{cover}'
-        f'<video controls preload="none" src="{e(r.output)}"{poster}></video>'
-        f"<div><b>{e(r.caption)}</b></div>"
-        f'<div class="meta">{e(r.output)}<br>{e(r.preset)} · score {r.score:.2f} · '
-        f"{r.start:.1f}-{r.end:.1f} s · {r.duration:.1f} s</div></div>"
+        f"<div><b>{e(r.caption)}</b>"
+        f'<div class="meta">{e(r.output)}<br>{e(r.preset)} · score {r.score:.2f}<br>'
+        f"source {r.start:.1f}-{r.end:.1f} s · {r.duration:.1f} s long</div></div>"
+        f'<video controls preload="none" src="{e(r.output)}"></video></div>'
     )
 
 
@@ -112,7 +114,10 @@ def render_page(sources: list[dict[str, Any]], records: list[ClipRecord]) -> str
         moments = src.get("moments") or []
         parts.append(
             f"<p>{len(moments)} moment(s)"
-            + "".join(f" · {m['peak']:.1f} s ({m['score']:.2f})" for m in moments)
+            + "".join(
+                f" · {m['peak']:.1f} s ({m['score']:.2f})"
+                for m in sorted(moments, key=lambda m: m["peak"])
+            )
             + "</p>"
         )
         clips = [r for r in records if r.source == path]
