@@ -283,3 +283,19 @@ def test_makefile_workflow(work: Path, cache: Path) -> None:
     assert subprocess.run([*args, "-q", "clips"], env=env).returncode == 0
     (work / "footage" / "a.mp4").touch()
     assert subprocess.run([*args, "-q", "clips"], env=env).returncode == 1
+
+
+def test_file_that_disappears_mid_run_is_reported(done: Path, cache: Path) -> None:
+    from clipkit.batch import CutOptions, run_batch
+
+    cwd = os.getcwd()
+    os.chdir(done)
+    try:
+        opts = CutOptions(out_dir=Path("out"), presets=("small.yaml",), cache_dir=cache)
+        (done / "footage" / "b.mp4").unlink()  # found by the walk, gone before its turn
+        report = run_batch(["footage/a.mp4", "footage/b.mp4"], opts)
+    finally:
+        os.chdir(cwd)
+    assert [r.path for r in report.failed] == ["footage/b.mp4"]
+    assert "footage/b.mp4: no such file" in (report.failed[0].error or "")
+    assert report.results[0].error is None and report.results[0].kept
