@@ -110,10 +110,18 @@ def checked_detect(values: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
+def _cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The analysis cache folder: the flag's, else the default (resolved at run time)."""
+    from clipkit.analyse import default_cache_dir
+
+    return value or default_cache_dir()
+
+
 cache_option = click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
+    callback=_cache_dir,
     help="Where analysis results are cached [default: $CLIPKIT_CACHE_DIR or ~/.cache/clipkit].",
 )
 jobs_option = click.option(

@@ -119,3 +119,15 @@ def test_unknown_preset_lists_the_available_ones(runner: CliRunner, tmp_path: Pa
     res = runner.invoke(main, ["cut", "-p", "reelz", str(tmp_path), "-o", str(tmp_path / "o")])
     assert res.exit_code == 1
     assert "reelz" in res.output and "reels" in res.output and "tiktok" in res.output
+
+
+def test_analysis_is_cached_by_default(
+    runner: CliRunner,
+    make_clip: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CLIPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    clip = make_clip("cache_me.mp4", duration=3.0)
+    assert runner.invoke(main, ["detect", "-q", str(clip)]).exit_code == 0
+    assert list((tmp_path / "cache").rglob("*.npz")), "no --cache-dir: the default cache is used"
