@@ -146,8 +146,10 @@ def run_folder(folder: Path, options: DetectOptions, dvr: Path | None, cache: Pa
         if sc is None:
             print(f"TOTAL {label}: not run (dvr-scan could not be installed or --no-dvr)")
         else:
-            print(f"TOTAL {label}: TP {sc.tp} FP {sc.fp} FN {sc.fn}  "
-                  f"P {sc.precision:.2f} R {sc.recall:.2f} F1 {sc.f1:.2f}")
+            print(
+                f"TOTAL {label}: TP {sc.tp} FP {sc.fp} FN {sc.fn}  "
+                f"P {sc.precision:.2f} R {sc.recall:.2f} F1 {sc.f1:.2f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sensitivity", type=float, default=DetectOptions().sensitivity)
     args = ap.parse_args(argv)
     folders = args.folders or [
-        f for f in (ROOT / "samples", ROOT.parent / "shared" / "footage")
+        f
+        for f in (ROOT / "samples", ROOT.parent / "shared" / "footage")
         if (f / "labels.yaml").exists()
     ]
     dvr = None if args.no_dvr else _dvr_exe()

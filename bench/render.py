@@ -44,20 +44,51 @@ MIN_PSNR = 38.0  # dB between the two outputs
 
 def make_footage(path: Path) -> None:
     """20 s of 1080p30 landscape footage with a tone (x264 veryfast, like a phone file)."""
-    out = run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc2=s=1920x1080:r=30:d=20",
-                      "-f", "lavfi", "-i", "sine=f=440:d=20:r=48000,volume=0.3",
-                      "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
-                      "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)])
+    out = run_ffmpeg(
+        [
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=1920x1080:r=30:d=20",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=20:r=48000,volume=0.3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ]
+    )
     if out.returncode != 0:
         sys.exit(out.stderr.decode()[-500:])
 
 
 def bench_plan(src: Path, preset: str) -> ClipPlan:
-    return ClipPlan(source=str(src), index=1, start=MAIN[0], end=MAIN[1], peak=6.0, score=1.0,
-                    caption="Wait for it... the pasta goes everywhere",
-                    recovery_caption="Nailed it anyway", output="clipkit.mp4", preset=preset,
-                    recovery_source=str(src), recovery_start=RECOVERY[0],
-                    recovery_end=RECOVERY[1])
+    return ClipPlan(
+        source=str(src),
+        index=1,
+        start=MAIN[0],
+        end=MAIN[1],
+        peak=6.0,
+        score=1.0,
+        caption="Wait for it... the pasta goes everywhere",
+        recovery_caption="Nailed it anyway",
+        output="clipkit.mp4",
+        preset=preset,
+        recovery_source=str(src),
+        recovery_start=RECOVERY[0],
+        recovery_end=RECOVERY[1],
+    )
 
 
 def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
@@ -79,24 +110,48 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         caps.append((png, cap.x, cap.y))
     video = []
     for i, s in enumerate(spans):
-        video.append(f"[{i}:v]fps={preset.fps:g},trim=duration={s.length:.6f},"
-                     f"setpts=PTS-STARTPTS,crop={cw}:{ch}:{cx}:{cy},"
-                     f"scale={w}:{h}:flags=bilinear[c{i}];"
-                     f"[c{i}][{i + 2}:v]overlay={caps[i][1]}:{caps[i][2]}[o{i}]")
-    video.append(f"[o0][o1]xfade=transition=fade:duration={xf}:offset={spans[0].length - xf:.6f},"
-                 f"format=yuv420p,{TAG_BT709}[vout]")
+        video.append(
+            f"[{i}:v]fps={preset.fps:g},trim=duration={s.length:.6f},"
+            f"setpts=PTS-STARTPTS,crop={cw}:{ch}:{cx}:{cy},"
+            f"scale={w}:{h}:flags=bilinear[c{i}];"
+            f"[c{i}][{i + 2}:v]overlay={caps[i][1]}:{caps[i][2]}[o{i}]"
+        )
+    video.append(
+        f"[o0][o1]xfade=transition=fade:duration={xf}:offset={spans[0].length - xf:.6f},"
+        f"format=yuv420p,{TAG_BT709}[vout]"
+    )
     m = loudness.measure(spans, xf, total, preset)
-    audio = loudness.chain(["0:a", "1:a"], spans, xf, total, preset,
-                           loudness.apply_filter(preset, m))
+    audio = loudness.chain(
+        ["0:a", "1:a"], spans, xf, total, preset, loudness.apply_filter(preset, m)
+    )
     args = ["-y"]
     for s in spans:
         args += ["-ss", f"{s.start:.6f}", "-t", f"{s.length:.6f}", "-i", str(src)]
     for png, _, _ in caps:
         args += ["-i", str(png)]
-    args += ["-filter_complex", ";".join(video) + ";" + audio, "-map", "[vout]", "-map", "[aout]",
-             "-c:v", "libx264", "-preset", preset.x264_preset, *x264_args(preset),
-             "-c:a", "aac", "-b:a", f"{preset.audio_bitrate}k", "-ar", "48000", "-ac", "2",
-             *FASTSTART, str(out)]
+    args += [
+        "-filter_complex",
+        ";".join(video) + ";" + audio,
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset.x264_preset,
+        *x264_args(preset),
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{preset.audio_bitrate}k",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        *FASTSTART,
+        str(out),
+    ]
     res = run_ffmpeg(args)
     if res.returncode != 0:
         sys.exit(res.stderr.decode()[-800:])
@@ -110,8 +165,11 @@ def timed(fn: Callable[..., object], *args: object) -> tuple[float, float]:
     fn(*args)
     wall = time.perf_counter() - t0
     r1s, r1c = usage(resource.RUSAGE_SELF), usage(resource.RUSAGE_CHILDREN)
-    cpu = sum(getattr(b, f) - getattr(a, f) for a, b in ((r0s, r1s), (r0c, r1c))
-              for f in ("ru_utime", "ru_stime"))
+    cpu = sum(
+        getattr(b, f) - getattr(a, f)
+        for a, b in ((r0s, r1s), (r0c, r1c))
+        for f in ("ru_utime", "ru_stime")
+    )
     return wall, cpu
 
 
@@ -121,8 +179,9 @@ def frames(path: Path) -> int:
 
 
 def psnr(a: Path, b: Path) -> float:
-    err = run_ffmpeg(["-i", str(a), "-i", str(b), "-lavfi", "[0:v][1:v]psnr",
-                      "-f", "null", "-"]).stderr.decode()
+    err = run_ffmpeg(
+        ["-i", str(a), "-i", str(b), "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"]
+    ).stderr.decode()
     m = re.search(r"average:(\S+)", err)
     return float(m.group(1)) if m and m.group(1) != "inf" else 99.0
 
@@ -143,8 +202,10 @@ def batch(src: Path, preset: Preset, work: Path, n: int) -> bool:
         fds.append(len(os.listdir("/proc/self/fd")))
     warm = max(1, n // 5)  # allocator and import warm-up
     grew = rss[-1] - rss[warm]
-    print(f"batch of {n}: RSS {rss[warm]:.0f} -> {rss[-1]:.0f} MB (+{grew:.0f}), "
-          f"open files {fds[warm]} -> {fds[-1]}")
+    print(
+        f"batch of {n}: RSS {rss[warm]:.0f} -> {rss[-1]:.0f} MB (+{grew:.0f}), "
+        f"open files {fds[warm]} -> {fds[-1]}"
+    )
     # Flat: less than 1 MB per clip of growth after warm-up, no leaked handles.
     return grew < max(20.0, n * 1.0) and fds[-1] <= fds[warm]
 
@@ -182,8 +243,10 @@ def main() -> int:
     print(f"ffmpeg filtergraph: wall {rw:6.2f} s  cpu {rc:6.2f} s")
     print(f"clipkit (moviepy):  wall {ow:6.2f} s  cpu {oc:6.2f} s")
     print(f"ratio: wall {ow / rw:.2f}x  cpu {oc / rc:.2f}x  (target <= {TARGET})")
-    print(f"outputs: {a.width}x{a.height} {a.duration:.2f} s / {b.duration:.2f} s, "
-          f"frames {frames(ours_out)} / {frames(ref_out)}, PSNR {p:.1f} dB")
+    print(
+        f"outputs: {a.width}x{a.height} {a.duration:.2f} s / {b.duration:.2f} s, "
+        f"frames {frames(ours_out)} / {frames(ref_out)}, PSNR {p:.1f} dB"
+    )
     print("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in checks.items()))
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -122,14 +122,18 @@ def speed_rows(name: str, path: Path, runs: int, psd: Path | None) -> None:
         aw, ac, info = analysis(path)
         fps = info["frames"] / info["duration"]
         print(f"{name:8s} plain decode   wall {dw:6.1f} s  cpu {dc:6.1f} s")
-        print(f"{name:8s} clipkit        wall {aw:6.1f} s  cpu {ac:6.1f} s  "
-              f"ratio wall {aw / dw:.2f} cpu {ac / dc:.2f} (target <= {target})  "
-              f"{fps:.1f} analysed frames per footage second (target >= 20)")
+        print(
+            f"{name:8s} clipkit        wall {aw:6.1f} s  cpu {ac:6.1f} s  "
+            f"ratio wall {aw / dw:.2f} cpu {ac / dc:.2f} (target <= {target})  "
+            f"{fps:.1f} analysed frames per footage second (target >= 20)"
+        )
         if psd is not None:
             pw, pc, _ = measured([str(psd), "-i", str(path), "detect-content"])
-            print(f"{name:8s} PySceneDetect  wall {pw:6.1f} s  cpu {pc:6.1f} s  "
-                  f"clipkit is {pw / aw:.2f}x faster (wall), {pc / ac:.2f}x (cpu) "
-                  "(target >= 1.4)")
+            print(
+                f"{name:8s} PySceneDetect  wall {pw:6.1f} s  cpu {pc:6.1f} s  "
+                f"clipkit is {pw / aw:.2f}x faster (wall), {pc / ac:.2f}x (cpu) "
+                "(target >= 1.4)"
+            )
 
 
 def memory_and_cache(files: dict[str, Path], skip_long: bool) -> None:
@@ -138,16 +142,22 @@ def memory_and_cache(files: dict[str, Path], skip_long: bool) -> None:
         p.unlink()
     _, _, short = analysis(files["bframes"], cache)
     mb = (short["py_rss_kb"] + short["ffmpeg_rss_kb"]) / 1024
-    print(f"memory   1-min  peak {mb:6.1f} MB (python {short['py_rss_kb'] / 1024:.0f} + "
-          f"ffmpeg {short['ffmpeg_rss_kb'] / 1024:.0f})")
-    print(f"cache    first run {short['first']:.2f} s, re-detect with another sensitivity "
-          f"{short['again']:.3f} s = {100 * short['again'] / short['first']:.1f} % (target < 5 %)")
+    print(
+        f"memory   1-min  peak {mb:6.1f} MB (python {short['py_rss_kb'] / 1024:.0f} + "
+        f"ffmpeg {short['ffmpeg_rss_kb'] / 1024:.0f})"
+    )
+    print(
+        f"cache    first run {short['first']:.2f} s, re-detect with another sensitivity "
+        f"{short['again']:.3f} s = {100 * short['again'] / short['first']:.1f} % (target < 5 %)"
+    )
     if skip_long:
         return
     _, _, long = analysis(files["long"])
     lmb = (long["py_rss_kb"] + long["ffmpeg_rss_kb"]) / 1024
-    print(f"memory  10-min  peak {lmb:6.1f} MB = {100 * (lmb / mb - 1):+.1f} % of 1-min "
-          "(target within 20 %, < 500 MB)")
+    print(
+        f"memory  10-min  peak {lmb:6.1f} MB = {100 * (lmb / mb - 1):+.1f} % of 1-min "
+        "(target within 20 %, < 500 MB)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

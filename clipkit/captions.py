@@ -33,8 +33,12 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in frame pixels
 
 def safe_box(preset: Preset, width: int, height: int) -> Box:
     """The part of a width x height frame where captions may go."""
-    return (round(width * preset.safe_left), round(height * preset.safe_top),
-            round(width * (1 - preset.safe_right)), round(height * (1 - preset.safe_bottom)))
+    return (
+        round(width * preset.safe_left),
+        round(height * preset.safe_top),
+        round(width * (1 - preset.safe_right)),
+        round(height * (1 - preset.safe_bottom)),
+    )
 
 
 @lru_cache(maxsize=32)
@@ -141,8 +145,15 @@ def _draw(lines: list[str], preset: Preset, size: int, pad: int) -> Image.Image:
     fill = ImageColor.getrgb(preset.caption_color)
     outline = ImageColor.getrgb(preset.caption_outline_color)
     for i, line in enumerate(lines):
-        draw.text((width / 2, pad + i * step), line, font=font, anchor="ma", fill=fill,
-                  stroke_width=stroke, stroke_fill=outline)
+        draw.text(
+            (width / 2, pad + i * step),
+            line,
+            font=font,
+            anchor="ma",
+            fill=fill,
+            stroke_width=stroke,
+            stroke_fill=outline,
+        )
     return img
 
 
@@ -164,13 +175,23 @@ def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None
     if img.width > box[2] - box[0] or img.height > box[3] - box[1]:
         # Still too big (a very long caption): scale the drawing down to fit.
         k = min((box[2] - box[0]) / img.width, (box[3] - box[1]) / img.height)
-        img = img.resize((max(1, int(img.width * k)), max(1, int(img.height * k))),
-                         Image.Resampling.LANCZOS)
+        img = img.resize(
+            (max(1, int(img.width * k)), max(1, int(img.height * k))), Image.Resampling.LANCZOS
+        )
     x = box[0] + (box[2] - box[0] - img.width) // 2
-    y = {"top": box[1], "bottom": box[3] - img.height,
-         "center": (box[1] + box[3] - img.height) // 2}[preset.caption_position]
+    y = {
+        "top": box[1],
+        "bottom": box[3] - img.height,
+        "center": (box[1] + box[3] - img.height) // 2,
+    }[preset.caption_position]
     x, y = _even(x, box[0], box[2] - img.width), _even(y, box[1], box[3] - img.height)
     rgba = np.asarray(img, dtype=np.uint8)
     weight = rgba[:, :, 3].astype(np.float32) / 255
-    return Caption(x=x, y=y, rgba=rgba, rgb=np.ascontiguousarray(rgba[:, :, :3]),
-                   weight=weight, inv_weight=1 - weight)
+    return Caption(
+        x=x,
+        y=y,
+        rgba=rgba,
+        rgb=np.ascontiguousarray(rgba[:, :, :3]),
+        weight=weight,
+        inv_weight=1 - weight,
+    )

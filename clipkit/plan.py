@@ -113,8 +113,14 @@ def _fmt_time(seconds: float) -> str:
 
 def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
     """Fill a caption or name template: {stem} {name} {index} {time} {seconds} {preset}."""
-    fields_ = {"stem": Path(source).stem, "name": Path(source).name, "index": index,
-               "time": _fmt_time(peak), "seconds": peak, "preset": preset}
+    fields_ = {
+        "stem": Path(source).stem,
+        "name": Path(source).name,
+        "index": index,
+        "time": _fmt_time(peak),
+        "seconds": peak,
+        "preset": preset,
+    }
     try:
         return template.format(**fields_)
     except (KeyError, IndexError, ValueError) as e:
@@ -130,8 +136,9 @@ def output_name(template: str, *, source: str, index: int, peak: float, preset: 
     return name if name.lower().endswith(".mp4") else name + ".mp4"
 
 
-def clip_window(moment: MomentLike, duration: float, preset: Preset,
-                room: float) -> tuple[float, float]:
+def clip_window(
+    moment: MomentLike, duration: float, preset: Preset, room: float
+) -> tuple[float, float]:
     """The window for a moment: lead-in before it, settle after, within min/``room``."""
     lo = min(preset.min_length, room)
     start = moment.start - preset.lead_in
@@ -152,8 +159,9 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(0.0, inter) / shorter if shorter > 0 else 1.0
 
 
-def _pick_windows(moments: Sequence[MomentLike], duration: float, preset: Preset,
-                  room: float) -> list[tuple[MomentLike, tuple[float, float]]]:
+def _pick_windows(
+    moments: Sequence[MomentLike], duration: float, preset: Preset, room: float
+) -> list[tuple[MomentLike, tuple[float, float]]]:
     """Windows of the best moments first, skipping near-duplicates; in time order."""
     chosen: list[tuple[MomentLike, tuple[float, float]]] = []
     for m in sorted(moments, key=lambda m: -m.score):
@@ -163,9 +171,14 @@ def _pick_windows(moments: Sequence[MomentLike], duration: float, preset: Preset
     return sorted(chosen, key=lambda c: c[1][0])
 
 
-def _recovery_for(window: tuple[float, float], signals: Signals, duration: float,
-                  length: float, given: RecoverySource | None,
-                  source: str) -> tuple[str | None, float | None, float | None, str]:
+def _recovery_for(
+    window: tuple[float, float],
+    signals: Signals,
+    duration: float,
+    length: float,
+    given: RecoverySource | None,
+    source: str,
+) -> tuple[str | None, float | None, float | None, str]:
     """(file, start, end, note) of the recovery shot for one clip window."""
     if given is not None and given.none:
         return None, None, None, f"no recovery shot ({given.origin} says none)"
@@ -186,18 +199,26 @@ def _recovery_length(preset: Preset) -> float:
     return max(0.0, min(preset.recovery_length, spare))
 
 
-def _short_source_plan(info: VideoInfo, moments: Sequence[MomentLike]) -> tuple[
-        MomentLike, tuple[float, float], str]:
+def _short_source_plan(
+    info: VideoInfo, moments: Sequence[MomentLike]
+) -> tuple[MomentLike, tuple[float, float], str]:
     best = max(moments, key=lambda m: m.score)
     note = f"source is {info.duration:g} s, shorter than the minimum: the whole file"
     return best, (0.0, round(info.duration, 3)), note
 
 
-def plan_clips(info: VideoInfo, signals: Signals, moments: Sequence[MomentLike],
-               preset: Preset, *, caption: str | None = None,
-               recovery_caption: str | None = None,
-               recovery_file: str | Path | RecoverySource | None = None,
-               no_recovery: bool = False, sidecar: bool = True) -> list[ClipPlan]:
+def plan_clips(
+    info: VideoInfo,
+    signals: Signals,
+    moments: Sequence[MomentLike],
+    preset: Preset,
+    *,
+    caption: str | None = None,
+    recovery_caption: str | None = None,
+    recovery_file: str | Path | RecoverySource | None = None,
+    no_recovery: bool = False,
+    sidecar: bool = True,
+) -> list[ClipPlan]:
     """Plan one clip per (non-overlapping) moment of ``info``'s file.
 
     ``caption``/``recovery_caption`` replace the preset's templates; ``recovery_file``
@@ -209,8 +230,11 @@ def plan_clips(info: VideoInfo, signals: Signals, moments: Sequence[MomentLike],
     if isinstance(recovery_file, (str, Path)):
         given = RecoverySource(file=str(recovery_file))
     else:
-        given = recovery_file if recovery_file is not None else (
-            find_recovery(info.path) if sidecar and not no_recovery else None)
+        given = (
+            recovery_file
+            if recovery_file is not None
+            else (find_recovery(info.path) if sidecar and not no_recovery else None)
+        )
     want_recovery = preset.recovery and not no_recovery
     rec_len = _recovery_length(preset) if want_recovery else 0.0
     room = preset.max_length - (rec_len - preset.crossfade if rec_len else 0.0)
@@ -222,23 +246,42 @@ def plan_clips(info: VideoInfo, signals: Signals, moments: Sequence[MomentLike],
     for index, (m, win, note) in enumerate(picked, start=1):
         if note:
             rec: tuple[str | None, float | None, float | None, str] = (
-                None, None, None, "no recovery shot: the source is too short")
+                None,
+                None,
+                None,
+                "no recovery shot: the source is too short",
+            )
         elif not want_recovery:
             rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)")
         else:
             rec = _recovery_for(win, signals, info.duration, rec_len, given, info.path)
         kw: dict[str, Any] = {
-            "source": info.path, "index": index, "peak": m.peak, "preset": preset.name}
+            "source": info.path,
+            "index": index,
+            "peak": m.peak,
+            "preset": preset.name,
+        }
         cap = fill_template(preset.caption if caption is None else caption, **kw)
         rcap = preset.recovery_caption if recovery_caption is None else recovery_caption
-        plans.append(ClipPlan(
-            source=info.path, index=index, start=win[0], end=win[1],
-            peak=round(min(max(m.peak, win[0]), win[1]), 3), score=round(float(m.score), 4),
-            caption=cap, recovery_caption=fill_template(rcap, **kw) if rec[0] else "",
-            output=output_name(preset.output_name, **kw), preset=preset.name,
-            recovery_source=rec[0], recovery_start=rec[1], recovery_end=rec[2],
-            recovery_note=rec[3], note=note,
-        ))
+        plans.append(
+            ClipPlan(
+                source=info.path,
+                index=index,
+                start=win[0],
+                end=win[1],
+                peak=round(min(max(m.peak, win[0]), win[1]), 3),
+                score=round(float(m.score), 4),
+                caption=cap,
+                recovery_caption=fill_template(rcap, **kw) if rec[0] else "",
+                output=output_name(preset.output_name, **kw),
+                preset=preset.name,
+                recovery_source=rec[0],
+                recovery_start=rec[1],
+                recovery_end=rec[2],
+                recovery_note=rec[3],
+                note=note,
+            )
+        )
     return plans
 
 
@@ -246,8 +289,9 @@ def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
     """The plan with its output named for ``preset`` (when planned for another one)."""
     if plan.preset == preset.name and plan.output:
         return plan
-    name = output_name(preset.output_name, source=plan.source, index=plan.index,
-                       peak=plan.peak, preset=preset.name)
+    name = output_name(
+        preset.output_name, source=plan.source, index=plan.index, peak=plan.peak, preset=preset.name
+    )
     return replace(plan, output=name, preset=preset.name)
 
 
@@ -296,5 +340,13 @@ def total_length(plan: ClipPlan, preset: Preset) -> float:
     return plan.end - plan.start + rec[1] - rec[0] - min(preset.crossfade, rec[1] - rec[0])
 
 
-__all__ = ["ClipPlan", "plan_clips", "save_plans", "load_plans", "for_preset",
-           "output_name", "fill_template", "total_length"]
+__all__ = [
+    "ClipPlan",
+    "plan_clips",
+    "save_plans",
+    "load_plans",
+    "for_preset",
+    "output_name",
+    "fill_template",
+    "total_length",
+]

@@ -89,7 +89,10 @@ def find_recovery(source: str | Path) -> RecoverySource | None:
         raise InputError(f"{path}: 'end' must be after 'start'")
     return RecoverySource(
         file=str(path.parent / str(file)) if file else None,
-        start=start, end=end, none=bool(data.get("none")), origin=path.name,
+        start=start,
+        end=end,
+        none=bool(data.get("none")),
+        origin=path.name,
     )
 
 
@@ -138,7 +141,7 @@ def best_recovery(s: Signals, after: float, length: float) -> tuple[Span | None,
     bright = _window_means(np.nan_to_num(s.brightness[first:], nan=0.5), wide)
     cover = _window_means(np.nan_to_num(s.coverage[first:]), wide)
     cuts = _window_means((np.nan_to_num(s.cut[first:]) > CUT_LEVEL).astype(float), wide)
-    starts = t[first + m:first + m + q.size]
+    starts = t[first + m : first + m + q.size]
     span = max(s.duration - after - length, 1e-6)
     score = q + END_BONUS * np.clip((starts - after) / span, 0, 1)
     ok = (bright >= EXPOSURE_RANGE[0]) & (bright <= EXPOSURE_RANGE[1]) & (cover < 0.5)
@@ -148,4 +151,5 @@ def best_recovery(s: Signals, after: float, length: float) -> tuple[Span | None,
     i = int(np.argmax(np.where(ok, score, -np.inf)))
     start = float(min(starts[i], s.duration - length))
     return (round(start, 3), round(start + length, 3)), (
-        f"calmest, sharpest stretch after the mishap (quality {q[i]:.2f})")
+        f"calmest, sharpest stretch after the mishap (quality {q[i]:.2f})"
+    )

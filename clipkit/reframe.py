@@ -59,7 +59,7 @@ class Reframe:
         if self.mode == "blur":
             return self._fit_over_blur(frame)
         x, y, w, h = self.rects[min(i, len(self.rects) - 1)]
-        sub = frame[y:y + h, x:x + w]
+        sub = frame[y : y + h, x : x + w]
         if (w, h) == (self.out_w, self.out_h):
             return sub.copy()
         # Bilinear to enlarge, area averaging to shrink (no aliasing).
@@ -72,12 +72,14 @@ class Reframe:
         fw, fh = max(2, round(w * k)), max(2, round(h * k))
         bg_w, bg_h = max(2, self.out_w // BLUR_SHRINK), max(2, self.out_h // BLUR_SHRINK)
         x, y, cw, ch = _centre_crop(w, h, self.out_w / self.out_h)
-        small = cv2.resize(frame[y:y + ch, x:x + cw], (bg_w, bg_h), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            frame[y : y + ch, x : x + cw], (bg_w, bg_h), interpolation=cv2.INTER_AREA
+        )
         small = (cv2.GaussianBlur(small, (0, 0), 3) * BLUR_DIM).astype(np.uint8)
         out = cv2.resize(small, (self.out_w, self.out_h), interpolation=cv2.INTER_LINEAR)
         interp = cv2.INTER_LINEAR if k > 1 else cv2.INTER_AREA
         x0, y0 = (self.out_w - fw) // 2, (self.out_h - fh) // 2
-        out[y0:y0 + fh, x0:x0 + fw] = cv2.resize(frame, (fw, fh), interpolation=interp)
+        out[y0 : y0 + fh, x0 : x0 + fw] = cv2.resize(frame, (fw, fh), interpolation=interp)
         return out
 
 
@@ -89,8 +91,15 @@ def _centre_crop(w: int, h: int, aspect: float) -> tuple[int, int, int, int]:
     return 0, (h - ch) // 2, w, ch
 
 
-def plan_reframe(src_w: int, src_h: int, out_w: int, out_h: int, mode: str,
-                 times: np.ndarray, signals: Signals | None = None) -> Reframe:
+def plan_reframe(
+    src_w: int,
+    src_h: int,
+    out_w: int,
+    out_h: int,
+    mode: str,
+    times: np.ndarray,
+    signals: Signals | None = None,
+) -> Reframe:
     """The reframing of a span whose output frames show the source at ``times``."""
     aspect = out_w / out_h
     if mode == "blur" or (src_h > src_w and out_w > out_h):

@@ -65,8 +65,14 @@ def check_output_dir(path: str | Path) -> Path:
 def x264_args(preset: Preset) -> list[str]:
     """Encoder settings every platform accepts (PLATFORMS.md), shared with the benchmark."""
     fps = preset.fps
-    args = ["-profile:v", "high", "-g", str(max(1, round(preset.gop_seconds * fps))),
-            "-flags", "+cgop"]  # closed GOP
+    args = [
+        "-profile:v",
+        "high",
+        "-g",
+        str(max(1, round(preset.gop_seconds * fps))),
+        "-flags",
+        "+cgop",
+    ]  # closed GOP
     if preset.video_bitrate:
         args += ["-b:v", f"{preset.video_bitrate}k"]
     else:
@@ -77,8 +83,16 @@ def x264_args(preset: Preset) -> list[str]:
         # bytes run to run); sliced threads are, for ~5 % more time, measured here.
         # Reproducible output is what lets --jobs and re-runs give identical clips.
         args += ["-x264-params", "sliced-threads=1"]
-    return args + ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-                   "-color_range", "tv"]
+    return args + [
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-color_range",
+        "tv",
+    ]
 
 
 # The index at the front of the file, so that playback starts before the download ends.
@@ -131,8 +145,15 @@ class _Background:
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
-    def __init__(self, path: str, start: float, end: float, preset: Preset,
-                 caption: str, signals: Signals | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        start: float,
+        end: float,
+        preset: Preset,
+        caption: str,
+        signals: Signals | None,
+    ) -> None:
         from moviepy import VideoFileClip
 
         info = probe(path)
@@ -151,8 +172,9 @@ class Span:
                 # data); ffmpeg rotates anyway, so read at the displayed size.
                 self.clip.reader.size = self.clip.size = [src_w, src_h]
             times = self.start + np.arange(int(self.length * self.fps) + 2) / self.fps
-            self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe,
-                                                 times, signals)
+            self.reframe: Reframe = plan_reframe(
+                src_w, src_h, out_w, out_h, preset.reframe, times, signals
+            )
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.
@@ -206,8 +228,13 @@ def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None) -> _Timeline
     try:
         if plan.recovery_source and plan.recovery:
             same = Path(plan.recovery_source) == Path(plan.source)
-            rec = Span(plan.recovery_source, *plan.recovery, preset, plan.recovery_caption,
-                       signals if same else None)
+            rec = Span(
+                plan.recovery_source,
+                *plan.recovery,
+                preset,
+                plan.recovery_caption,
+                signals if same else None,
+            )
     except Exception:
         main.close()
         raise
@@ -291,8 +318,13 @@ def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np
     try:
         clip = VideoClip(frame_function=frame_function, duration=tl.duration)
         clip.write_videofile(
-            str(out), fps=fps, codec="libx264", preset=preset.x264_preset, audio=False,
-            logger=None, pixel_format="yuv420p",
+            str(out),
+            fps=fps,
+            codec="libx264",
+            preset=preset.x264_preset,
+            audio=False,
+            logger=None,
+            pixel_format="yuv420p",
             ffmpeg_params=["-vf", rgb_to_yuv(tl.main.matrix), *x264_args(preset)],
         )
         clip.close()
@@ -305,8 +337,23 @@ def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np
 
 
 def _mux(video: Path, audio: Path, out: Path) -> None:
-    res = run_ffmpeg(["-y", "-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                      "-c", "copy", *FASTSTART, str(out)])
+    res = run_ffmpeg(
+        [
+            "-y",
+            "-i",
+            str(video),
+            "-i",
+            str(audio),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c",
+            "copy",
+            *FASTSTART,
+            str(out),
+        ]
+    )
     if res.returncode != 0:
         err = res.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RenderError(f"{out.name}: muxing failed ({err[-1] if err else 'ffmpeg error'})")
@@ -320,8 +367,9 @@ def _save_cover(frame: np.ndarray, path: Path) -> None:
     tmp.replace(path)
 
 
-def render_clip(plan: ClipPlan, preset: Preset, out_dir: str | Path, *,
-                signals: Signals | None = None) -> RenderResult:
+def render_clip(
+    plan: ClipPlan, preset: Preset, out_dir: str | Path, *, signals: Signals | None = None
+) -> RenderResult:
     """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing."""
     out_dir = check_output_dir(out_dir)
     plan = for_preset(plan, preset)
@@ -356,5 +404,6 @@ def render_clip(plan: ClipPlan, preset: Preset, out_dir: str | Path, *,
         note += f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit"
         log.warning("%s: %s", final, note)
     log.info("wrote %s (%.1f s)", final, tl.duration)
-    return RenderResult(path=final, cover=cover_path, duration=round(tl.duration, 3),
-                        size_bytes=size, note=note)
+    return RenderResult(
+        path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note
+    )

@@ -35,8 +35,9 @@ def _ink_size(line: str, font_name: str, size: int, stroke: int) -> tuple[int, i
     """Ink size of ``line`` drawn on a canvas far larger than it could need."""
     font = load_font(font_name, size)
     img = Image.new("L", (size * (len(line) + 4), size * 4), 0)
-    ImageDraw.Draw(img).text((size * 2, size), line, font=font, fill=255,
-                             stroke_width=stroke, stroke_fill=255)
+    ImageDraw.Draw(img).text(
+        (size * 2, size), line, font=font, fill=255, stroke_width=stroke, stroke_fill=255
+    )
     bbox = img.getbbox()
     assert bbox is not None
     x0, y0, x1, y1 = bbox

@@ -11,9 +11,18 @@ from clipkit.signals import Signals
 def _signals(motion_x: np.ndarray, step: float = 0.1) -> Signals:
     t = np.arange(motion_x.size) * step
     z = np.zeros(t.size)
-    return Signals(duration=float(t[-1] + step), t=t, motion=z, camera=z, cut=z,
-                   brightness=z + 0.5, coverage=z, sharpness=z, motion_x=motion_x,
-                   motion_y=z + 0.5)
+    return Signals(
+        duration=float(t[-1] + step),
+        t=t,
+        motion=z,
+        camera=z,
+        cut=z,
+        brightness=z + 0.5,
+        coverage=z,
+        sharpness=z,
+        motion_x=motion_x,
+        motion_y=z + 0.5,
+    )
 
 
 def test_crop_follows_action_smoothly() -> None:
@@ -32,8 +41,10 @@ def test_crop_follows_action_smoothly() -> None:
 
 def test_center_and_no_signals_give_a_fixed_centre_crop() -> None:
     times = np.arange(0, 2, 1 / 30)
-    for rf in (plan_reframe(1920, 1080, 1080, 1920, "center", times, _signals(np.ones(20))),
-               plan_reframe(1920, 1080, 1080, 1920, "follow", times, None)):
+    for rf in (
+        plan_reframe(1920, 1080, 1080, 1920, "center", times, _signals(np.ones(20))),
+        plan_reframe(1920, 1080, 1080, 1920, "follow", times, None),
+    ):
         assert (rf.rects == [656, 0, 608, 1080]).all()
 
 

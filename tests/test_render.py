@@ -36,18 +36,33 @@ def _fast(name: str) -> Preset:
 MAIN, RECOVERY = (2.0, 5.9), (9.0, 10.5)
 
 
-def _plan(src: Path, preset: Preset, recovery: tuple[float, float] | None = RECOVERY,
-          main: tuple[float, float] = MAIN) -> ClipPlan:
-    return ClipPlan(source=str(src), index=1, start=main[0], end=main[1], peak=main[0] + 1,
-                    score=1.0, caption=TEXT, recovery_caption="Nailed it ç", output="",
-                    preset="", recovery_source=str(src) if recovery else None,
-                    recovery_start=recovery[0] if recovery else None,
-                    recovery_end=recovery[1] if recovery else None)
+def _plan(
+    src: Path,
+    preset: Preset,
+    recovery: tuple[float, float] | None = RECOVERY,
+    main: tuple[float, float] = MAIN,
+) -> ClipPlan:
+    return ClipPlan(
+        source=str(src),
+        index=1,
+        start=main[0],
+        end=main[1],
+        peak=main[0] + 1,
+        score=1.0,
+        caption=TEXT,
+        recovery_caption="Nailed it ç",
+        output="",
+        preset="",
+        recovery_source=str(src) if recovery else None,
+        recovery_start=recovery[0] if recovery else None,
+        recovery_end=recovery[1] if recovery else None,
+    )
 
 
 def _loudness(path: Path) -> float:
-    err = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128",
-                      "-f", "null", "-"]).stderr.decode()
+    err = run_ffmpeg(
+        ["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128", "-f", "null", "-"]
+    ).stderr.decode()
     return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", err)[-1])
 
 
@@ -95,8 +110,7 @@ def test_caption_pixels_inside_safe_zone(name: str, footage: Path) -> None:
     assert x0 <= xs.min() and xs.max() < x1 and y0 <= ys.min() and ys.max() < y1
 
 
-def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path],
-                                           tmp_path: Path) -> None:
+def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path], tmp_path: Path) -> None:
     src = make_clip("silent.mp4", duration=8.0, size="320x180", fps=25, audio=False)
     preset = _fast("x")
     res = render_clip(_plan(src, preset, recovery=None, main=(1.0, 7.0)), preset, tmp_path)
@@ -123,8 +137,21 @@ class _Moment:
 
 
 def _frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
-    out = run_ffmpeg(["-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
-                      "-pix_fmt", "rgb24", "-"]).stdout
+    out = run_ffmpeg(
+        [
+            "-ss",
+            f"{t:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ]
+    ).stdout
     return np.frombuffer(out, np.uint8).reshape(size[1], size[0], 3).astype(float)
 
 
@@ -148,8 +175,9 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     res = render_clip(plan, preset, tmp_path, signals=signals)
     # The clip's last frame is the source's recovery footage through the same reframing.
     last = _frame_at(res.path, res.duration - 0.1, preset.size)
-    span = Span(info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset,
-                plan.recovery_caption, signals)
+    span = Span(
+        info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, signals
+    )
     mishap = Span(info.path, a, b, preset, plan.recovery_caption, signals)
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
@@ -177,13 +205,20 @@ def test_rotated_phone_footage_is_read_upright() -> None:
     assert _psnr(frame.astype(float), want.astype(float)) > 25
 
 
-def test_recovery_from_another_file(footage: Path, make_clip: Callable[..., Path],
-                                    tmp_path: Path) -> None:
+def test_recovery_from_another_file(
+    footage: Path, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
     other = make_clip("plated.mp4", duration=3.0, size="320x240", fps=25, audio=False)
     preset = _fast("x")
     plan = _plan(footage, preset)
-    plan = ClipPlan(**{**plan.to_dict(), "recovery_source": str(other),
-                       "recovery_start": 0.0, "recovery_end": 2.0})
+    plan = ClipPlan(
+        **{
+            **plan.to_dict(),
+            "recovery_source": str(other),
+            "recovery_start": 0.0,
+            "recovery_end": 2.0,
+        }
+    )
     res = render_clip(plan, preset, tmp_path)
     info = probe(res.path)
     assert abs(info.duration - (MAIN[1] - MAIN[0] + 2.0 - preset.crossfade)) < 0.1
