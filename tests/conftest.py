@@ -6,9 +6,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.signals import Signals
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -44,3 +46,15 @@ def make_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return out
 
     return factory
+
+
+def flat_signals(t: np.ndarray, duration: float | None = None, **series: np.ndarray) -> Signals:
+    """Hand-made Signals on times ``t``: a still, sharp-enough, centred scene unless
+    ``series`` says otherwise (any Signals field may be given)."""
+    z = np.zeros(t.size)
+    base = {
+        "motion": z, "camera": z, "cut": z, "brightness": z + 0.5, "coverage": z,
+        "sharpness": z, "motion_x": z + 0.5, "motion_y": z + 0.5,
+    }  # fmt: skip
+    end = float(t[-1]) if t.size else 0.0
+    return Signals(duration=end if duration is None else duration, t=t, **{**base, **series})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from clipkit.detect import Moment
 from clipkit.errors import InputError
 from clipkit.plan import (
     ClipPlan,
@@ -20,17 +21,13 @@ from clipkit.plan import (
 from clipkit.presets import load_preset
 from clipkit.probe import VideoInfo
 from clipkit.signals import Signals
+from tests.conftest import flat_signals
 
 STEP = 0.1  # analysis frame step of the hand-made signals, s
 
 
-@dataclass(frozen=True)
-class M:
-    start: float
-    peak: float
-    end: float
-    score: float = 1.0
-    reasons: tuple[str, ...] = ()
+def M(start: float, peak: float, end: float, score: float = 1.0) -> Moment:  # noqa: N802
+    return Moment(start, peak, end, score)
 
 
 def _info(duration: float, path: str = "/footage/pasta.mov") -> VideoInfo:
@@ -62,18 +59,9 @@ def _signals(duration: float, calm: tuple[float, float] | None = None) -> Signal
     if calm:
         inside = (t >= calm[0]) & (t < calm[1])
         motion[inside], sharp[inside], bright[inside] = 0.01, 1.0, 0.5
-    z = np.zeros(t.size)
-    return Signals(
-        duration=duration,
-        t=t,
-        motion=motion,
-        camera=z + 0.01,
-        cut=z,
-        brightness=bright,
-        coverage=z,
-        sharpness=sharp,
-        motion_x=z + 0.5,
-        motion_y=z + 0.5,
+    camera = np.full(t.size, 0.01)
+    return flat_signals(
+        t, duration, motion=motion, camera=camera, brightness=bright, sharpness=sharp
     )
 
 

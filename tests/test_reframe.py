@@ -6,23 +6,12 @@ import numpy as np
 
 from clipkit.reframe import plan_reframe
 from clipkit.signals import Signals
+from tests.conftest import flat_signals
 
 
 def _signals(motion_x: np.ndarray, step: float = 0.1) -> Signals:
     t = np.arange(motion_x.size) * step
-    z = np.zeros(t.size)
-    return Signals(
-        duration=float(t[-1] + step),
-        t=t,
-        motion=z,
-        camera=z,
-        cut=z,
-        brightness=z + 0.5,
-        coverage=z,
-        sharpness=z,
-        motion_x=motion_x,
-        motion_y=z + 0.5,
-    )
+    return flat_signals(t, float(t[-1] + step), motion_x=motion_x)
 
 
 def test_crop_follows_action_smoothly() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from clipkit.captions import safe_box
+from clipkit.detect import Moment
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
@@ -128,14 +128,6 @@ def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> 
         render_clip(_plan(footage, _fast("reels")), _fast("reels"), blocker)
 
 
-@dataclass(frozen=True)
-class _Moment:
-    start: float
-    peak: float
-    end: float
-    score: float = 1.0
-
-
 def _frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
     out = run_ffmpeg(
         [
@@ -169,7 +161,7 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     signals = analyse(info, cache_dir=tmp_path / "cache")
     (a, b) = label["events"][0]
     preset = _fast("reels").with_overrides(width=540, height=960)
-    (plan,) = plan_clips(info, signals, [_Moment(a, (a + b) / 2, b)], preset)
+    (plan,) = plan_clips(info, signals, [Moment(a, (a + b) / 2, b, 1.0)], preset)
     lo, hi = label["recovery"]
     assert plan.recovery is not None and lo <= plan.recovery[0] < plan.recovery[1] <= hi
     res = render_clip(plan, preset, tmp_path, signals=signals)

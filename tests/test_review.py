@@ -11,16 +11,14 @@ from clipkit.manifest import ClipRecord
 from clipkit.review import render_page, timeline_data_uri, timeline_png, write_review
 from clipkit.signals import Signals
 from tests.chromium import chromium, loaded_media
+from tests.conftest import flat_signals
 
 
 def signals(duration: float = 10.0) -> Signals:
     t = np.linspace(0, duration, 100)
-    z = np.zeros_like(t)
-    motion = np.where(np.abs(t - 4) < 0.5, 5.0, 0.2)
     at = np.linspace(0, duration, 1000)
-    return Signals(
-        duration=duration, t=t, motion=motion, camera=z, cut=z, brightness=z + 0.5,
-        coverage=z, sharpness=z + 1, motion_x=z + 0.5, motion_y=z + 0.5,
+    return flat_signals(
+        t, duration, motion=np.where(np.abs(t - 4) < 0.5, 5.0, 0.2), sharpness=np.ones(t.size),
         audio_t=at, audio_rms=np.full_like(at, -40.0), audio_onset=np.zeros_like(at),
     )  # fmt: skip
 
