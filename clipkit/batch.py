@@ -7,8 +7,9 @@ through the Executor; one failing source is reported and the others finish.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,37 @@ class CutOptions:
     force: bool = False
     dry_run: bool = False
     cache_dir: Path | None = None
+    # Sources whose file name another source in the run shares (canonical paths): their
+    # clips get a short tag so that neither overwrites the other's.
+    shared_stems: frozenset[str] = frozenset()
+
+
+def canonical(path: str) -> str:
+    """One spelling per file, so that 'a.mp4' and '/abs/a.mp4' are the same source."""
+    return str(Path(path).resolve())
+
+
+def _tag(source: str) -> str:
+    return hashlib.sha256(canonical(source).encode()).hexdigest()[:6]
+
+
+def shared_stems(paths: list[str]) -> frozenset[str]:
+    """The sources (canonical) whose stem another, different source also has."""
+    by_stem: dict[str, set[str]] = {}
+    for p in paths:
+        by_stem.setdefault(Path(p).stem, set()).add(canonical(p))
+    return frozenset(c for group in by_stem.values() if len(group) > 1 for c in group)
+
+
+def _keyed_plan(plan: Any) -> dict[str, Any]:
+    """The plan as the clip key sees it: without the source's path, which the key holds
+    as its content fingerprint, so moving or re-spelling a folder re-renders nothing."""
+    d = dict(plan.to_dict())
+    src = canonical(d.pop("source"))
+    if d.get("recovery_source"):
+        rec = canonical(d["recovery_source"])
+        d["recovery_source"] = "<source>" if rec == src else rec
+    return d
 
 
 @dataclass
@@ -139,6 +171,9 @@ def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
         res.error = str(e)
     except OSError as e:  # a file that vanished or became unreadable mid-run
         res.error = f"{path}: {e.strerror or e}"
+    except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
+        log.debug("unexpected error on %s", path, exc_info=True)
+        res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
     emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
     return res
 
@@ -218,10 +253,16 @@ def _render_plans(
 
     out = opts.out_dir / preset.name
     wanted: set[str] = set()
+    me = canonical(res.path)
     for i, plan in enumerate(plans, 1):
         output = f"{preset.name}/{plan.output}"
+        other = state.get(output)
+        if me in opts.shared_stems or (other and canonical(other.source) != me):
+            name = Path(plan.output)
+            plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
+            output = f"{preset.name}/{plan.output}"
         wanted.add(output)
-        key = clip_key(res.fingerprint or "", plan.to_dict(), preset.digest())
+        key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
         if not opts.force and state.is_current(output, key):
             rec = state.get(output)
             assert rec is not None
@@ -242,7 +283,8 @@ def _render_plans(
 def _remove_stale(state: State, res: SourceResult, preset: str, wanted: set[str]) -> None:
     """Delete clips this source used to give for this preset but no longer does."""
     for rec in state.records():
-        if rec.source == res.path and rec.preset == preset and rec.output not in wanted:
+        same = canonical(rec.source) == canonical(res.path)
+        if same and rec.preset == preset and rec.output not in wanted:
             for rel in (rec.output, rec.cover):
                 if rel:
                     (state.out_dir / rel).unlink(missing_ok=True)
@@ -265,6 +307,7 @@ def run_batch(
     """Process ``sources`` with ``jobs`` workers and write the manifest."""
     from functools import partial
 
+    opts = replace(opts, shared_stems=shared_stems(sources))
     clean_partials(opts)
     executor = Executor(jobs, on_event)
     results = list(executor.map(partial(_run_one, opts=opts), sources))
@@ -281,7 +324,7 @@ def clean_partials(opts: CutOptions) -> None:
     if opts.dry_run:
         return
     for name in opts.presets:
-        for p in (opts.out_dir / load_preset(name).name).glob(".*.part.*"):
+        for p in (opts.out_dir / load_preset(name).name).glob(".*.part*"):
             p.unlink(missing_ok=True)
 
 
@@ -337,6 +380,7 @@ def run_plans(
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
     items = list(by_source.items())
+    opts = replace(opts, shared_stems=shared_stems(list(by_source)))
     clean_partials(opts)
     results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items))
     order = {p: i for i, p in enumerate(by_source)}

@@ -13,6 +13,10 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 
+#: A folder holding this is a clipkit output folder (see clipkit.manifest.STATE_DIR).
+OUTPUT_MARKER = ".clipkit"
+
+
 @dataclass
 class Found:
     """What a walk over the given paths turned up."""
@@ -48,6 +52,9 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 rootp = Path(root)
+                if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage
+                    dirs[:] = []
+                    continue
                 dirs[:] = sorted(
                     d
                     for d in dirs

@@ -93,6 +93,14 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def _record_path(path: Path) -> str | None:
+    """The canonical source path a source record speaks of, or None if unreadable."""
+    try:
+        return str(Path(json.loads(path.read_text(encoding="utf-8"))["path"]).resolve())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -133,9 +141,18 @@ class State:
             return False
 
     def put_source(self, summary: dict[str, Any]) -> None:
-        """Remember what the last run found in one source (moments, errors, timeline)."""
-        name = hashlib.sha256(summary["path"].encode()).hexdigest()[:16] + ".json"
-        write_if_changed(self.out_dir / SOURCES_DIR / name, json.dumps(summary, indent=1))
+        """Remember what the last run found in one source (moments, errors, timeline).
+
+        One record per file however its path was spelled: a record for the same file
+        under another name (a relative path, a moved folder) is replaced.
+        """
+        folder = self.out_dir / SOURCES_DIR
+        canonical = str(Path(summary["path"]).resolve())
+        name = hashlib.sha256(canonical.encode()).hexdigest()[:16] + ".json"
+        for old in folder.glob("*.json") if folder.is_dir() else []:
+            if old.name != name and _record_path(old) == canonical:
+                old.unlink(missing_ok=True)
+        write_if_changed(folder / name, json.dumps(summary, indent=1))
 
     def sources(self) -> list[dict[str, Any]]:
         folder = self.out_dir / SOURCES_DIR

@@ -99,6 +99,9 @@ class ClipPlan:
         values.setdefault("score", 0.0)
         for key in ("caption", "recovery_caption", "output", "preset"):
             values[key] = "" if values.get(key) is None else str(values[key])
+        out = values["output"]
+        if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
+            raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
         if not values["end"] > values["start"] >= 0:
             raise InputError(f"{where}: needs 0 <= start < end")
         if values.get("recovery_source") and values.get("recovery_start") is None:
@@ -301,6 +304,10 @@ PLAN_VERSION = 1
 def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
     """Write ``plans`` as YAML (.yaml/.yml) or JSON (anything else), atomically."""
     path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
     doc = {"version": PLAN_VERSION, "clips": [p.to_dict() for p in plans]}
     if path.suffix.lower() in (".yaml", ".yml"):
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)

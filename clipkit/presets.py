@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import json
 import logging
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,9 @@ from clipkit.detect import DetectOptions
 from clipkit.errors import PresetError
 
 log = logging.getLogger(__name__)
+
+# A preset's name is also its output folder: one plain path part, nothing to climb out with.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 
 # Where a user-visible preset file may say which preset it builds on.
 EXTENDS_KEY = "extends"
@@ -214,6 +218,10 @@ def _check_value(key: str, value: Any) -> Any:
             raise ValueError(f"{value} is out of range ({lo} to {hi})")
     elif not isinstance(value, str):
         raise ValueError(f"must be text, not {value!r}")
+    if key == "name" and not PLAIN_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} must be a plain name (letters, digits, - _ . +): it names the output folder"
+        )
     choices = f.metadata["choices"]
     if choices and value not in choices:
         raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
@@ -317,7 +325,8 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
 
 def _build(path: Path) -> Preset:
     values = _resolve(path, ())
-    values.setdefault("name", path.stem)
+    # A file's stem names it unless it says otherwise; made safe as a folder name.
+    values.setdefault("name", re.sub(r"[^A-Za-z0-9_.+-]", "_", path.stem).lstrip(".") or "preset")
     preset = Preset(**values)
     if preset.min_length > preset.max_length:
         raise PresetError(

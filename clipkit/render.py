@@ -374,6 +374,8 @@ def render_clip(
     out_dir = check_output_dir(out_dir)
     plan = for_preset(plan, preset)
     final = out_dir / plan.output
+    if final.resolve().parent != out_dir.resolve():  # never write outside the output folder
+        raise RenderError(f"{plan.output!r}: not a file name inside {out_dir}")
     part = out_dir / f".{final.stem}.part.mp4"
     video = out_dir / f".{final.stem}.part.video.mp4"
     audio = out_dir / f".{final.stem}.part.m4a"

@@ -12,6 +12,7 @@ import base64
 import html
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -81,15 +82,22 @@ grid-template-columns:90px minmax(0,1fr);gap:.5em}
 """
 
 
+def _url(rel: str) -> str:
+    """A relative link that survives '#', '%' and spaces in file names."""
+    return html.escape(quote(rel))
+
+
 def _clip_html(r: ClipRecord) -> str:
     e = html.escape
-    cover = f'<img src="{e(r.cover)}" alt="cover of {e(r.output)}">' if r.cover else "<span></span>"
+    cover = (
+        f'<img src="{_url(r.cover)}" alt="cover of {e(r.output)}">' if r.cover else "<span></span>"
+    )
     return (
         f'<div class="clip">{cover}'
         f"<div><b>{e(r.caption)}</b>"
         f'<div class="meta">{e(r.output)}<br>{e(r.preset)} · score {r.score:.2f}<br>'
         f"source {r.start:.1f}-{r.end:.1f} s · {r.duration:.1f} s long</div></div>"
-        f'<video controls preload="none" src="{e(r.output)}"></video></div>'
+        f'<video controls preload="none" src="{_url(r.output)}"></video></div>'
     )
 
 

@@ -9,6 +9,8 @@ parameters, so re-detecting with other settings does not decode again.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,10 @@ class Signals:
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (.npz) atomically."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        # A unique temporary name: two workers may cache the same content at once.
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
         skip = ("meta", "duration")
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         np.savez_compressed(

@@ -39,3 +39,12 @@ def test_output_folder_inside_input_is_not_read(tmp_path: Path) -> None:
     touch(tmp_path / "out" / "a_01_reels.mp4")
     found = find_videos([tmp_path], exclude=[tmp_path / "out"])
     assert found.videos == [a]
+
+
+def test_clipkit_output_folders_are_never_footage(tmp_path: Path) -> None:
+    a = touch(tmp_path / "a.mp4")
+    touch(tmp_path / "old-out" / ".clipkit" / "state" / "x.json")
+    touch(tmp_path / "old-out" / "reels" / "a_01_reels.mp4")
+    assert find_videos([tmp_path]).videos == [a]
+    # Even when the output folder is the folder walked.
+    assert find_videos([tmp_path / "old-out"]).videos == []

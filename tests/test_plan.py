@@ -187,3 +187,18 @@ def test_bad_plan_files_name_the_file(tmp_path: Path) -> None:
     minimal = {"source": "a.mov", "index": 1, "start": 1, "end": 7}
     p = ClipPlan.from_dict(minimal)
     assert p.recovery is None and replace(p, caption="x").caption == "x"
+
+
+@pytest.mark.parametrize("bad", ["../../footage/src.mp4", "/tmp/x.mp4", ".hidden.mp4", "a/b.mp4"])
+def test_plan_file_output_must_be_a_plain_name(tmp_path: Path, bad: str) -> None:
+    f = tmp_path / "plan.yaml"
+    f.write_text(f"clips:\n- {{source: a.mp4, index: 1, start: 1, end: 6, output: '{bad}'}}\n")
+    with pytest.raises(InputError, match="plain file name"):
+        load_plans(f)
+
+
+def test_plan_file_into_a_new_folder(tmp_path: Path) -> None:
+    plans = plan_clips(_info(60), _signals(60), [M(20, 21, 22)], load_preset("reels"))
+    target = tmp_path / "plans" / "day1" / "a.yaml"
+    save_plans(target, plans)
+    assert load_plans(target) == plans

@@ -127,3 +127,11 @@ def test_detection_setting_out_of_range(tmp_path: Path) -> None:
     f.write_text("extends: reels\n\nsensitivity: 3\n")
     with pytest.raises(PresetError, match=r"bad.yaml: line 3: .*sensitivity"):
         load_preset(f)
+
+
+@pytest.mark.parametrize("name", ["../escaped", ".", "a/b", ""])
+def test_preset_name_is_a_plain_folder_name(tmp_path: Path, name: str) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(f"extends: reels\nname: '{name}'\n")
+    with pytest.raises(PresetError, match="line 2: 'name'"):
+        load_preset(f)

@@ -85,3 +85,11 @@ def test_chromium_check_notices_a_missing_file(tmp_path: Path) -> None:
     sources = [{"path": "footage/a.mp4", "moments": []}]
     page = write_review(tmp_path, sources, [record("reels/gone.mp4", "reels/gone.jpg")])
     assert [ok for _, ok in loaded_media(page)] == [False, False]
+
+
+def test_links_survive_hash_and_percent_in_names() -> None:
+    page = render_page(
+        [{"path": "footage/a.mp4", "moments": []}],
+        [record("reels/crème #1 100%_01_reels.mp4", "reels/crème #1 100%_01_reels.jpg")],
+    )
+    assert 'src="reels/cr%C3%A8me%20%231%20100%25_01_reels.mp4"' in page
