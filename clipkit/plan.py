@@ -17,6 +17,7 @@ Recovery shot sources, in order of precedence:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path, PurePath
@@ -301,6 +302,27 @@ def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
 PLAN_VERSION = 1
 
 
+# Paths in a plan file are relative to the plan file's folder (absolute ones stay so),
+# so that rendering works from any working directory and a project folder can move.
+_PATH_KEYS = ("source", "recovery_source")
+
+
+def _paths_relative(d: dict[str, Any], plan_file: Path) -> dict[str, Any]:
+    base = os.path.abspath(plan_file.parent)
+    for k in _PATH_KEYS:
+        if d.get(k):
+            d[k] = os.path.relpath(os.path.abspath(d[k]), base)
+    return d
+
+
+def _paths_from(d: dict[str, Any], plan_file: Path) -> dict[str, Any]:
+    d = dict(d)
+    for k in _PATH_KEYS:
+        if isinstance(d.get(k), str) and d[k] and not os.path.isabs(d[k]):
+            d[k] = os.path.normpath(os.path.join(os.path.abspath(plan_file.parent), d[k]))
+    return d
+
+
 def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
     """Write ``plans`` as YAML (.yaml/.yml) or JSON (anything else), atomically."""
     path = Path(path)
@@ -308,7 +330,7 @@ def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
-    doc = {"version": PLAN_VERSION, "clips": [p.to_dict() for p in plans]}
+    doc = {"version": PLAN_VERSION, "clips": [_paths_relative(p.to_dict(), path) for p in plans]}
     if path.suffix.lower() in (".yaml", ".yml"):
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     else:
@@ -335,7 +357,7 @@ def load_plans(path: str | Path) -> list[ClipPlan]:
     for i, item in enumerate(clips, start=1):
         if not isinstance(item, dict):
             raise InputError(f"{path}: clip {i}: expected a mapping")
-        plans.append(ClipPlan.from_dict(item, where=f"{path}: clip {i}"))
+        plans.append(ClipPlan.from_dict(_paths_from(item, path), where=f"{path}: clip {i}"))
     return plans
 
 

@@ -202,3 +202,17 @@ def test_plan_file_into_a_new_folder(tmp_path: Path) -> None:
     target = tmp_path / "plans" / "day1" / "a.yaml"
     save_plans(target, plans)
     assert load_plans(target) == plans
+
+
+def test_plan_paths_are_relative_to_the_plan_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    plans = plan_clips(
+        _info(60, path="footage/a.mp4"), _signals(60), [M(20, 21, 22)], load_preset("reels")
+    )
+    save_plans(tmp_path / "plans" / "a.yaml", plans)
+    assert "source: ../footage/a.mp4" in (tmp_path / "plans" / "a.yaml").read_text()
+    monkeypatch.chdir("/")  # render may run from anywhere
+    (loaded,) = load_plans(tmp_path / "plans" / "a.yaml")
+    assert loaded.source == str(tmp_path / "footage" / "a.mp4")
