@@ -263,10 +263,9 @@ def _render_plans(
             output = f"{preset.name}/{plan.output}"
         wanted.add(output)
         key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
-        if not opts.force and state.is_current(output, key):
-            rec = state.get(output)
-            assert rec is not None
-            res.kept.append(rec)
+        kept = None if opts.force else state.current(output, key)
+        if kept is not None:
+            res.kept.append(kept)
             continue
         if opts.dry_run:
             res.would_make.append(output)

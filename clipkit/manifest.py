@@ -130,15 +130,18 @@ class State:
     def drop(self, output: str) -> None:
         self._path(output).unlink(missing_ok=True)
 
-    def is_current(self, output: str, key: str) -> bool:
-        """True when ``output`` exists as recorded and was made with ``key``."""
+    def current(self, output: str, key: str) -> ClipRecord | None:
+        """The record of ``output`` when the file exists as recorded and was made with ``key``."""
         rec = self.get(output)
         if rec is None or rec.key != key:
-            return False
+            return None
         try:
-            return (self.out_dir / output).stat().st_size == rec.size_bytes
+            return rec if (self.out_dir / output).stat().st_size == rec.size_bytes else None
         except FileNotFoundError:
-            return False
+            return None
+
+    def is_current(self, output: str, key: str) -> bool:
+        return self.current(output, key) is not None
 
     def put_source(self, summary: dict[str, Any]) -> None:
         """Remember what the last run found in one source (moments, errors, timeline).
