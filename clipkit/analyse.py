@@ -37,9 +37,6 @@ CAMERA_DOWNSCALE = 2
 NOISE_FACTOR = 3.0
 # ...and is never below this many grey levels (of 255): compression noise on flat areas.
 MIN_CHANGE = 10.0
-# Camera shifts under half an analysed pixel are not compensated: about the precision
-# of phase correlation on the half-size frames.
-SUBPIXEL = 0.5
 # Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
 # grey levels: a hand or finger a few cm from the lens is far out of focus.
 FLAT_CELL = 1.5
@@ -47,6 +44,11 @@ FLAT_CELL = 1.5
 GRID = (8, 6)
 # Thumbnail width used for the cut score (global structure, not detail).
 CUT_THUMB_W = 32
+# Width of the averaged-down change mask whose centre of mass locates the motion.
+CENTRE_W = 64
+# Camera shifts under half an analysed pixel are not compensated: about the precision
+# of phase correlation on the half-size frames.
+SUBPIXEL = 0.5
 
 ROW_FIELDS = (
     "motion", "camera", "cut", "brightness", "coverage", "sharpness",
@@ -79,104 +81,99 @@ class FrameFeatures:
         self.shift = 0.0  # phase-correlation shift of the last frame, frame widths
         # Changed fraction per coverage-grid cell for the last frame (row-major).
         self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
+        # Where the motion is: the changed mask averaged down to about 64 px wide first
+        # (its centre of mass there is as good for reframing, at a tenth of the cost).
+        fw = min(CENTRE_W, width)
+        self.fine = (fw, max(GRID[1], round(height * fw / width)))
 
     def _still(self, frame: np.ndarray) -> tuple[float, float, float]:
         lap = cv2.convertScaleAbs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
         cells = cv2.resize(lap.astype(np.float32), GRID, interpolation=cv2.INTER_AREA)
         coverage = float((cells < FLAT_CELL).mean())
         mean, std = cv2.meanStdDev(frame)
-        sharp = cv2.mean(lap)[0] / (float(std[0, 0]) + 1.0)
+        sharp = float(cells.mean()) / (float(std[0, 0]) + 1.0)
         return float(mean[0, 0]) / 255.0, coverage, sharp
 
     def step(self, t: float, frame: np.ndarray) -> tuple[float, ...]:
         """Features of ``frame`` (shown at ``t`` seconds) relative to the previous frame."""
-        small = cv2.resize(frame, (self.cw, self.ch), interpolation=cv2.INTER_AREA)
-        small = small.astype(np.float32)
+        small8 = cv2.resize(frame, (self.cw, self.ch), interpolation=cv2.INTER_AREA)
+        small = small8.astype(np.float32)
         thumb = cv2.resize(small, self.thumb, interpolation=cv2.INTER_AREA)
         brightness, coverage, sharp = self._still(frame)
+        windowed = small * self.window
         row: tuple[float, ...]
         if self.prev is None:
             self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
-            self.prev_windowed = small * self.window
             row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0, 0.0)
         else:
-            row = self._motion(t, frame, small, thumb, brightness, coverage, sharp)
-        self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small, thumb, t
+            row = self._motion(t, frame, small8, windowed, thumb, brightness, coverage, sharp)
+        self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small8, thumb, t
+        self.prev_windowed = windowed
         return row
 
     def _changed(self, frame: np.ndarray, prev: np.ndarray, margin: int) -> np.ndarray:
         """Mask (0/255) of pixels that changed beyond noise, a global brightness step
-        removed. (Levels are medians over every 4th pixel of every 4th row: plenty.)"""
+        removed, inside ``margin`` pixels of the border. (Levels are medians over every
+        6th pixel of every 6th row: plenty.)"""
         m = margin
         a, b = frame[m:-m, m:-m], prev[m:-m, m:-m]
         # A light switched on or auto-exposure shifts every pixel alike: take that out.
-        off = int(np.median(a[::4, ::4].astype(np.int16) - b[::4, ::4].astype(np.int16)))
+        off = int(np.median(a[::6, ::6].astype(np.int16) - b[::6, ::6]))
         if off:
             b = cv2.add(b, off) if off > 0 else cv2.subtract(b, -off)  # type: ignore[call-overload]
         d = cv2.absdiff(a, b)
-        thr = max(MIN_CHANGE, NOISE_FACTOR * float(np.median(d[::4, ::4])))
+        thr = max(MIN_CHANGE, NOISE_FACTOR * float(np.median(d[::6, ::6])))
         return cv2.compare(d, thr, cv2.CMP_GT)  # type: ignore[call-overload]
 
-    def _camera_models(self, small: np.ndarray) -> tuple[list[np.ndarray], float]:
-        """Candidate camera motions (2x3 matrices in analysed pixels) and the phase
-        correlation peak. One candidate: the global shift found by phase correlation.
-        (A rotation+zoom fit to tracked corners was tried: it cost ~1 ms a frame and did
+    def _camera_shift(self, windowed: np.ndarray) -> tuple[float, float]:
+        """The global shift (analysed pixels) found by phase correlation between the
+        previous and this frame, halved; its peak is kept as the confidence. (A
+        rotation+zoom fit to tracked corners was tried: it cost ~1 ms a frame and did
         not improve detection on the real footage.)"""
-        assert self.prev_small is not None
+        assert self.prev_windowed is not None
         # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
         # place, which would corrupt the stored previous frame.
-        windowed = small * self.window
-        assert self.prev_windowed is not None
         (dx, dy), conf = cv2.phaseCorrelate(self.prev_windowed, windowed)
-        self.prev_windowed = windowed
         k = self.w / self.cw
-        models = []
-        if abs(dx) * k >= SUBPIXEL or abs(dy) * k >= SUBPIXEL:
-            models.append(np.array([[1, 0, dx * k], [0, 1, dy * k]], np.float32))
-        return models, float(conf)
-
-    def _compensated(self, frame: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, int, float]:
-        """The changed-pixel mask after the camera model that explains the picture best
-        (possibly none: then a moving object, not the camera, caught the estimators),
-        its border margin, and the camera speed in frame widths per frame."""
-        assert self.prev is not None
-        best, margin, speed = self._changed(frame, self.prev, 1), 1, 0.0
-        models, conf = self._camera_models(small)
-        corners = np.array([[0, 0, 1], [self.w, 0, 1], [0, self.h, 1], [self.w, self.h, 1]],
-                           np.float32)  # fmt: skip
-        for m in models:
-            shift = np.abs(corners @ m.T - corners[:, :2])
-            mg = int(math.ceil(float(shift.max()))) + 1
-            if 2 * mg >= min(self.w, self.h) / 2:
-                continue  # more than a quarter of the picture would be lost
-            warped = cv2.warpAffine(self.prev, m, (self.w, self.h), borderMode=cv2.BORDER_REPLICATE)
-            mask = self._changed(frame, warped, mg)
-            if cv2.countNonZero(mask) / mask.size < cv2.countNonZero(best) / best.size:
-                best, margin, speed = mask, mg, float(np.hypot(*shift.mean(axis=0))) / self.w
-        self.conf = conf
-        self.shift = float(np.hypot(*models[0][:, 2])) / self.w if models else 0.0
-        return best, margin, speed
+        self.conf = float(conf)
+        return dx * k, dy * k
 
     def _motion(
-        self, t: float, frame: np.ndarray, small: np.ndarray, thumb: np.ndarray,
-        brightness: float, coverage: float, sharp: float,
+        self, t: float, frame: np.ndarray, small8: np.ndarray, windowed: np.ndarray,
+        thumb: np.ndarray, brightness: float, coverage: float, sharp: float,
     ) -> tuple[float, ...]:  # fmt: skip
-        assert self.prev_small is not None
-        mask, mg, speed = self._compensated(frame, small)
+        assert self.prev is not None and self.prev_small is not None
+        mask, mg = self._changed(frame, self.prev, 1), 1
+        speed = self.shift = 0.0
+        dx, dy = self._camera_shift(windowed)
+        if abs(dx) >= SUBPIXEL or abs(dy) >= SUBPIXEL:
+            self.shift = math.hypot(dx, dy) / self.w
+            m = int(math.ceil(max(abs(dx), abs(dy)))) + 1
+            # Compensate only when that leaves more than a quarter of the picture and
+            # explains it better than a still camera: otherwise a moving object, not
+            # the camera, caught the estimator.
+            if 2 * m < min(self.w, self.h) / 2:
+                shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+                warped = cv2.warpAffine(
+                    self.prev, shift, (self.w, self.h), borderMode=cv2.BORDER_REPLICATE
+                )
+                moved = self._changed(frame, warped, m)
+                if cv2.countNonZero(moved) / moved.size < cv2.countNonZero(mask) / mask.size:
+                    mask, mg, speed = moved, m, self.shift
         motion = cv2.countNonZero(mask) / mask.size
         full = cv2.copyMakeBorder(mask, mg, mg, mg, mg, cv2.BORDER_CONSTANT, value=0)
-        cells = cv2.resize(full, GRID, interpolation=cv2.INTER_AREA)
-        self.cells = cells.ravel().astype(np.float32) / 255.0
+        fine = cv2.resize(full, self.fine, interpolation=cv2.INTER_AREA)
+        self.cells = cv2.resize(fine, GRID, interpolation=cv2.INTER_AREA).ravel() / np.float32(255)
         cx = cy = math.nan
         if motion > 0:
-            mo = cv2.moments(mask, binaryImage=True)
-            cx = (mo["m10"] / mo["m00"] + mg) / self.w
-            cy = (mo["m01"] / mo["m00"] + mg) / self.h
-        camera = speed / max(t - self.prev_t, 1e-3)
-        cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))  # type: ignore[arg-type]
-        change = cv2.norm(small, self.prev_small, cv2.NORM_L1) / (small.size * 255.0)
+            mo = cv2.moments(fine)
+            if mo["m00"] > 0:
+                cx = (mo["m10"] / mo["m00"] + 0.5) / self.fine[0]
+                cy = (mo["m01"] / mo["m00"] + 0.5) / self.fine[1]
         dt = max(t - self.prev_t, 1e-3)
-        return (motion, camera, cut, brightness, coverage, sharp, cx, cy, change, self.conf,
+        cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))  # type: ignore[arg-type]
+        change = cv2.norm(small8, self.prev_small, cv2.NORM_L1) / (small8.size * 255.0)
+        return (motion, speed / dt, cut, brightness, coverage, sharp, cx, cy, change, self.conf,
                 self.shift / dt)  # fmt: skip
 
 
@@ -214,7 +211,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 14
+ANALYSIS_VERSION = 15
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
