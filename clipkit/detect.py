@@ -174,8 +174,12 @@ CHUNK = 4096
 def smooth(t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float) -> np.ndarray:
     """Mean of the valid rows of ``x`` within +-``half`` s of each time (float32)."""
     shape = (-1,) + (1,) * (x.ndim - 1)
+    # Running sums in one float64 buffer, filled in place (no full-size temporaries: the
+    # detector's memory then grows by one such buffer with the length of the footage).
     cx = np.zeros((t.size + 1,) + x.shape[1:])
-    np.cumsum(np.where(valid.reshape(shape), x, 0.0), axis=0, out=cx[1:])
+    cx[1:] = x
+    cx[1:][~valid] = 0.0
+    np.cumsum(cx[1:], axis=0, out=cx[1:])
     cw = np.concatenate([[0.0], np.cumsum(valid)])
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right")
