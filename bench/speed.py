@@ -167,7 +167,8 @@ def memory_and_cache(files: dict[str, Path], skip_long: bool) -> None:
     lmb = (long["py_rss_kb"] + long["ffmpeg_rss_kb"]) / 1024
     print(
         f"memory  10-min  peak {lmb:6.1f} MB = {100 * (lmb / mb - 1):+.1f} % of 1-min "
-        "(target within 20 %, < 500 MB)"
+        f"(python {long['py_rss_kb'] / 1024:.0f} + ffmpeg {long['ffmpeg_rss_kb'] / 1024:.0f}; "
+        "target within 20 %, < 500 MB)"
     )
 
 

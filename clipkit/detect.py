@@ -172,22 +172,26 @@ CHUNK = 4096
 
 
 def smooth(t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float) -> np.ndarray:
-    """Mean of the valid rows of ``x`` within +-``half`` s of each time (float32)."""
+    """Mean of the valid rows of ``x`` within +-``half`` s of each time (float32).
+
+    Running sums are taken over one chunk of rows (and its window) at a time, so the
+    temporaries stay a few megabytes however long the footage is.
+    """
     shape = (-1,) + (1,) * (x.ndim - 1)
-    # Running sums in one float64 buffer, filled in place (no full-size temporaries: the
-    # detector's memory then grows by one such buffer with the length of the footage).
-    cx = np.zeros((t.size + 1,) + x.shape[1:])
-    cx[1:] = x
-    cx[1:][~valid] = 0.0
-    np.cumsum(cx[1:], axis=0, out=cx[1:])
-    cw = np.concatenate([[0.0], np.cumsum(valid)])
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right")
     out = np.zeros(x.shape, np.float32)
     for a in range(0, t.size, CHUNK):
-        lo_, hi_ = lo[a : a + CHUNK], hi[a : a + CHUNK]
-        n = np.maximum(cw[hi_] - cw[lo_], 1).reshape(shape)
-        out[a : a + CHUNK] = (cx[hi_] - cx[lo_]) / n
+        b = min(a + CHUNK, t.size)
+        first, last = int(lo[a]), int(hi[b - 1])  # both grow with the row: t is sorted
+        sums = np.zeros((last - first + 1,) + x.shape[1:])
+        sums[1:] = x[first:last]
+        sums[1:][~valid[first:last]] = 0.0
+        np.cumsum(sums[1:], axis=0, out=sums[1:])
+        counts = np.concatenate([[0], np.cumsum(valid[first:last])])
+        lo_, hi_ = lo[a:b] - first, hi[a:b] - first
+        n = np.maximum(counts[hi_] - counts[lo_], 1).reshape(shape)
+        out[a:b] = (sums[hi_] - sums[lo_]) / n
     return out
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from clipkit.detect import DetectOptions, Moment, detect, detect_with_notes
+from clipkit.detect import CHUNK, DetectOptions, Moment, detect, detect_with_notes, smooth
 from clipkit.signals import Signals
 
 FPS = 30.0
@@ -123,3 +123,18 @@ def test_options_are_defined_once_with_help() -> None:
         assert f.metadata.get("help")
     with pytest.raises(ValueError):
         DetectOptions(sensitivity=1.5)
+
+
+def test_smooth_is_the_windowed_mean_of_valid_rows_across_chunks() -> None:
+    # Longer than one processing chunk, irregular times, some rows invalid: each output
+    # row must be the plain mean of the valid rows within +-half seconds.
+    rng = np.random.default_rng(3)
+    n = CHUNK * 2 + 123
+    t = np.cumsum(rng.uniform(0.02, 0.06, n))
+    x = rng.uniform(0, 1, (n, 3))
+    valid = rng.uniform(size=n) > 0.2
+    got = smooth(t, x, valid, 0.15)
+    for i in (0, 1, CHUNK - 1, CHUNK, CHUNK + 1, n // 2, n - 1):
+        near = (np.abs(t - t[i]) <= 0.15) & valid
+        want = x[near].mean(axis=0) if near.any() else np.zeros(3)
+        assert np.allclose(got[i], want, atol=1e-5), i
