@@ -15,13 +15,22 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from clipkit.decode import AUDIO_RATE, FrameReader, audio_chunks, plan_decode
+from clipkit.decode import (
+    ASSUMED_NONREF_SHARE,
+    AUDIO_RATE,
+    MIN_ANALYSED_FPS,
+    SCAN_ALL,
+    SCAN_SAMPLE,
+    FrameReader,
+    analysed_size,
+    audio_chunks,
+    plan_decode,
+)
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
 from clipkit.signals import Signals
@@ -241,10 +250,12 @@ def fingerprint(path: str, size: int) -> str:
 
 
 def cache_key(info: VideoInfo) -> str:
-    plan = plan_decode(info)
+    # The skipping rule, not its outcome: the outcome follows from the file's content
+    # (fingerprinted) and the rule, and working it out means reading the whole file.
     params = {
-        "version": ANALYSIS_VERSION, "plan": asdict(plan), "noise": NOISE_FACTOR,
-        "min_change": MIN_CHANGE, "flat": FLAT_CELL,
+        "version": ANALYSIS_VERSION, "size": analysed_size(info),
+        "skip": [MIN_ANALYSED_FPS, ASSUMED_NONREF_SHARE, SCAN_ALL, SCAN_SAMPLE],
+        "noise": NOISE_FACTOR, "min_change": MIN_CHANGE, "flat": FLAT_CELL,
         "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip
     h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import io
 import itertools
 import os
@@ -17,7 +18,7 @@ import re
 import subprocess
 import threading
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +35,19 @@ from clipkit.probe import VideoInfo
 # falling mug or a coin still covers a few dozen pixels there, while the per-frame work
 # in numpy/OpenCV stays well under a millisecond. Smaller footage is kept at native size.
 MAX_ANALYSIS_PIXELS = 320 * 180
-# From this nominal rate on, non-reference frames are not decoded. At worst (x264's
-# default 3 B-frames, 2 of them non-reference) that halves the rate, and 40 fps still
-# leaves 20 analysed frames a second. Below it every frame is kept: measured on the real
-# footage, 25-30 fps files lose events when every other frame is skipped.
-MIN_FPS_FOR_SKIP = 40.0
+# Non-reference frames (no other frame is predicted from them) are not decoded when at
+# least this many frames per second of footage are left to analyse, on average over the
+# file. (Encoders vary their share with the content: on x264's defaults it swings
+# between 0 and 50 % from one stretch to the next.) Most 25-30 fps footage with B-frames
+# has about half of them non-reference and keeps every frame.
+MIN_ANALYSED_FPS = 20.0
+# For H.264 the share is counted from the slice headers of the stream's packets, copied
+# (not decoded): the first SCAN_ALL of them, then a random quarter of the rest. That
+# costs about 0.5 % of the decoding time; a sample is enough on a long file, while a
+# short one (whose share a quarter would miss by 0.1 or more) is counted exactly.
+SCAN_ALL = 600
+SCAN_SAMPLE = 0.25
+ASSUMED_NONREF_SHARE = 0.5
 # Audio is analysed mono at 8 kHz: impacts, clatter and shouts have most of their onset
 # energy below 4 kHz, and a low rate keeps the audio pass cheap.
 AUDIO_RATE = 8000
@@ -63,16 +72,77 @@ class DecodePlan:
     skip_noref: bool
 
 
-def plan_decode(info: VideoInfo) -> DecodePlan:
-    """Pick the analysed size (aspect kept, even sides) and the frame-skipping mode."""
+def analysed_size(info: VideoInfo) -> tuple[int, int]:
+    """The analysed picture size: aspect kept, even sides, at most MAX_ANALYSIS_PIXELS."""
     w, h = info.width, info.height
     scale = min(1.0, (MAX_ANALYSIS_PIXELS / float(w * h)) ** 0.5)
     if scale < 1.0:
         w = max(2, int(round(w * scale / 2)) * 2)
         h = max(2, int(round(h * scale / 2)) * 2)
-    # Skipping non-reference (B) frames halves the decode work where they exist; on
-    # footage without them it changes nothing. Only worth it at high frame rates.
-    return DecodePlan(width=w, height=h, skip_noref=info.fps >= MIN_FPS_FOR_SKIP)
+    return w, h
+
+
+def plan_decode(info: VideoInfo) -> DecodePlan:
+    """Pick the analysed size and whether non-reference frames are skipped. (For H.264
+    fast enough to skip any, this reads the file's packets once; see ``nonref_share``.)"""
+    w, h = analysed_size(info)
+    skip = False
+    if info.fps * (1 - ASSUMED_NONREF_SHARE) >= MIN_ANALYSED_FPS:
+        skip = True
+    elif info.fps >= MIN_ANALYSED_FPS and info.codec == "h264":
+        share = nonref_share(info.path, info.size_bytes, info.mtime_ns)
+        skip = info.fps * (1 - share) >= MIN_ANALYSED_FPS
+    return DecodePlan(width=w, height=h, skip_noref=skip)
+
+
+@functools.lru_cache(maxsize=64)
+def nonref_share(path: str, size: int = 0, mtime_ns: int = 0) -> float:
+    """The share of non-reference pictures in the H.264 video of ``path`` (1.0 when none
+    can be read: then nothing is skipped). The first SCAN_ALL packets and a random
+    SCAN_SAMPLE of the rest (the same ones on every run) are copied, not decoded, and
+    only each picture's first NAL header is looked at. ``size`` and ``mtime_ns`` key
+    the cache, so a file changed in place is counted again."""
+    sample = f"noise=amount=0:drop=gte(n\\,{SCAN_ALL})*gte(random(0)\\,{SCAN_SAMPLE:g})"
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+        "-map", "0:v:0", "-c", "copy", "-bsf:v", sample, "-f", "h264", "pipe:1",
+    ]  # fmt: skip
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        out = proc.stdout
+        assert out is not None
+        _widen_pipe(out.fileno(), PIPE_MAX)
+        pictures, nonref = h264_picture_refs(iter(lambda: out.read(1 << 20), b""))
+    return nonref / pictures if pictures else 1.0
+
+
+def h264_picture_refs(pieces: Iterable[bytes]) -> tuple[int, int]:
+    """Pictures and non-reference pictures in an Annex B H.264 stream read in pieces."""
+    pictures = nonref = 0
+    carry = b""
+    for piece in pieces:
+        p, n = _picture_refs(carry + piece)
+        pictures, nonref = pictures + p, nonref + n
+        # A start code in the last 4 bytes was not counted: its header may be cut off.
+        carry = (carry + piece)[-4:]
+    return pictures, nonref
+
+
+def _picture_refs(stream: bytes) -> tuple[int, int]:
+    """Pictures and non-reference pictures in a piece of an Annex B H.264 stream, from
+    the NAL header of each picture's first slice: nal_ref_idc 0 means no other picture
+    is predicted from it. Start codes in the last 4 bytes are left for the next piece."""
+    pictures = nonref = 0
+    end = len(stream) - 4
+    i = stream.find(b"\x00\x00\x01")
+    while 0 <= i < end:
+        head, first = stream[i + 3], stream[i + 4]
+        # Slices (NAL types 1 and 5) whose first_mb_in_slice is 0 (ue(v) coded as a
+        # single 1 bit) start a picture.
+        if head & 0x1F in (1, 5) and first & 0x80:
+            pictures += 1
+            nonref += (head >> 5) & 3 == 0
+        i = stream.find(b"\x00\x00\x01", i + 3)
+    return pictures, nonref
 
 
 def decode_threads() -> int:
