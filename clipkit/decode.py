@@ -44,9 +44,12 @@ MIN_ANALYSED_FPS = 20.0
 # For H.264 the share is counted from the slice headers of the stream's packets, copied
 # (not decoded): the first SCAN_ALL of them, then a random quarter of the rest. That
 # costs about 0.5 % of the decoding time; a sample is enough on a long file, while a
-# short one (whose share a quarter would miss by 0.1 or more) is counted exactly.
+# short one (whose share a quarter would miss by 0.1 or more) is counted exactly. (An
+# ffmpeg older than 6.0 cannot sample that way: the count fails and nothing is skipped.)
 SCAN_ALL = 600
 SCAN_SAMPLE = 0.25
+# Other codecs are not counted: they are assumed to have half their frames
+# non-reference (x264's default B-frames), so they skip only from 40 fps on.
 ASSUMED_NONREF_SHARE = 0.5
 # Audio is analysed mono at 8 kHz: impacts, clatter and shouts have most of their onset
 # energy below 4 kHz, and a low rate keeps the audio pass cheap.
