@@ -41,11 +41,11 @@ MAX_ANALYSIS_PIXELS = 320 * 180
 # between 0 and 50 % from one stretch to the next.) Most 25-30 fps footage with B-frames
 # has about half of them non-reference and keeps every frame.
 MIN_ANALYSED_FPS = 20.0
-# For H.264 the share is counted from the slice headers of the stream's packets, copied
-# (not decoded): the first SCAN_ALL of them, then a random quarter of the rest. That
-# costs about 0.5 % of the decoding time; a sample is enough on a long file, while a
-# short one (whose share a quarter would miss by 0.1 or more) is counted exactly. (An
-# ffmpeg older than 6.0 cannot sample that way: the count fails and nothing is skipped.)
+# For H.264 the share is counted from the slice headers of a random sample of the
+# stream's packets, copied (not decoded): a quarter of them, but at least 600 (all of a
+# short file, whose share a quarter of its packets would miss by 0.1 or more). That
+# costs about 1 % of the decoding time. (An ffmpeg older than 6.0 cannot sample that
+# way: the count fails and nothing is skipped.)
 SCAN_ALL = 600
 SCAN_SAMPLE = 0.25
 # Other codecs are not counted: they are assumed to have half their frames
@@ -93,22 +93,23 @@ def plan_decode(info: VideoInfo) -> DecodePlan:
     if info.fps * (1 - ASSUMED_NONREF_SHARE) >= MIN_ANALYSED_FPS:
         skip = True
     elif info.fps >= MIN_ANALYSED_FPS and info.codec == "h264":
-        share = nonref_share(info.path, info.size_bytes, info.mtime_ns)
+        keep = max(SCAN_SAMPLE, min(1.0, SCAN_ALL / max(1.0, info.fps * info.duration)))
+        share = nonref_share(info.path, round(keep, 3), info.size_bytes, info.mtime_ns)
         skip = info.fps * (1 - share) >= MIN_ANALYSED_FPS
     return DecodePlan(width=w, height=h, skip_noref=skip)
 
 
 @functools.lru_cache(maxsize=64)
-def nonref_share(path: str, size: int = 0, mtime_ns: int = 0) -> float:
+def nonref_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
     """The share of non-reference pictures in the H.264 video of ``path`` (1.0 when none
-    can be read: then nothing is skipped). The first SCAN_ALL packets and a random
-    SCAN_SAMPLE of the rest (the same ones on every run) are copied, not decoded, and
-    only each picture's first NAL header is looked at. ``size`` and ``mtime_ns`` key
-    the cache, so a file changed in place is counted again."""
-    sample = f"noise=amount=0:drop=gte(n\\,{SCAN_ALL})*gte(random(0)\\,{SCAN_SAMPLE:g})"
+    can be read: then nothing is skipped), counted on a random ``keep`` share of its
+    packets (the same ones on every run). They are copied, not decoded, and only each
+    picture's first NAL header is looked at. ``size`` and ``mtime_ns`` key the cache,
+    so a file changed in place is counted again."""
+    sample = ["-bsf:v", f"noise=amount=0:drop=gte(random(0)\\,{keep:g})"] if keep < 1 else []
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
-        "-map", "0:v:0", "-c", "copy", "-bsf:v", sample, "-f", "h264", "pipe:1",
+        "-map", "0:v:0", "-c", "copy", *sample, "-f", "h264", "pipe:1",
     ]  # fmt: skip
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         out = proc.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def test_skipping_keeps_at_least_20_analysed_frames_a_second(
 ) -> None:
     counted: list[str] = []
 
-    def fake_share(path: str, size: int = 0, mtime_ns: int = 0) -> float:
+    def fake_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
         counted.append(path)
         assert share is not None, "this case must not read the file"
         return share
@@ -84,6 +85,21 @@ def test_skipping_keeps_at_least_20_analysed_frames_a_second(
     assert plan.skip_noref is skip
     assert (plan.width, plan.height) == (320, 180)
     assert bool(counted) == (share is not None and fps < 40), "counted only when it decides"
+
+
+@pytest.mark.parametrize(("duration", "keep"), [(10.0, 1.0), (40.0, 0.5), (600.0, 0.25)])
+def test_short_files_are_counted_whole_and_long_ones_sampled(
+    monkeypatch: pytest.MonkeyPatch, duration: float, keep: float
+) -> None:
+    asked: list[float] = []
+
+    def fake_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
+        asked.append(keep)
+        return 0.3
+
+    monkeypatch.setattr(decode, "nonref_share", fake_share)
+    plan_decode(dataclasses.replace(info("h264", 30.0), duration=duration))
+    assert asked == [keep]  # at least 600 packets, or a quarter of them
 
 
 def ffmpeg(*args: str) -> None:
@@ -106,7 +122,7 @@ def test_share_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> N
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-t", "4",
            "-c:v", "libx264", "-bf", bframes, str(p))  # fmt: skip
     i = probe(p)
-    share = nonref_share(i.path, i.size_bytes, i.mtime_ns)
+    share = nonref_share(i.path)
     total = decoded_frames(p)
     kept = decoded_frames(p, "-skip_frame", "noref")
     assert share == pytest.approx(1 - kept / total, abs=1e-9)
@@ -116,23 +132,21 @@ def test_share_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> N
         assert 0.2 < share < 0.7
 
 
-def test_share_of_a_long_file_is_sampled_close_to_the_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_share_of_a_long_file_is_sampled_close_to_the_whole(tmp_path: Path) -> None:
     p = tmp_path / "long.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=30", "-t", "40",
            "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", str(p))  # fmt: skip
     i = probe(p)
     whole = 1 - decoded_frames(p, "-skip_frame", "noref") / decoded_frames(p)
-    monkeypatch.setattr(decode, "SCAN_ALL", 100)  # sample all but the first 100 of 1200
-    sampled = nonref_share(i.path, i.size_bytes, i.mtime_ns + 1)
-    assert sampled == pytest.approx(whole, abs=0.05)
+    sampled = nonref_share(i.path, 0.25)  # about 300 of 1200 pictures
+    assert sampled != whole  # a sample, not the whole count...
+    assert sampled == pytest.approx(whole, abs=0.05)  # ...close to it
     # The same sample on every run (another cache key, so it is counted again).
-    assert nonref_share(i.path, i.size_bytes, i.mtime_ns + 2) == sampled
+    assert nonref_share(i.path, 0.25, mtime_ns=1) == sampled
 
 
 def test_unreadable_stream_counts_as_all_non_reference(tmp_path: Path) -> None:
     p = tmp_path / "junk.mp4"
     p.write_bytes(b"not a video" * 100)
-    assert nonref_share(str(p), 1100, 0) == 1.0
+    assert nonref_share(str(p)) == 1.0
     assert not plan_decode(info("h264", 30.0, str(p))).skip_noref
