@@ -29,7 +29,7 @@ WORK = ROOT / "bench" / "_work"
 PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from clipkit.decode import _video_cmd, nonref_share, plan_decode  # noqa: E402
+from clipkit.decode import _video_cmd, count_pictures, plan_decode  # noqa: E402
 from clipkit.ffmpeg import ffmpeg_exe  # noqa: E402
 from clipkit.probe import probe  # noqa: E402
 
@@ -127,9 +127,9 @@ def analysis(path: Path, cache: Path | None = None) -> tuple[float, float, dict]
 def speed_rows(name: str, path: Path, runs: int, psd: Path | None) -> None:
     target = 0.85 if name == "bframes" else 1.05
     plan = plan_decode(probe(path))
-    share = nonref_share(str(path))
+    pictures, nonref = count_pictures(str(path))
     print(
-        f"{name:8s} non-reference pictures {100 * share:.0f} %: "
+        f"{name:8s} non-reference pictures {100 * nonref / max(pictures, 1):.0f} %: "
         + ("skipped" if plan.skip_noref else "all decoded")
     )
     for _ in range(runs):

@@ -43,14 +43,15 @@ MAX_ANALYSIS_PIXELS = 320 * 180
 MIN_ANALYSED_FPS = 20.0
 # For H.264 the share is counted from the slice headers of a random sample of the
 # stream's packets, copied (not decoded): a quarter of them, but at least 600 (all of a
-# short file, whose share a quarter of its packets would miss by 0.1 or more). That
-# costs about 1 % of the decoding time. (An ffmpeg older than 6.0 cannot sample that
-# way: the count fails and nothing is skipped.)
+# short file). That costs about 1 % of the decoding time. A sampled share is taken two
+# standard errors high, so that sampling never tips a file under MIN_ANALYSED_FPS.
+# (Changing how the share is counted changes the analysis: bump ANALYSIS_VERSION.)
 SCAN_ALL = 600
 SCAN_SAMPLE = 0.25
-# Other codecs are not counted: they are assumed to have half their frames
-# non-reference (x264's default B-frames), so they skip only from 40 fps on.
-ASSUMED_NONREF_SHARE = 0.5
+# Other codecs are not counted: they are assumed to have three frames in four
+# non-reference (three B-frames between references, none of them referenced), so they
+# skip only from 80 fps on.
+ASSUMED_NONREF_SHARE = 0.75
 # Audio is analysed mono at 8 kHz: impacts, clatter and shouts have most of their onset
 # energy below 4 kHz, and a low rate keeps the audio pass cheap.
 AUDIO_RATE = 8000
@@ -87,25 +88,39 @@ def analysed_size(info: VideoInfo) -> tuple[int, int]:
 
 def plan_decode(info: VideoInfo) -> DecodePlan:
     """Pick the analysed size and whether non-reference frames are skipped. (For H.264
-    fast enough to skip any, this reads the file's packets once; see ``nonref_share``.)"""
+    this reads the file's packets once; see ``count_pictures``.)"""
     w, h = analysed_size(info)
-    skip = False
-    if info.fps * (1 - ASSUMED_NONREF_SHARE) >= MIN_ANALYSED_FPS:
-        skip = True
-    elif info.fps >= MIN_ANALYSED_FPS and info.codec == "h264":
-        keep = max(SCAN_SAMPLE, min(1.0, SCAN_ALL / max(1.0, info.fps * info.duration)))
-        share = nonref_share(info.path, round(keep, 3), info.size_bytes, info.mtime_ns)
-        skip = info.fps * (1 - share) >= MIN_ANALYSED_FPS
+    skip = info.fps * (1 - ASSUMED_NONREF_SHARE) >= MIN_ANALYSED_FPS
+    if info.codec == "h264" and info.fps >= MIN_ANALYSED_FPS:
+        skip = analysed_rate(info) >= MIN_ANALYSED_FPS
     return DecodePlan(width=w, height=h, skip_noref=skip)
 
 
+def analysed_rate(info: VideoInfo) -> float:
+    """Frames per second of footage left when the non-reference pictures of an H.264 file
+    are skipped, from a count of its pictures (0 when they cannot be counted)."""
+    packets = max(1.0, info.fps * info.duration)
+    keep = round(max(SCAN_SAMPLE, min(1.0, SCAN_ALL / packets)), 3)
+    pictures, nonref = count_pictures(info.path, keep, info.size_bytes, info.mtime_ns)
+    if not pictures:
+        return 0.0
+    share = nonref / pictures
+    if keep < 1.0:
+        share += 2.0 * (share * (1.0 - share) / pictures) ** 0.5
+    # The counted rate, where the container's nominal one is off (AVI often is).
+    rate = min(info.fps, pictures / keep / max(info.duration, 1e-3))
+    return rate * (1.0 - share)
+
+
 @functools.lru_cache(maxsize=64)
-def nonref_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
-    """The share of non-reference pictures in the H.264 video of ``path`` (1.0 when none
-    can be read: then nothing is skipped), counted on a random ``keep`` share of its
-    packets (the same ones on every run). They are copied, not decoded, and only each
-    picture's first NAL header is looked at. ``size`` and ``mtime_ns`` key the cache,
-    so a file changed in place is counted again."""
+def count_pictures(
+    path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0
+) -> tuple[int, int]:
+    """Pictures and non-reference pictures in a random ``keep`` share of the H.264 video
+    packets of ``path`` (the same ones on every run; (0, 0) when they cannot be read).
+    Packets are copied, not decoded, and only each picture's first NAL header is looked
+    at. ``size`` and ``mtime_ns`` key the cache, so a file changed in place is counted
+    again. An ffmpeg without the noise filter's ``drop`` (before 5.0) counts them all."""
     sample = ["-bsf:v", f"noise=amount=0:drop=gte(random(0)\\,{keep:g})"] if keep < 1 else []
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
@@ -115,8 +130,10 @@ def nonref_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0)
         out = proc.stdout
         assert out is not None
         _widen_pipe(out.fileno(), PIPE_MAX)
-        pictures, nonref = h264_picture_refs(iter(lambda: out.read(1 << 20), b""))
-    return nonref / pictures if pictures else 1.0
+        counts = h264_picture_refs(iter(lambda: out.read(1 << 20), b""))
+    if proc.returncode == 0:
+        return counts
+    return count_pictures(path, 1.0, size, mtime_ns) if keep < 1 else (0, 0)
 
 
 def h264_picture_refs(pieces: Iterable[bytes]) -> tuple[int, int]:

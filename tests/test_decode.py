@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from clipkit import decode
-from clipkit.decode import h264_picture_refs, nonref_share, plan_decode
+from clipkit.decode import count_pictures, h264_picture_refs, plan_decode
 from clipkit.ffmpeg import ffmpeg_exe
-from clipkit.probe import VideoInfo, probe
+from clipkit.probe import VideoInfo
 
 START = b"\x00\x00\x01"
 # NAL headers: nal_ref_idc in bits 5-6, type in bits 0-4.
@@ -64,27 +64,32 @@ def info(codec: str, fps: float, path: str = "x.mp4") -> VideoInfo:
         ("h264", 30.0, 0.27, True),  # 21.9 fps left
         ("h264", 30.0, 0.48, False),  # 15.6 fps left: keep every frame
         ("h264", 25.0, 0.24, False),  # 19 fps left
+        ("h264", 60.0, 0.74, False),  # 15.6 fps left: counted at any rate
+        ("h264", 60.0, 0.5, True),
         ("h264", 15.0, None, False),  # under 20 fps to begin with: not even counted
-        ("mpeg4", 30.0, None, False),  # not counted: assumed half, 15 fps
-        ("mpeg4", 50.0, None, True),  # 25 fps even if half are non-reference
-        ("h264", 60.0, None, True),  # likewise, without counting
+        ("mpeg4", 60.0, None, False),  # not counted: assumed 3 in 4, 15 fps
+        ("hevc", 80.0, None, True),  # 20 fps even if 3 in 4 are non-reference
     ],
 )
 def test_skipping_keeps_at_least_20_analysed_frames_a_second(
     monkeypatch: pytest.MonkeyPatch, codec: str, fps: float, share: float | None, skip: bool
 ) -> None:
-    counted: list[str] = []
+    asked: list[tuple[str, float, int, int]] = []
+    v = info(codec, fps)
 
-    def fake_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
-        counted.append(path)
+    def fake_count(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0):  # type: ignore[no-untyped-def]
+        asked.append((path, keep, size, mtime_ns))
         assert share is not None, "this case must not read the file"
-        return share
+        pictures = round(fps * v.duration * keep)
+        return pictures, round(pictures * share)
 
-    monkeypatch.setattr(decode, "nonref_share", fake_share)
-    plan = plan_decode(info(codec, fps))
+    monkeypatch.setattr(decode, "count_pictures", fake_count)
+    plan = plan_decode(v)
     assert plan.skip_noref is skip
     assert (plan.width, plan.height) == (320, 180)
-    assert bool(counted) == (share is not None and fps < 40), "counted only when it decides"
+    assert bool(asked) == (share is not None), "counted exactly when it decides"
+    if asked:  # the file's size and time key the count, so an edited file is recounted
+        assert asked[0][0] == v.path and asked[0][2:] == (v.size_bytes, v.mtime_ns)
 
 
 @pytest.mark.parametrize(("duration", "keep"), [(10.0, 1.0), (40.0, 0.5), (600.0, 0.25)])
@@ -93,13 +98,33 @@ def test_short_files_are_counted_whole_and_long_ones_sampled(
 ) -> None:
     asked: list[float] = []
 
-    def fake_share(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0) -> float:
+    def fake_count(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0):  # type: ignore[no-untyped-def]
         asked.append(keep)
-        return 0.3
+        return 100, 30
 
-    monkeypatch.setattr(decode, "nonref_share", fake_share)
+    monkeypatch.setattr(decode, "count_pictures", fake_count)
     plan_decode(dataclasses.replace(info("h264", 30.0), duration=duration))
     assert asked == [keep]  # at least 600 packets, or a quarter of them
+
+
+def test_a_sampled_share_is_taken_high_and_the_counted_rate_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counts = {"pictures": 0, "nonref": 0}
+    monkeypatch.setattr(decode, "count_pictures", lambda *a: (counts["pictures"], counts["nonref"]))
+    v = info("h264", 30.0)  # 60 s: a third of its 1800 packets is sampled (at least 600)
+    counts.update(pictures=600, nonref=192)  # 32 % would leave 20.4 fps; 2 errors high, 19.3
+    assert decode.analysed_rate(v) == pytest.approx(19.3, abs=0.1)
+    assert not plan_decode(v).skip_noref
+    counts.update(pictures=600, nonref=132)  # 22 %; 2 errors high, 22.4 fps
+    assert decode.analysed_rate(v) == pytest.approx(22.4, abs=0.1)
+    assert plan_decode(v).skip_noref
+    # An AVI that claims 600 fps but holds 30 a second: the counted rate decides.
+    avi = dataclasses.replace(info("h264", 600.0), duration=10.0)
+    counts.update(pictures=75, nonref=15)  # a quarter of 300: 30 fps, 20 % (+9 %) skipped
+    assert decode.analysed_rate(avi) == pytest.approx(30 * (1 - 0.2 - 0.092), abs=0.2)
+    counts.update(pictures=0, nonref=0)  # nothing could be counted: keep every frame
+    assert decode.analysed_rate(v) == 0.0 and not plan_decode(v).skip_noref
 
 
 def ffmpeg(*args: str) -> None:
@@ -116,37 +141,35 @@ def decoded_frames(path: Path, *skip: str) -> int:
 
 
 @pytest.mark.parametrize("bframes", ["0", "3"])
-def test_share_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> None:
+def test_count_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> None:
     # x264 with B-frames (its default pyramid makes some of them references) or without.
     p = tmp_path / f"bf{bframes}.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-t", "4",
            "-c:v", "libx264", "-bf", bframes, str(p))  # fmt: skip
-    i = probe(p)
-    share = nonref_share(i.path)
+    pictures, nonref = count_pictures(str(p))
     total = decoded_frames(p)
     kept = decoded_frames(p, "-skip_frame", "noref")
-    assert share == pytest.approx(1 - kept / total, abs=1e-9)
-    if bframes == "0":
-        assert share == 0.0
-    else:
-        assert 0.2 < share < 0.7
+    assert (pictures, nonref) == (total, total - kept)
+    if bframes == "3":
+        assert 0.2 < nonref / pictures < 0.7
 
 
-def test_share_of_a_long_file_is_sampled_close_to_the_whole(tmp_path: Path) -> None:
+def test_count_of_a_long_file_is_sampled_close_to_the_whole(tmp_path: Path) -> None:
     p = tmp_path / "long.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=30", "-t", "40",
            "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", str(p))  # fmt: skip
-    i = probe(p)
-    whole = 1 - decoded_frames(p, "-skip_frame", "noref") / decoded_frames(p)
-    sampled = nonref_share(i.path, 0.25)  # about 300 of 1200 pictures
-    assert sampled != whole  # a sample, not the whole count...
-    assert sampled == pytest.approx(whole, abs=0.05)  # ...close to it
+    total = decoded_frames(p)
+    whole = 1 - decoded_frames(p, "-skip_frame", "noref") / total
+    pictures, nonref = count_pictures(str(p), 0.25)
+    assert pictures == pytest.approx(total / 4, rel=0.15)  # a quarter of them...
+    assert nonref / pictures == pytest.approx(whole, abs=0.05)  # ...and a fair one
     # The same sample on every run (another cache key, so it is counted again).
-    assert nonref_share(i.path, 0.25, mtime_ns=1) == sampled
+    assert count_pictures(str(p), 0.25, mtime_ns=1) == (pictures, nonref)
 
 
-def test_unreadable_stream_counts_as_all_non_reference(tmp_path: Path) -> None:
+def test_a_stream_that_cannot_be_copied_is_not_skipped(tmp_path: Path) -> None:
     p = tmp_path / "junk.mp4"
     p.write_bytes(b"not a video" * 100)
-    assert nonref_share(str(p)) == 1.0
+    assert count_pictures(str(p)) == (0, 0)
+    assert count_pictures(str(p), 0.25) == (0, 0)
     assert not plan_decode(info("h264", 30.0, str(p))).skip_noref
