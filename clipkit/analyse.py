@@ -25,6 +25,7 @@ from clipkit.decode import (
     AUDIO_RATE,
     MIN_ANALYSED_FPS,
     SCAN_ALL,
+    SCAN_HEAD,
     SCAN_SAMPLE,
     FrameReader,
     analysed_size,
@@ -254,7 +255,7 @@ def cache_key(info: VideoInfo) -> str:
     # (fingerprinted) and the rule, and working it out means reading the whole file.
     params = {
         "version": ANALYSIS_VERSION, "size": analysed_size(info),
-        "skip": [MIN_ANALYSED_FPS, ASSUMED_NONREF_SHARE, SCAN_ALL, SCAN_SAMPLE],
+        "skip": [MIN_ANALYSED_FPS, ASSUMED_NONREF_SHARE, SCAN_ALL, SCAN_SAMPLE, SCAN_HEAD],
         "noise": NOISE_FACTOR, "min_change": MIN_CHANGE, "flat": FLAT_CELL,
         "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip

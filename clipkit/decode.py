@@ -48,6 +48,9 @@ MIN_ANALYSED_FPS = 20.0
 # (Changing how the share is counted changes the analysis: bump ANALYSIS_VERSION.)
 SCAN_ALL = 600
 SCAN_SAMPLE = 0.25
+# Footage whose first 2 seconds hold no non-reference picture (phones record without
+# B-frames) is not counted further: nothing is skipped, and the count is saved.
+SCAN_HEAD = 2.0
 # Other codecs are not counted: they are assumed to have three frames in four
 # non-reference (three B-frames between references, none of them referenced), so they
 # skip only from 80 fps on.
@@ -92,7 +95,9 @@ def plan_decode(info: VideoInfo) -> DecodePlan:
     w, h = analysed_size(info)
     skip = info.fps * (1 - ASSUMED_NONREF_SHARE) >= MIN_ANALYSED_FPS
     if info.codec == "h264" and info.fps >= MIN_ANALYSED_FPS:
-        skip = analysed_rate(info) >= MIN_ANALYSED_FPS
+        head = max(1, round(SCAN_HEAD * info.fps))
+        _, nonref = count_pictures(info.path, 1.0, info.size_bytes, info.mtime_ns, head)
+        skip = nonref > 0 and analysed_rate(info) >= MIN_ANALYSED_FPS
     return DecodePlan(width=w, height=h, skip_noref=skip)
 
 
@@ -114,17 +119,19 @@ def analysed_rate(info: VideoInfo) -> float:
 
 @functools.lru_cache(maxsize=64)
 def count_pictures(
-    path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0
+    path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
 ) -> tuple[int, int]:
     """Pictures and non-reference pictures in a random ``keep`` share of the H.264 video
-    packets of ``path`` (the same ones on every run; (0, 0) when they cannot be read).
-    Packets are copied, not decoded, and only each picture's first NAL header is looked
-    at. ``size`` and ``mtime_ns`` key the cache, so a file changed in place is counted
-    again. An ffmpeg without the noise filter's ``drop`` (before 5.0) counts them all."""
+    packets of ``path`` (the same ones on every run), or in its first ``packets`` when
+    that is not 0; (0, 0) when they cannot be read. Packets are copied, not decoded,
+    and only each picture's first NAL header is looked at. ``size`` and ``mtime_ns`` key
+    the cache, so a file changed in place is counted again. An ffmpeg without the noise
+    filter's ``drop`` (before 5.0) counts them all."""
     sample = ["-bsf:v", f"noise=amount=0:drop=gte(random(0)\\,{keep:g})"] if keep < 1 else []
+    head = ["-frames:v", str(packets)] if packets else []
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
-        "-map", "0:v:0", "-c", "copy", *sample, "-f", "h264", "pipe:1",
+        "-map", "0:v:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
     ]  # fmt: skip
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         out = proc.stdout
@@ -133,7 +140,7 @@ def count_pictures(
         counts = h264_picture_refs(iter(lambda: out.read(1 << 20), b""))
     if proc.returncode == 0:
         return counts
-    return count_pictures(path, 1.0, size, mtime_ns) if keep < 1 else (0, 0)
+    return count_pictures(path, 1.0, size, mtime_ns, packets) if keep < 1 else (0, 0)
 
 
 def h264_picture_refs(pieces: Iterable[bytes]) -> tuple[int, int]:

@@ -74,13 +74,15 @@ def info(codec: str, fps: float, path: str = "x.mp4") -> VideoInfo:
 def test_skipping_keeps_at_least_20_analysed_frames_a_second(
     monkeypatch: pytest.MonkeyPatch, codec: str, fps: float, share: float | None, skip: bool
 ) -> None:
-    asked: list[tuple[str, float, int, int]] = []
+    asked: list[tuple[str, float, int, int, int]] = []
     v = info(codec, fps)
 
-    def fake_count(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0):  # type: ignore[no-untyped-def]
-        asked.append((path, keep, size, mtime_ns))
+    def fake_count(
+        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
+    ) -> tuple[int, int]:
+        asked.append((path, keep, size, mtime_ns, packets))
         assert share is not None, "this case must not read the file"
-        pictures = round(fps * v.duration * keep)
+        pictures = packets or round(fps * v.duration * keep)
         return pictures, round(pictures * share)
 
     monkeypatch.setattr(decode, "count_pictures", fake_count)
@@ -89,7 +91,25 @@ def test_skipping_keeps_at_least_20_analysed_frames_a_second(
     assert (plan.width, plan.height) == (320, 180)
     assert bool(asked) == (share is not None), "counted exactly when it decides"
     if asked:  # the file's size and time key the count, so an edited file is recounted
-        assert asked[0][0] == v.path and asked[0][2:] == (v.size_bytes, v.mtime_ns)
+        assert all(a[0] == v.path and a[2:4] == (v.size_bytes, v.mtime_ns) for a in asked)
+        assert asked[0][4] == round(2 * fps)  # the first 2 s first, then a sample
+        assert len(asked) == 2
+
+
+def test_footage_without_non_reference_frames_at_its_start_is_not_counted_further(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[int] = []
+
+    def fake_count(
+        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
+    ) -> tuple[int, int]:
+        asked.append(packets)
+        return (packets, 0) if packets else (1800, 900)
+
+    monkeypatch.setattr(decode, "count_pictures", fake_count)
+    assert not plan_decode(info("h264", 30.0)).skip_noref
+    assert asked == [60]
 
 
 @pytest.mark.parametrize(("duration", "keep"), [(10.0, 1.0), (40.0, 0.5), (600.0, 0.25)])
@@ -98,13 +118,15 @@ def test_short_files_are_counted_whole_and_long_ones_sampled(
 ) -> None:
     asked: list[float] = []
 
-    def fake_count(path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0):  # type: ignore[no-untyped-def]
+    def fake_count(
+        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
+    ) -> tuple[int, int]:
         asked.append(keep)
         return 100, 30
 
     monkeypatch.setattr(decode, "count_pictures", fake_count)
     plan_decode(dataclasses.replace(info("h264", 30.0), duration=duration))
-    assert asked == [keep]  # at least 600 packets, or a quarter of them
+    assert asked == [1.0, keep]  # the head whole; at least 600 packets, or a quarter
 
 
 def test_a_sampled_share_is_taken_high_and_the_counted_rate_wins(
@@ -152,6 +174,7 @@ def test_count_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> N
     assert (pictures, nonref) == (total, total - kept)
     if bframes == "3":
         assert 0.2 < nonref / pictures < 0.7
+    assert count_pictures(str(p), packets=30)[0] == 30  # the head only
 
 
 def test_count_of_a_long_file_is_sampled_close_to_the_whole(tmp_path: Path) -> None:
