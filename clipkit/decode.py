@@ -44,7 +44,7 @@ MIN_ANALYSED_FPS = 20.0
 # For H.264 the share is counted from the slice headers of a random sample of the
 # stream's packets, copied (not decoded): a quarter of them, but at least 600 (all of a
 # short file). That costs about 1 % of the decoding time. A sampled share is taken two
-# standard errors high, so that sampling never tips a file under MIN_ANALYSED_FPS.
+# standard errors high, so that sampling error rarely tips a file under MIN_ANALYSED_FPS.
 # (Changing how the share is counted changes the analysis: bump ANALYSIS_VERSION.)
 SCAN_ALL = 600
 SCAN_SAMPLE = 0.25
