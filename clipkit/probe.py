@@ -146,7 +146,10 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     w, h = (coded_h, coded_w) if rot in (90, 270) else (coded_w, coded_h)
     fps = _rate(_FPS.search(video))
     tbr = _rate(_TBR.search(video))
-    if fps <= 0:
+    # The average rate ("fps") can never exceed the base rate ("tbr"), in which every
+    # timestamp fits; where it reads higher it was guessed from a fine time base (AVI
+    # with B-frames reads "600 fps, 30 tbr"), and the base rate is the real one.
+    if fps <= 0 or (tbr > 0 and fps > tbr * 1.01):
         fps = tbr
     if fps <= 0:
         raise InputError(f"{p}: video stream has no frame rate")

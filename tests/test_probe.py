@@ -80,3 +80,18 @@ def test_probe_audio_only_file(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="no video stream"):
         probe(wav)
+
+
+def test_probe_frame_rate_of_avi_with_b_frames(
+    make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from clipkit.ffmpeg import ffmpeg_exe
+
+    # Stream-copied into AVI, x264's B-frames make ffmpeg read "600 fps, 30 tbr".
+    src = make_clip("bf.mp4", duration=2.0, size="160x90", fps=30)
+    avi = tmp_path / "bf.avi"
+    cmd = [ffmpeg_exe(), "-loglevel", "error", "-i", str(src), "-c", "copy", str(avi)]
+    subprocess.run(cmd, check=True)
+    assert probe(avi).fps == pytest.approx(30)
