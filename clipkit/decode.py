@@ -112,7 +112,7 @@ def analysed_rate(info: VideoInfo) -> float:
     share = nonref / pictures
     if keep < 1.0:
         share += 2.0 * (share * (1.0 - share) / pictures) ** 0.5
-    # The counted rate, where the container's nominal one is off (AVI often is).
+    # The counted rate, where the container's nominal one is off.
     rate = min(info.fps, pictures / keep / max(info.duration, 1e-3))
     return rate * (1.0 - share)
 
@@ -148,10 +148,11 @@ def h264_picture_refs(pieces: Iterable[bytes]) -> tuple[int, int]:
     pictures = nonref = 0
     carry = b""
     for piece in pieces:
-        p, n = _picture_refs(carry + piece)
+        buf = carry + piece
+        p, n = _picture_refs(buf)
         pictures, nonref = pictures + p, nonref + n
         # A start code in the last 4 bytes was not counted: its header may be cut off.
-        carry = (carry + piece)[-4:]
+        carry = buf[-4:]
     return pictures, nonref
 
 
