@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,25 @@ def info(codec: str, fps: float, path: str = "x.mp4") -> VideoInfo:
     )  # fmt: skip
 
 
+Call = tuple[str, float, int, int, int]  # count_pictures(path, keep, size, mtime_ns, packets)
+
+
+def fake_counts(
+    monkeypatch: pytest.MonkeyPatch, answer: Callable[[float, int], tuple[int, int]]
+) -> list[Call]:
+    """Replace count_pictures by ``answer(keep, packets)``; return the calls it gets."""
+    calls: list[Call] = []
+
+    def fake(
+        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
+    ) -> tuple[int, int]:
+        calls.append((path, keep, size, mtime_ns, packets))
+        return answer(keep, packets)
+
+    monkeypatch.setattr(decode, "count_pictures", fake)
+    return calls
+
+
 @pytest.mark.parametrize(
     ("codec", "fps", "share", "skip"),
     [
@@ -74,18 +94,14 @@ def info(codec: str, fps: float, path: str = "x.mp4") -> VideoInfo:
 def test_skipping_keeps_at_least_20_analysed_frames_a_second(
     monkeypatch: pytest.MonkeyPatch, codec: str, fps: float, share: float | None, skip: bool
 ) -> None:
-    asked: list[tuple[str, float, int, int, int]] = []
     v = info(codec, fps)
 
-    def fake_count(
-        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
-    ) -> tuple[int, int]:
-        asked.append((path, keep, size, mtime_ns, packets))
+    def answer(keep: float, packets: int) -> tuple[int, int]:
         assert share is not None, "this case must not read the file"
         pictures = packets or round(fps * v.duration * keep)
         return pictures, round(pictures * share)
 
-    monkeypatch.setattr(decode, "count_pictures", fake_count)
+    asked = fake_counts(monkeypatch, answer)
     plan = plan_decode(v)
     assert plan.skip_noref is skip
     assert (plan.width, plan.height) == (320, 180)
@@ -99,34 +115,19 @@ def test_skipping_keeps_at_least_20_analysed_frames_a_second(
 def test_footage_without_non_reference_frames_at_its_start_is_not_counted_further(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    asked: list[int] = []
-
-    def fake_count(
-        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
-    ) -> tuple[int, int]:
-        asked.append(packets)
-        return (packets, 0) if packets else (1800, 900)
-
-    monkeypatch.setattr(decode, "count_pictures", fake_count)
+    asked = fake_counts(monkeypatch, lambda keep, n: (n, 0) if n else (1800, 900))
     assert not plan_decode(info("h264", 30.0)).skip_noref
-    assert asked == [60]
+    assert [a[4] for a in asked] == [60]
 
 
 @pytest.mark.parametrize(("duration", "keep"), [(10.0, 1.0), (40.0, 0.5), (600.0, 0.25)])
 def test_short_files_are_counted_whole_and_long_ones_sampled(
     monkeypatch: pytest.MonkeyPatch, duration: float, keep: float
 ) -> None:
-    asked: list[float] = []
-
-    def fake_count(
-        path: str, keep: float = 1.0, size: int = 0, mtime_ns: int = 0, packets: int = 0
-    ) -> tuple[int, int]:
-        asked.append(keep)
-        return 100, 30
-
-    monkeypatch.setattr(decode, "count_pictures", fake_count)
+    asked = fake_counts(monkeypatch, lambda keep, n: (100, 30))
     plan_decode(dataclasses.replace(info("h264", 30.0), duration=duration))
-    assert asked == [1.0, keep]  # the head whole; at least 600 packets, or a quarter
+    # The head whole; then at least 600 packets, or a quarter.
+    assert [a[1] for a in asked] == [1.0, keep]
 
 
 def test_a_sampled_share_is_taken_high_and_the_counted_rate_wins(
