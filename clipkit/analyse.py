@@ -221,7 +221,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 16
+ANALYSIS_VERSION = 17
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -273,16 +273,16 @@ def _audio_worker(path: str, rate: int, out: AudioFeatures, errors: list[BaseExc
 
 
 def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signals:
-    plan = plan_decode(info)
-    feats = FrameFeatures(plan.width, plan.height)
     audio = AudioFeatures(AUDIO_RATE)
     errors: list[BaseException] = []
     worker = None
-    if info.has_audio:
+    if info.has_audio:  # started first: it runs while the video decode is planned
         worker = threading.Thread(
             target=_audio_worker, args=(info.path, AUDIO_RATE, audio, errors), daemon=True
         )
         worker.start()
+    plan = plan_decode(info)
+    feats = FrameFeatures(plan.width, plan.height)
     reader = FrameReader(info, plan)
     ts = array.array("d")
     rows = array.array("d")  # ROW_FIELDS per frame, flat: 8 bytes a value, no objects

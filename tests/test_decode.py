@@ -12,6 +12,7 @@ import pytest
 from clipkit import decode
 from clipkit.decode import count_pictures, h264_picture_refs, plan_decode
 from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.mp4 import avc_track
 from clipkit.probe import VideoInfo
 
 START = b"\x00\x00\x01"
@@ -163,12 +164,20 @@ def decoded_frames(path: Path, *skip: str) -> int:
     return sum(1 for line in out.splitlines() if line and not line.startswith("#"))
 
 
+# MP4 and MOV are counted from their sample table, other containers from ffmpeg's copy.
+CONTAINERS = [("mp4", True), ("mov", True), ("mkv", False), ("ts", False)]
+
+
+@pytest.mark.parametrize(("ext", "table"), CONTAINERS)
 @pytest.mark.parametrize("bframes", ["0", "3"])
-def test_count_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> None:
+def test_count_matches_what_the_decoder_skips(
+    tmp_path: Path, bframes: str, ext: str, table: bool
+) -> None:
     # x264 with B-frames (its default pyramid makes some of them references) or without.
-    p = tmp_path / f"bf{bframes}.mp4"
+    p = tmp_path / f"bf{bframes}.{ext}"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-t", "4",
            "-c:v", "libx264", "-bf", bframes, str(p))  # fmt: skip
+    assert (avc_track(str(p)) is not None) is table
     pictures, nonref = count_pictures(str(p))
     total = decoded_frames(p)
     kept = decoded_frames(p, "-skip_frame", "noref")
@@ -178,10 +187,14 @@ def test_count_matches_what_the_decoder_skips(tmp_path: Path, bframes: str) -> N
     assert count_pictures(str(p), packets=30)[0] == 30  # the head only
 
 
-def test_count_of_a_long_file_is_sampled_close_to_the_whole(tmp_path: Path) -> None:
-    p = tmp_path / "long.mp4"
+@pytest.mark.parametrize(("ext", "table"), [CONTAINERS[0], CONTAINERS[2]])
+def test_count_of_a_long_file_is_sampled_close_to_the_whole(
+    tmp_path: Path, ext: str, table: bool
+) -> None:
+    p = tmp_path / f"long.{ext}"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=30", "-t", "40",
            "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", str(p))  # fmt: skip
+    assert (avc_track(str(p)) is not None) is table
     total = decoded_frames(p)
     whole = 1 - decoded_frames(p, "-skip_frame", "noref") / total
     pictures, nonref = count_pictures(str(p), 0.25)

@@ -1,0 +1,131 @@
+"""The MP4/MOV sample table reader behind the non-reference picture count."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clipkit import mp4
+from clipkit.decode import _count_copied
+from clipkit.ffmpeg import ffmpeg_exe
+
+# Boxes that hold other boxes on the way from moov to the sample table.
+CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def x264(path: Path, *extra: str, seconds: str = "4") -> Path:
+    # With a sound track, so that the muxer interleaves the video in many chunks.
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=128x96:rate=30", "-f", "lavfi", "-i",
+           "sine=frequency=440", "-t", seconds, "-c:v", "libx264", "-bf", "3", "-c:a", "aac",
+           *extra, str(path))  # fmt: skip
+    return path
+
+
+def test_sample_offsets_follow_the_chunk_runs() -> None:
+    # Chunks 1-2 hold 3 samples each, chunk 3 on hold 2 (the last one only 1 here).
+    sizes = np.array([10, 20, 30, 1, 2, 3, 7, 8, 9], np.int64)
+    chunks = np.array([1000, 2000, 3000, 4000, 5000], np.int64)
+    runs = np.array([[1, 3, 1], [3, 2, 1]], np.int64)
+    got = mp4._sample_offsets(sizes, chunks, runs)
+    assert got is not None
+    assert got.tolist() == [1000, 1010, 1030, 2000, 2001, 2003, 3000, 3007, 4000]
+    # Runs that do not start at chunk 1, go backwards or hold too few samples: no table.
+    assert mp4._sample_offsets(sizes, chunks, np.array([[2, 3, 1]])) is None
+    assert mp4._sample_offsets(sizes, chunks, np.array([[1, 3, 1], [1, 2, 1]])) is None
+    assert mp4._sample_offsets(sizes, chunks, np.array([[1, 1, 1]])) is None
+
+
+def test_moov_before_or_after_the_media_gives_the_same_pictures(tmp_path: Path) -> None:
+    end = x264(tmp_path / "end.mp4")
+    front = x264(tmp_path / "front.mp4", "-movflags", "+faststart")
+    a, b = mp4.avc_track(str(end)), mp4.avc_track(str(front))
+    assert a is not None and b is not None
+    assert a.sizes.tolist() == b.sizes.tolist() and a.length_size == b.length_size == 4
+    assert not np.array_equal(a.offsets, b.offsets)  # the media moved...
+    counts = mp4.picture_refs(str(end), a)
+    assert counts == mp4.picture_refs(str(front), b) == _count_copied(str(end), 1.0, 0)
+    assert counts[0] == 120 and counts[1] > 0  # ...the pictures did not
+
+
+def _with_co64(buf: bytes, start: int, end: int) -> bytes:
+    """The boxes of ``buf[start:end]`` with every stco rewritten as co64 (64-bit offsets)."""
+    out = b""
+    for kind, a, b in mp4._boxes(buf, start, end):
+        if kind in CONTAINERS:
+            body = _with_co64(buf, a, b)
+        elif kind == b"stco":
+            (n,) = struct.unpack_from(">I", buf, a + 4)
+            offs = np.frombuffer(buf, ">u4", n, a + 8).astype(">u8")
+            kind, body = b"co64", buf[a : a + 8] + offs.tobytes()
+        else:
+            body = buf[a:b]
+        out += struct.pack(">I4s", 8 + len(body), kind) + body
+    return out
+
+
+def test_64_bit_chunk_offsets_are_read(tmp_path: Path) -> None:
+    # Files over 4 GB (a few minutes of 4K) store co64; rewrite a small one's moov, which
+    # comes after its media, so no offset changes.
+    p = x264(tmp_path / "a.mp4")
+    data = p.read_bytes()
+    boxes = list(mp4._boxes(data, 0, len(data)))
+    assert boxes[-1][0] == b"moov"
+    q = tmp_path / "co64.mp4"
+    q.write_bytes(data[: boxes[-1][1] - 8] + _with_co64(data, boxes[-1][1] - 8, len(data)))
+    assert b"co64" in q.read_bytes() and b"stco" not in q.read_bytes()
+    a, b = mp4.avc_track(str(p)), mp4.avc_track(str(q))
+    assert a is not None and b is not None
+    assert a.offsets.tolist() == b.offsets.tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("frag.mp4", ("-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov")),
+        ("part2.mp4", ("-c:v", "mpeg4")),
+        ("x264.mkv", ("-c:v", "libx264")),
+    ],
+)
+def test_what_the_table_cannot_answer_is_left_to_ffmpeg(
+    tmp_path: Path, name: str, args: tuple[str, ...]
+) -> None:
+    p = tmp_path / name
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=128x96:rate=30", "-t", "2", *args, str(p))
+    assert mp4.avc_track(str(p)) is None
+
+
+def test_a_damaged_file_gives_no_table_or_counts_what_is_there(tmp_path: Path) -> None:
+    end = x264(tmp_path / "end.mp4")
+    data = end.read_bytes()
+    cut = tmp_path / "cut_moov.mp4"
+    cut.write_bytes(data[:-200])  # the moov (at the end) is incomplete
+    assert mp4.avc_track(str(cut)) is None
+    front = x264(tmp_path / "front.mp4", "-movflags", "+faststart")
+    track = mp4.avc_track(str(front))
+    assert track is not None
+    half = tmp_path / "half.mp4"
+    half.write_bytes(front.read_bytes()[: int(track.offsets[60])])  # media cut half way
+    assert mp4.picture_refs(str(half), track)[0] == 60
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x10ftypisom" + b"\xff" * 500)
+    assert mp4.avc_track(str(junk)) is None
+
+
+def test_a_sample_is_the_same_share_on_every_run(tmp_path: Path) -> None:
+    p = x264(tmp_path / "long.mp4", "-preset", "ultrafast", seconds="40")
+    track = mp4.avc_track(str(p))
+    assert track is not None
+    whole = mp4.picture_refs(str(p), track)
+    part = mp4.picture_refs(str(p), track, 0.25)
+    assert part == mp4.picture_refs(str(p), track, 0.25)
+    assert part[0] == pytest.approx(whole[0] / 4, rel=0.15)
+    assert part[1] / part[0] == pytest.approx(whole[1] / whole[0], abs=0.05)
+    assert mp4.picture_refs(str(p), track, first=45) == _count_copied(str(p), 1.0, 45)
