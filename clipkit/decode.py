@@ -131,9 +131,12 @@ def count_pictures(
     packets copied (not decoded) by ffmpeg. ``size`` and ``mtime_ns`` key the cache, so
     a file changed in place is counted again."""
     track = avc_track(path)
-    if track is not None:
+    if track is None:
+        return _count_copied(path, keep, packets)
+    try:
         return picture_refs(path, track, keep, packets)
-    return _count_copied(path, keep, packets)
+    except OSError:  # gone or unreadable since: ffmpeg will say so when it decodes
+        return 0, 0
 
 
 def _count_copied(path: str, keep: float, packets: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ ffmpeg instead.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from collections.abc import Iterator
@@ -75,11 +76,17 @@ def _path(buf: bytes, start: int, end: int, *kinds: bytes) -> tuple[int, int] | 
     return span
 
 
-def _read_moov(fd: int, file_size: int) -> bytes | None:
+def _at(f: io.RawIOBase, pos: int, n: int) -> bytes:
+    """Up to ``n`` bytes of ``f`` from ``pos`` (seek and read: os.pread is not on Windows)."""
+    f.seek(pos)
+    return f.read(n) or b""
+
+
+def _read_moov(f: io.RawIOBase, file_size: int) -> bytes | None:
     """The payload of the top-level ``moov`` box, or None."""
     pos, first = 0, True
     while pos + 8 <= file_size:
-        head = os.pread(fd, 16, pos)
+        head = _at(f, pos, 16)
         if len(head) < 8:
             return None
         size, kind = struct.unpack_from(">I4s", head)
@@ -96,7 +103,7 @@ def _read_moov(fd: int, file_size: int) -> bytes | None:
         if kind == b"moov":
             if size - hl > MAX_MOOV or pos + size > file_size:
                 return None
-            data = os.pread(fd, size - hl, pos + hl)
+            data = _at(f, pos + hl, size - hl)
             return data if len(data) == size - hl else None
         pos, first = pos + size, False
     return None
@@ -145,8 +152,8 @@ def avc_track(path: str) -> AvcTrack | None:
     """The sample table of the first video track of an MP4/MOV file when that track is
     H.264 and not fragmented; None otherwise (or when anything looks wrong)."""
     try:
-        with open(path, "rb") as f:
-            moov = _read_moov(f.fileno(), os.fstat(f.fileno()).st_size)
+        with open(path, "rb", buffering=0) as f:
+            moov = _read_moov(f, os.fstat(f.fileno()).st_size)
     except OSError:
         return None
     if moov is None or _child(moov, 0, len(moov), b"mvex") is not None:
@@ -213,21 +220,20 @@ def picture_refs(path: str, track: AvcTrack, keep: float = 1.0, first: int = 0) 
         chosen = np.arange(n)
     pictures = nonref = 0
     ls = track.length_size
-    with open(path, "rb") as f:
-        fd = f.fileno()
+    with open(path, "rb", buffering=0) as f:
         for i in chosen.tolist():
-            head = _first_slice(fd, int(track.offsets[i]), int(track.sizes[i]), ls)
+            head = _first_slice(f, int(track.offsets[i]), int(track.sizes[i]), ls)
             if head is not None:
                 pictures += 1
                 nonref += (head >> 5) & 3 == 0
     return pictures, nonref
 
 
-def _first_slice(fd: int, pos: int, size: int, ls: int) -> int | None:
+def _first_slice(f: io.RawIOBase, pos: int, size: int, ls: int) -> int | None:
     """NAL header byte of the first slice in the sample at ``pos``, or None."""
     end = pos + size
     while pos + ls < end:
-        head = os.pread(fd, ls + 1, pos)
+        head = _at(f, pos, ls + 1)
         if len(head) < ls + 1:
             return None
         if head[ls] & 0x1F in SLICE_TYPES:
