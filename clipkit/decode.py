@@ -146,7 +146,7 @@ def _count_copied(path: str, keep: float, packets: int) -> tuple[int, int]:
     head = ["-frames:v", str(packets)] if packets else []
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
-        "-map", "0:v:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
+        "-map", "0:V:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
     ]  # fmt: skip
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         out = proc.stdout
@@ -204,7 +204,7 @@ def _video_cmd(path: str, plan: DecodePlan) -> list[str]:
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
         "-threads", str(decode_threads()), "-skip_loop_filter", "all", *skip, "-i", path,
-        "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf,
+        "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", vf,
         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
     ]  # fmt: skip
 

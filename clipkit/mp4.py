@@ -29,6 +29,13 @@ VISUAL_ENTRY = 78
 SLICE_TYPES = (1, 5)
 # Seed of the pseudo-random choice of samples: the same ones on every run.
 SAMPLE_SEED = 0
+# H.264 sample descriptions.
+AVC_ENTRIES = (b"avc1", b"avc3")
+# Handlers of tracks that ffmpeg never takes for video (sound, text and subtitles,
+# timecode, hint, MPEG-4 systems): such tracks before the video one are passed over.
+OTHER_HANDLERS = {
+    b"soun", b"text", b"sbtl", b"subt", b"clcp", b"tmcd", b"hint", b"sdsm", b"odsm",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -110,16 +117,30 @@ def _read_moov(f: io.RawIOBase, file_size: int) -> bytes | None:
 
 
 def _video_stbl(moov: bytes) -> tuple[int, int] | None:
-    """The sample table of the first video track (ffmpeg's ``0:v:0``)."""
+    """The sample table of the first video track (ffmpeg's ``0:V:0``) when it is H.264.
+
+    ffmpeg takes a track for video by its sample description as well as by its handler,
+    so a track with H.264 samples counts whatever its handler says, and a track with a
+    handler that is neither known video nor known non-video makes the answer None.
+    """
     for kind, a, b in _boxes(moov, 0, len(moov)):
         if kind != b"trak":
             continue
+        stbl = _path(moov, a, b, b"mdia", b"minf", b"stbl")
+        stsd = _path(moov, *stbl, b"stsd") if stbl else None
+        if stsd is not None and _entry_type(moov, stsd) in AVC_ENTRIES:
+            return stbl
         hdlr = _path(moov, a, b, b"mdia", b"hdlr")
-        # hdlr: version/flags, pre_defined, then the handler type.
-        if hdlr is None or moov[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":
-            continue
-        return _path(moov, a, b, b"mdia", b"minf", b"stbl")
+        # hdlr: version/flags, pre_defined (QuickTime: component type), handler type.
+        handler = moov[hdlr[0] + 8 : hdlr[0] + 12] if hdlr else b""
+        if handler not in OTHER_HANDLERS:
+            return None  # video of another codec, or a track ffmpeg may take for video
     return None
+
+
+def _entry_type(moov: bytes, stsd: tuple[int, int]) -> bytes | None:
+    entry = next(_boxes(moov, stsd[0] + 8, stsd[1]), None)
+    return entry[0] if entry else None
 
 
 def _length_size(moov: bytes, stsd: tuple[int, int]) -> int | None:
@@ -128,7 +149,7 @@ def _length_size(moov: bytes, stsd: tuple[int, int]) -> int | None:
     if b - a < 16 or struct.unpack_from(">I", moov, a + 4)[0] != 1:
         return None
     entry = next(_boxes(moov, a + 8, b), None)
-    if entry is None or entry[0] not in (b"avc1", b"avc3"):
+    if entry is None or entry[0] not in AVC_ENTRIES:
         return None
     avcc = _child(moov, entry[1] + VISUAL_ENTRY, entry[2], b"avcC")
     if avcc is None or avcc[1] - avcc[0] < 5:
@@ -153,11 +174,19 @@ def avc_track(path: str) -> AvcTrack | None:
     H.264 and not fragmented; None otherwise (or when anything looks wrong)."""
     try:
         with open(path, "rb", buffering=0) as f:
-            moov = _read_moov(f, os.fstat(f.fileno()).st_size)
+            file_size = os.fstat(f.fileno()).st_size
+            moov = _read_moov(f, file_size)
     except OSError:
         return None
     if moov is None or _child(moov, 0, len(moov), b"mvex") is not None:
         return None  # not MP4/MOV, or fragmented: the samples are in the fragments
+    try:
+        return _track(moov, file_size)
+    except (MemoryError, ValueError):  # a damaged table: the checks below missed it
+        return None
+
+
+def _track(moov: bytes, file_size: int) -> AvcTrack | None:
     stbl = _video_stbl(moov)
     if stbl is None:
         return None
@@ -167,7 +196,7 @@ def avc_track(path: str) -> AvcTrack | None:
     length_size = _length_size(moov, box[b"stsd"])
     if length_size is None:
         return None
-    sizes = _sample_sizes(moov, box[b"stsz"])
+    sizes = _sample_sizes(moov, box[b"stsz"], file_size)
     chunks = box.get(b"stco"), box.get(b"co64")
     offsets = (
         _table(moov, chunks[0], ">u4", 1) if chunks[0] else
@@ -177,14 +206,18 @@ def avc_track(path: str) -> AvcTrack | None:
     if sizes is None or offsets is None or runs is None or not sizes.size or not runs.size:
         return None
     starts = _sample_offsets(sizes, offsets, runs.reshape(-1, 3))
-    return None if starts is None else AvcTrack(starts, sizes, length_size)
+    if starts is None or starts.min() < 0:  # a 64-bit offset past 2**63: damaged
+        return None
+    return AvcTrack(starts, sizes, length_size)
 
 
-def _sample_sizes(moov: bytes, span: tuple[int, int]) -> np.ndarray | None:
+def _sample_sizes(moov: bytes, span: tuple[int, int], file_size: int) -> np.ndarray | None:
     a, b = span
     if b - a < 12:
         return None
     size, count = struct.unpack_from(">II", moov, a + 4)
+    if count > file_size:  # more samples than bytes: damaged
+        return None
     if size:
         return np.full(count, size, np.int64)
     if a + 12 + 4 * count > b:
@@ -199,11 +232,12 @@ def _sample_offsets(sizes: np.ndarray, chunks: np.ndarray, runs: np.ndarray) -> 
     if first[0] != 0 or np.any(np.diff(first) <= 0) or first[-1] >= chunks.size:
         return None
     per_chunk = np.repeat(runs[:, 1], np.diff(np.append(first, chunks.size)))
-    if per_chunk.sum() < sizes.size:
+    ends = np.cumsum(per_chunk)  # samples up to the end of each chunk
+    if ends[-1] < sizes.size:
         return None
-    chunk = np.repeat(np.arange(chunks.size), per_chunk)[: sizes.size]
+    chunk = np.searchsorted(ends, np.arange(sizes.size), side="right")
     before = np.cumsum(sizes) - sizes  # bytes of the samples before each one
-    chunk_first = (np.cumsum(per_chunk) - per_chunk)[chunk]
+    chunk_first = (ends - per_chunk)[chunk]
     return chunks[chunk] + before - before[chunk_first]
 
 
@@ -238,5 +272,8 @@ def _first_slice(f: io.RawIOBase, pos: int, size: int, ls: int) -> int | None:
             return None
         if head[ls] & 0x1F in SLICE_TYPES:
             return head[ls]
-        pos += ls + int.from_bytes(head[:ls], "big")
+        length = int.from_bytes(head[:ls], "big")
+        if not length:  # no NAL unit is empty: damaged (or zeroed) data
+            return None
+        pos += ls + length
     return None

@@ -85,7 +85,7 @@ def _first_line(text: str) -> str:
 
 def _scan_duration(path: str) -> float:
     """Duration by reading the packets, for containers that do not state it."""
-    out = run_ffmpeg(["-i", path, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"])
+    out = run_ffmpeg(["-i", path, "-map", "0:V:0", "-c", "copy", "-f", "null", "-"])
     times = _TIME.findall(out.stderr.decode("utf-8", "replace"))
     if not times:
         return 0.0

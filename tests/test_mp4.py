@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from clipkit import mp4
+from clipkit.analyse import analyse
 from clipkit.decode import _count_copied
 from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.probe import probe
 
 # Boxes that hold other boxes on the way from moov to the sample table.
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
@@ -129,3 +132,74 @@ def test_a_sample_is_the_same_share_on_every_run(tmp_path: Path) -> None:
     assert part[0] == pytest.approx(whole[0] / 4, rel=0.15)
     assert part[1] / part[0] == pytest.approx(whole[1] / whole[0], abs=0.05)
     assert mp4.picture_refs(str(p), track, first=45) == _count_copied(str(p), 1.0, 45)
+
+
+def _moov_rewritten(
+    path: Path, out: Path, change: Callable[[list[tuple[bytes, bytes]]], None]
+) -> None:
+    """Copy ``path`` (its moov last, so no media moves) with moov's child boxes, as
+    (type, payload) pairs, changed in place by ``change``."""
+    data = path.read_bytes()
+    kind, a, b = list(mp4._boxes(data, 0, len(data)))[-1]
+    assert kind == b"moov"
+    children = [(k, data[x:y]) for k, x, y in mp4._boxes(data, a, b)]
+    change(children)
+    body = b"".join(struct.pack(">I4s", 8 + len(p), k) + p for k, p in children)
+    out.write_bytes(data[: a - 8] + struct.pack(">I4s", 8 + len(body), b"moov") + body)
+
+
+def test_cover_art_stored_before_the_tracks_is_not_taken_for_the_video(tmp_path: Path) -> None:
+    video = x264(tmp_path / "v.mp4")
+    ffmpeg("-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1", str(tmp_path / "c.png"))
+    cover = tmp_path / "cover.mp4"
+    ffmpeg("-i", str(video), "-i", str(tmp_path / "c.png"), "-map", "0", "-map", "1",
+           "-c", "copy", "-disposition:v:1", "attached_pic", str(cover))  # fmt: skip
+    first = tmp_path / "cover_first.mp4"
+    _moov_rewritten(cover, first, lambda ch: ch.sort(key=lambda c: c[0] != b"udta"))
+    listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(first)],
+                             capture_output=True, text=True).stderr  # fmt: skip
+    assert "Stream #0:0" in listing and "attached pic" in listing.split("Stream #0:1")[0]
+    track = mp4.avc_track(str(first))
+    assert track is not None and track.sizes.size == 120
+    # The decoder takes the H.264 track too, not the one-frame cover.
+    info = probe(str(first))
+    assert info.codec == "h264"
+    assert analyse(info).t.size == 120
+
+
+def test_a_first_track_of_h264_samples_counts_whatever_its_handler(tmp_path: Path) -> None:
+    small = tmp_path / "small.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-t", "2",
+           "-c:v", "libx264", "-bf", "0", str(small))  # fmt: skip
+    both = tmp_path / "both.mp4"
+    ffmpeg("-i", str(small), "-i", str(x264(tmp_path / "big.mp4")), "-map", "0:v", "-map", "1:v",
+           "-c", "copy", str(both))  # fmt: skip
+
+    def rename_first_handler(children: list[tuple[bytes, bytes]]) -> None:
+        i = next(i for i, (k, _) in enumerate(children) if k == b"trak")
+        payload = children[i][1]
+        at = payload.index(b"hdlr") + 4 + 8  # box type, then version/flags, pre_defined
+        children[i] = (b"trak", payload[:at] + b"auxv" + payload[at + 4 :])
+
+    odd = tmp_path / "odd.mp4"
+    _moov_rewritten(both, odd, rename_first_handler)
+    for p in (both, odd):  # the 50 pictures of the first track, without B-frames
+        track = mp4.avc_track(str(p))
+        assert track is not None
+        assert mp4.picture_refs(str(p), track) == _count_copied(str(p), 1.0, 0) == (50, 0)
+
+
+def test_damaged_tables_give_none_without_building_huge_arrays(tmp_path: Path) -> None:
+    p = x264(tmp_path / "a.mp4")
+    data = bytearray(p.read_bytes())
+    stsz = data.index(b"stsz")  # the video track's comes first
+    struct.pack_into(">II", data, stsz + 8, 1, 0xFFFFFFFF)  # every sample 1 byte, 4 G of them
+    bad = tmp_path / "stsz.mp4"
+    bad.write_bytes(bytes(data))
+    assert mp4.avc_track(str(bad)) is None
+    data = bytearray(p.read_bytes())
+    stsc = data.index(b"stsc")
+    struct.pack_into(">I", data, stsc + 8 + 4 + 4, 0x40000000)  # a chunk of 1 G samples
+    bad.write_bytes(bytes(data))
+    track = mp4.avc_track(str(bad))  # the samples in the first chunk (or nothing)
+    assert track is None or track.sizes.size == 120
