@@ -128,7 +128,8 @@ def _video_stbl(moov: bytes) -> tuple[int, int] | None:
             continue
         stbl = _path(moov, a, b, b"mdia", b"minf", b"stbl")
         stsd = _path(moov, *stbl, b"stsd") if stbl else None
-        if stsd is not None and _entry_type(moov, stsd) in AVC_ENTRIES:
+        entry = _first_entry(moov, stsd) if stsd is not None else None
+        if entry is not None and entry[0] in AVC_ENTRIES:
             return stbl
         hdlr = _path(moov, a, b, b"mdia", b"hdlr")
         # hdlr: version/flags, pre_defined (QuickTime: component type), handler type.
@@ -138,9 +139,9 @@ def _video_stbl(moov: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _entry_type(moov: bytes, stsd: tuple[int, int]) -> bytes | None:
-    entry = next(_boxes(moov, stsd[0] + 8, stsd[1]), None)
-    return entry[0] if entry else None
+def _first_entry(moov: bytes, stsd: tuple[int, int]) -> tuple[bytes, int, int] | None:
+    """``(type, payload start, end)`` of the first sample description in ``stsd``."""
+    return next(_boxes(moov, stsd[0] + 8, stsd[1]), None)
 
 
 def _length_size(moov: bytes, stsd: tuple[int, int]) -> int | None:
@@ -148,7 +149,7 @@ def _length_size(moov: bytes, stsd: tuple[int, int]) -> int | None:
     a, b = stsd
     if b - a < 16 or struct.unpack_from(">I", moov, a + 4)[0] != 1:
         return None
-    entry = next(_boxes(moov, a + 8, b), None)
+    entry = _first_entry(moov, stsd)
     if entry is None or entry[0] not in AVC_ENTRIES:
         return None
     avcc = _child(moov, entry[1] + VISUAL_ENTRY, entry[2], b"avcC")
