@@ -65,3 +65,13 @@ def test_light_step_is_not_motion() -> None:
     r = rows([base, brighter])
     assert r[1]["motion"] < 0.01
     assert r[1]["brightness"] > r[0]["brightness"] + 0.1
+
+
+def test_cut_score_separates_a_new_picture_from_the_same_one() -> None:
+    a, b = texture(3), texture(4)
+    black = np.zeros_like(a)
+    r = rows([a, a.copy(), b, b.copy(), black, black.copy()])
+    assert r[1]["cut"] == pytest.approx(0.0, abs=1e-4)  # the same picture
+    assert r[2]["cut"] > 0.5  # a new, unrelated picture: a hard cut
+    assert r[3]["cut"] == pytest.approx(0.0, abs=1e-4)
+    assert r[5]["cut"] == 0.0  # black after black (a covered lens) is not a cut
