@@ -29,7 +29,7 @@ except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
 from clipkit.ffmpeg import ffmpeg_exe
-from clipkit.mp4 import avc_track, picture_refs
+from clipkit.mp4 import SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
 # Largest analysed picture, in pixels: 320x180 (a 16:9 frame 320 px wide). Motion of a
@@ -180,11 +180,11 @@ def _picture_refs(stream: bytes) -> tuple[int, int]:
     i = stream.find(b"\x00\x00\x01")
     while 0 <= i < end:
         head, first = stream[i + 3], stream[i + 4]
-        # Slices (NAL types 1 and 5) whose first_mb_in_slice is 0 (ue(v) coded as a
+        # Slices (SLICE_TYPES) whose first_mb_in_slice is 0 (ue(v) coded as a
         # single 1 bit) start a picture.
-        if head & 0x1F in (1, 5) and first & 0x80:
+        if head & 0x1F in SLICE_TYPES and first & 0x80:
             pictures += 1
-            nonref += (head >> 5) & 3 == 0
+            nonref += non_reference(head)
         i = stream.find(b"\x00\x00\x01", i + 3)
     return pictures, nonref
 

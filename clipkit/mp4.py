@@ -38,6 +38,11 @@ OTHER_HANDLERS = {
 }  # fmt: skip
 
 
+def non_reference(nal_header: int) -> bool:
+    """True for a NAL unit no other picture is predicted from (nal_ref_idc 0)."""
+    return (nal_header >> 5) & 3 == 0
+
+
 @dataclass(frozen=True)
 class AvcTrack:
     """File offset and size of each sample of an H.264 track, in decoding order."""
@@ -260,7 +265,7 @@ def picture_refs(path: str, track: AvcTrack, keep: float = 1.0, first: int = 0) 
             head = _first_slice(f, int(track.offsets[i]), int(track.sizes[i]), ls)
             if head is not None:
                 pictures += 1
-                nonref += (head >> 5) & 3 == 0
+                nonref += non_reference(head)
     return pictures, nonref
 
 
