@@ -8,6 +8,8 @@ both over the decoders of ``clipkit.decode`` and caches the result.
 from __future__ import annotations
 
 import array
+import ctypes
+import functools
 import hashlib
 import json
 import logging
@@ -341,6 +343,30 @@ def _check_complete(info: VideoInfo, reader: FrameReader, ts: array.array) -> No
         )
 
 
+# glibc's allocator: keep up to this much freed memory at the top of the heap, and serve
+# requests under this size from the heap rather than by mmap (see ``_keep_freed_memory``).
+HEAP_KEEP = 64 << 20
+HEAP_MMAP_FROM = 4 << 20
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
+
+
+@functools.cache
+def _keep_freed_memory() -> None:
+    """Each frame's features allocate and free a few hundred kilobytes of temporaries
+    (OpenCV's outputs, phase correlation's spectra). By default glibc hands freed memory
+    above 128 KiB back to the kernel, so every frame grew the heap again and faulted its
+    pages back in: that doubled the feature time (0.45 -> 0.24 ms a frame on 1080p
+    footage). Keeping it costs no more than the largest set of temporaries ever held.
+    Not glibc (macOS, Windows, musl): nothing to set."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, TypeError, AttributeError):
+        return
+    mallopt(M_TRIM_THRESHOLD, HEAP_KEEP)
+    mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_FROM)
+
+
 def analyse(
     info: VideoInfo,
     *,
@@ -370,6 +396,7 @@ def analyse(
     # than it saves, while ffmpeg decodes on the other cores. Restored afterwards.
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
+    _keep_freed_memory()
     try:
         sig = _decode(info, progress)
     finally:
