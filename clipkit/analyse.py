@@ -8,27 +8,23 @@ both over the decoders of ``clipkit.decode`` and caches the result.
 from __future__ import annotations
 
 import array
+import contextlib
 import ctypes
-import functools
 import hashlib
 import json
 import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from clipkit.decode import (
-    ASSUMED_NONREF_SHARE,
     AUDIO_RATE,
-    MIN_ANALYSED_FPS,
-    SCAN_ALL,
-    SCAN_HEAD,
-    SCAN_SAMPLE,
+    SKIP_RULE,
     FrameReader,
     analysed_size,
     audio_chunks,
@@ -270,11 +266,8 @@ def fingerprint(path: str, size: int) -> str:
 
 
 def cache_key(info: VideoInfo) -> str:
-    # The skipping rule, not its outcome: the outcome follows from the file's content
-    # (fingerprinted) and the rule, and working it out means reading the whole file.
     params = {
-        "version": ANALYSIS_VERSION, "size": analysed_size(info),
-        "skip": [MIN_ANALYSED_FPS, ASSUMED_NONREF_SHARE, SCAN_ALL, SCAN_SAMPLE, SCAN_HEAD],
+        "version": ANALYSIS_VERSION, "size": analysed_size(info), "skip": list(SKIP_RULE),
         "noise": NOISE_FACTOR, "min_change": MIN_CHANGE, "flat": FLAT_CELL,
         "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip
@@ -343,28 +336,36 @@ def _check_complete(info: VideoInfo, reader: FrameReader, ts: array.array) -> No
         )
 
 
-# glibc's allocator: keep up to this much freed memory at the top of the heap, and serve
-# requests under this size from the heap rather than by mmap (see ``_keep_freed_memory``).
+# glibc's allocator while analysing: keep up to this much freed memory at the top of
+# the heap, and serve requests under this size from the heap rather than by mmap (see
+# ``_heap_kept``); afterwards, glibc's defaults (128 KiB for both) again.
 HEAP_KEEP = 64 << 20
 HEAP_MMAP_FROM = 4 << 20
+GLIBC_DEFAULT = 128 << 10
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc's malloc.h)
 
 
-@functools.cache
-def _keep_freed_memory() -> None:
+@contextlib.contextmanager
+def _heap_kept() -> Iterator[None]:
     """Each frame's features allocate and free a few hundred kilobytes of temporaries
     (OpenCV's outputs, phase correlation's spectra). By default glibc hands freed memory
     above 128 KiB back to the kernel, so every frame grew the heap again and faulted its
     pages back in: that doubled the feature time (0.45 -> 0.24 ms a frame on 1080p
-    footage). Keeping it costs no more than the largest set of temporaries ever held.
+    footage). Kept, it costs no more than the largest set of temporaries ever held.
     Not glibc (macOS, Windows, musl): nothing to set."""
     try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, TypeError, AttributeError):
-        return
-    mallopt(M_TRIM_THRESHOLD, HEAP_KEEP)
-    mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_FROM)
+        mallopt = None
+    if mallopt is not None:
+        mallopt(M_TRIM_THRESHOLD, HEAP_KEEP)
+        mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_FROM)
+    try:
+        yield
+    finally:
+        if mallopt is not None:
+            mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT)
+            mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT)
 
 
 def analyse(
@@ -396,9 +397,9 @@ def analyse(
     # than it saves, while ffmpeg decodes on the other cores. Restored afterwards.
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    _keep_freed_memory()
     try:
-        sig = _decode(info, progress)
+        with _heap_kept():
+            sig = _decode(info, progress)
     finally:
         cv2.setNumThreads(threads)
     if path is not None:

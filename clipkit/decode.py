@@ -29,7 +29,7 @@ except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
 from clipkit.ffmpeg import ffmpeg_exe
-from clipkit.mp4 import SLICE_TYPES, avc_track, non_reference, picture_refs
+from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
 # Largest analysed picture, in pixels: 320x180 (a 16:9 frame 320 px wide). Motion of a
@@ -58,6 +58,9 @@ SCAN_HEAD = 2.0
 # non-reference (three B-frames between references, none of them referenced), so they
 # skip only from 80 fps on.
 ASSUMED_NONREF_SHARE = 0.75
+# Everything that decides which frames are skipped, for keys of cached analyses: the
+# outcome follows from the file's content and this rule (working it out reads the file).
+SKIP_RULE = (MIN_ANALYSED_FPS, ASSUMED_NONREF_SHARE, SCAN_ALL, SCAN_SAMPLE, SCAN_HEAD, SAMPLE_SEED)
 # Audio is analysed mono at 8 kHz: impacts, clatter and shouts have most of their onset
 # energy below 4 kHz, and a low rate keeps the audio pass cheap.
 AUDIO_RATE = 8000
