@@ -17,6 +17,11 @@ SAMPLES = REPO / "samples"
 FOOTAGE = REPO.parent / "shared" / "footage"
 
 
+def ffmpeg(*args: str) -> None:
+    """Run the bundled ffmpeg quietly, overwriting outputs; fail the test if it fails."""
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
 @pytest.fixture(scope="session")
 def make_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """Return a factory that encodes a small test clip with ffmpeg's lavfi sources."""

@@ -14,6 +14,7 @@ from clipkit.decode import count_pictures, h264_picture_refs, plan_decode
 from clipkit.ffmpeg import ffmpeg_exe
 from clipkit.mp4 import avc_track
 from clipkit.probe import VideoInfo
+from tests.conftest import ffmpeg
 
 START = b"\x00\x00\x01"
 # NAL headers: nal_ref_idc in bits 5-6, type in bits 0-4.
@@ -149,10 +150,6 @@ def test_a_sampled_share_is_taken_high_and_the_counted_rate_wins(
     assert decode.analysed_rate(avi) == pytest.approx(30 * (1 - 0.2 - 0.092), abs=0.2)
     counts.update(pictures=0, nonref=0)  # nothing could be counted: keep every frame
     assert decode.analysed_rate(v) == 0.0 and not plan_decode(v).skip_noref
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
 def decoded_frames(path: Path, *skip: str) -> int:

@@ -15,13 +15,10 @@ from clipkit.analyse import analyse
 from clipkit.decode import _count_copied
 from clipkit.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
+from tests.conftest import ffmpeg
 
 # Boxes that hold other boxes on the way from moov to the sample table.
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
 def x264(path: Path, *extra: str, seconds: str = "4") -> Path:
