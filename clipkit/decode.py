@@ -118,7 +118,9 @@ def analysed_rate(info: VideoInfo) -> float:
     share = nonref / pictures
     if keep < 1.0:
         share += 2.0 * (share * (1.0 - share) / pictures) ** 0.5
-    # The counted rate, where the container's nominal one is off.
+    # The counted rate, where the stated one is off: probe already prefers a container's
+    # base rate to a guessed average, but a base rate can be off too (a stream with
+    # dropped or repeated timestamps), and the pictures are what gets decoded.
     rate = min(info.fps, pictures / keep / max(info.duration, 1e-3))
     return rate * (1.0 - share)
 

@@ -144,7 +144,7 @@ def test_a_sampled_share_is_taken_high_and_the_counted_rate_wins(
     counts.update(pictures=600, nonref=132)  # 22 %; 2 errors high, 22.4 fps
     assert decode.analysed_rate(v) == pytest.approx(22.4, abs=0.1)
     assert plan_decode(v).skip_noref
-    # An AVI that claims 600 fps but holds 30 a second: the counted rate decides.
+    # A stated rate far above the pictures held (600 fps, 30 a second): the count decides.
     avi = dataclasses.replace(info("h264", 600.0), duration=10.0)
     counts.update(pictures=75, nonref=15)  # a quarter of 300: 30 fps, 20 % (+9 %) skipped
     assert decode.analysed_rate(avi) == pytest.approx(30 * (1 - 0.2 - 0.092), abs=0.2)
