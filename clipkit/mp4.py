@@ -52,22 +52,32 @@ class AvcTrack:
     length_size: int  # bytes in front of each NAL unit giving its length: 1, 2 or 4
 
 
+def _header(buf: bytes, i: int, end: int) -> tuple[bytes, int, int] | None:
+    """``(type, header length, size)`` of the box at ``buf[i]`` in a container that ends
+    at ``end``; None when it is malformed or cut off."""
+    have = min(end, len(buf))
+    if i + 8 > have:
+        return None
+    size, kind = struct.unpack_from(">I4s", buf, i)
+    head = 8
+    if size == 1:
+        if i + 16 > have:
+            return None
+        (size,) = struct.unpack_from(">Q", buf, i + 8)
+        head = 16
+    elif size == 0:
+        size = end - i
+    if size < head or i + size > end:
+        return None
+    return kind, head, size
+
+
 def _boxes(buf: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """``(type, payload start, end)`` of each box in ``buf[start:end]``; stops at the
     first malformed one."""
     i = start
-    while i + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", buf, i)
-        head = 8
-        if size == 1:
-            if i + 16 > end:
-                return
-            (size,) = struct.unpack_from(">Q", buf, i + 8)
-            head = 16
-        elif size == 0:
-            size = end - i
-        if size < head or i + size > end:
-            return
+    while (box := _header(buf, i, end)) is not None:
+        kind, head, size = box
         yield kind, i + head, i + size
         i += size
 
@@ -98,25 +108,17 @@ def _read_moov(f: io.RawIOBase, file_size: int) -> bytes | None:
     """The payload of the top-level ``moov`` box, or None."""
     pos, first = 0, True
     while pos + 8 <= file_size:
-        head = _at(f, pos, 16)
-        if len(head) < 8:
+        box = _header(_at(f, pos, 16), 0, file_size - pos)
+        if box is None:
             return None
-        size, kind = struct.unpack_from(">I4s", head)
-        hl = 8
-        if size == 1:
-            if len(head) < 16:
-                return None
-            (size,) = struct.unpack_from(">Q", head, 8)
-            hl = 16
-        elif size == 0:
-            size = file_size - pos
-        if (first and kind not in FIRST_BOXES) or size < hl:
+        kind, head, size = box
+        if first and kind not in FIRST_BOXES:
             return None
         if kind == b"moov":
-            if size - hl > MAX_MOOV or pos + size > file_size:
+            if size - head > MAX_MOOV:
                 return None
-            data = _at(f, pos + hl, size - hl)
-            return data if len(data) == size - hl else None
+            data = _at(f, pos + head, size - head)
+            return data if len(data) == size - head else None
         pos, first = pos + size, False
     return None
 
@@ -226,9 +228,7 @@ def _sample_sizes(moov: bytes, span: tuple[int, int], file_size: int) -> np.ndar
         return None
     if size:
         return np.full(count, size, np.int64)
-    if a + 12 + 4 * count > b:
-        return None
-    return np.frombuffer(moov, ">u4", count, a + 12).astype(np.int64)
+    return _table(moov, (a + 4, b), ">u4", 1)  # the count, then a size per sample
 
 
 def _sample_offsets(sizes: np.ndarray, chunks: np.ndarray, runs: np.ndarray) -> np.ndarray | None:
