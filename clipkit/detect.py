@@ -185,9 +185,10 @@ def smooth(t: np.ndarray, x: np.ndarray, valid: np.ndarray, half: float) -> np.n
         b = min(a + CHUNK, t.size)
         first, last = int(lo[a]), int(hi[b - 1])  # both grow with the row: t is sorted
         sums = np.zeros((last - first + 1,) + x.shape[1:])
-        sums[1:] = x[first:last]
-        sums[1:][~valid[first:last]] = 0.0
-        np.cumsum(sums[1:], axis=0, out=sums[1:])
+        body = sums[1:]  # a view: sums[0] stays the zero before the first row
+        body[:] = x[first:last]
+        body[~valid[first:last]] = 0.0
+        np.cumsum(body, axis=0, out=body)
         counts = np.concatenate([[0], np.cumsum(valid[first:last])])
         lo_, hi_ = lo[a:b] - first, hi[a:b] - first
         n = np.maximum(counts[hi_] - counts[lo_], 1).reshape(shape)
