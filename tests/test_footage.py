@@ -38,8 +38,9 @@ def test_real_footage_meets_targets(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
 @pytest.mark.xfail(
     reason="issue 7 open: in the two handheld samples the event's excess over the file's "
-    "usual motion peaks at 0.15-0.2 (0.75 needed): the tin is small beside the shake "
-    "residue and the chopping; the wine spreads over ~0.6 s with little grey-level "
+    "usual motion peaks at 0.13-0.2 (0.75 needed): the tin is small beside the shake "
+    "residue (most of it the camera estimate's ~1 px error; without it, 0.49) and the "
+    "chopping; the wine spreads over ~0.6 s with little grey-level "
     "contrast on dark stone, so no frame changes over ~10 % of any region; and the "
     "shake also gates both as camera motion",
     strict=True,
