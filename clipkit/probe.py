@@ -33,6 +33,7 @@ class VideoInfo:
     variable_fps: bool  # the container's average rate differs from its base rate
     size_bytes: int
     mtime_ns: int
+    container: str = ""  # ffmpeg's demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
 
     @property
     def coded_width(self) -> int:
@@ -57,6 +58,7 @@ _FPS = re.compile(r"([\d.]+)(k?) fps")
 _TBR = re.compile(r"([\d.]+)(k?) tbr")
 _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
 _AUDIO_RATE = re.compile(r"(\d+) Hz")
+_INPUT = re.compile(r"^Input #0, (\S+), from ", re.M)
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
@@ -165,6 +167,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     codec = video.split(" ", 1)[0].rstrip(",")
     pix = video.split(", ")[1].split("(")[0] if ", " in video else ""
     rate = _AUDIO_RATE.search(audio) if audio else None
+    demuxer = _INPUT.search(err)
     return VideoInfo(
         path=p,
         duration=round(duration, 3),
@@ -180,4 +183,5 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         variable_fps=variable,
         size_bytes=st.st_size,
         mtime_ns=st.st_mtime_ns,
+        container=demuxer.group(1) if demuxer else "",
     )

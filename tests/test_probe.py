@@ -16,6 +16,7 @@ def test_probe_basic(make_clip: Callable[..., Path]) -> None:
     assert info.duration == pytest.approx(2.0, abs=0.1)
     assert info.has_audio and info.audio_rate == 48000
     assert info.rotation == 0 and not info.portrait
+    assert info.container.split(",")[0] == "mov"  # ffmpeg's MP4/MOV demuxer
 
 
 def test_probe_without_audio(make_clip: Callable[..., Path]) -> None:
@@ -95,3 +96,4 @@ def test_probe_frame_rate_of_avi_with_b_frames(
     cmd = [ffmpeg_exe(), "-loglevel", "error", "-i", str(src), "-c", "copy", str(avi)]
     subprocess.run(cmd, check=True)
     assert probe(avi).fps == pytest.approx(30)
+    assert probe(avi).container == "avi"
