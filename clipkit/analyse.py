@@ -1,4 +1,5 @@
-"""The analysis pass: footage -> Signals, in one streaming decode, cached on disk.
+"""The analysis pass: footage -> Signals, in one streaming decode (of the whole file, or
+of its two halves side by side: see ``clipkit.decode.split_point``), cached on disk.
 
 ``FrameFeatures`` turns consecutive small grey frames into one row of numbers each,
 ``AudioFeatures`` turns audio chunks into loudness/onset per 20 ms hop; ``analyse`` runs
@@ -8,6 +9,7 @@ both over the decoders of ``clipkit.decode`` and caches the result.
 from __future__ import annotations
 
 import array
+import bisect
 import contextlib
 import ctypes
 import hashlib
@@ -25,10 +27,13 @@ import numpy as np
 from clipkit.decode import (
     AUDIO_RATE,
     SKIP_RULE,
+    DecodePlan,
     FrameReader,
     analysed_size,
     audio_chunks,
     plan_decode,
+    split_point,
+    split_threads,
 )
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
@@ -296,6 +301,64 @@ def _audio_worker(path: str, rate: int, out: AudioFeatures, errors: list[BaseExc
         errors.append(e)
 
 
+class _Stretch:
+    """Feature rows of consecutive frames from one reader, in flat arrays (8 bytes a
+    value, no Python objects per frame)."""
+
+    def __init__(self, plan: DecodePlan) -> None:
+        self.feats = FrameFeatures(plan.width, plan.height)
+        self.ts = array.array("d")
+        self.rows = array.array("d")  # ROW_FIELDS per frame
+        self.cells = array.array("f")
+
+    def add(self, pts: float, frame: np.ndarray) -> None:
+        self.ts.append(pts)
+        self.rows.extend(self.feats.step(pts, frame))
+        self.cells.extend(self.feats.cells)
+
+    def cut(self, n: int) -> None:
+        """Keep the first ``n`` frames."""
+        del self.ts[n:]
+        del self.rows[n * len(ROW_FIELDS) :]
+        del self.cells[n * GRID[0] * GRID[1] :]
+
+    def join(self, tail: _Stretch, first: int) -> None:
+        """Append ``tail``'s frames from its ``first`` on."""
+        self.ts.extend(tail.ts[first:])
+        self.rows.extend(tail.rows[first * len(ROW_FIELDS) :])
+        self.cells.extend(tail.cells[first * GRID[0] * GRID[1] :])
+
+
+class _Tail:
+    """The second half of a split decode, read on its own thread. ``start`` is the time of
+    its first frame once known (infinity when it gave none)."""
+
+    def __init__(self, info: VideoInfo, plan: DecodePlan, split: float, threads: int) -> None:
+        self.reader = FrameReader(info, plan, start=split, threads=threads)
+        self.out = _Stretch(plan)
+        self.start: float | None = None
+        self.done = 0.0  # seconds of footage read
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for pts, frame in self.reader:
+                if self.start is None:
+                    self.start = pts
+                self.out.add(pts, frame)
+                self.done = pts - self.start
+                if self.stop.is_set():
+                    break
+        except BaseException as e:  # reported by the caller's thread
+            self.error = e
+        finally:
+            if self.start is None:
+                self.start = math.inf
+
+
 def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signals:
     audio = AudioFeatures(AUDIO_RATE)
     errors: list[BaseException] = []
@@ -306,45 +369,108 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
         )
         worker.start()
     plan = plan_decode(info)
-    feats = FrameFeatures(plan.width, plan.height)
-    reader = FrameReader(info, plan)
-    ts = array.array("d")
-    rows = array.array("d")  # ROW_FIELDS per frame, flat: 8 bytes a value, no objects
-    cells = array.array("f")
-    for pts, frame in reader:
-        ts.append(pts)
-        rows.extend(feats.step(pts, frame))
-        cells.extend(feats.cells)
-        if progress is not None and len(ts) % 30 == 0:
-            progress(min(1.0, pts / max(info.duration, 1e-3)))
+    video = _video(info, plan, progress)
     if worker is not None:
         worker.join()
     if errors:
         raise errors[0]
-    _check_complete(info, reader, ts)
     # Views on the buffers, not copies: the series of a long file exist once.
-    cols = np.frombuffer(rows, np.float64).reshape(-1, len(ROW_FIELDS)).T
+    cols = np.frombuffer(video.rows, np.float64).reshape(-1, len(ROW_FIELDS)).T
     series = dict(zip(ROW_FIELDS, cols, strict=True))
     audio_t, audio_rms, audio_onset = audio.result()
     meta = {"path": info.path, "width": plan.width, "height": plan.height,
             "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION}  # fmt: skip
     if progress is not None:
         progress(1.0)
+    n = len(video.ts)
     return Signals(
-        duration=info.duration, t=np.frombuffer(ts, np.float64), audio_t=audio_t,
+        duration=info.duration, t=np.frombuffer(video.ts, np.float64), audio_t=audio_t,
         audio_rms=audio_rms, audio_onset=audio_onset, meta=meta,
-        cells=np.frombuffer(cells, np.float32).reshape(len(ts), -1), **series,
+        cells=np.frombuffer(video.cells, np.float32).reshape(n, -1), **series,
     )  # fmt: skip
 
 
-def _check_complete(info: VideoInfo, reader: FrameReader, ts: array.array) -> None:
+def _video(info: VideoInfo, plan: DecodePlan, progress: Callable[[float], None] | None) -> _Stretch:
+    """The feature rows of every frame: read in one go, or in two halves side by side
+    (see ``split_point``): the head from the start until it reaches the tail's first
+    frame, the tail from there on. The halves are joined only where both decoders give
+    that frame the same time; where they do not (a container whose timestamps shift
+    when seeking), the head reads on alone, as in one pass."""
+    split = split_point(info, plan)
+    tail, threads = None, None
+    if split is not None:
+        threads, tail_threads = split_threads()
+        tail = _Tail(info, plan, split, tail_threads)
+    head = _Stretch(plan)
+    reader = FrameReader(info, plan, threads=threads)
+    duration = max(info.duration, 1e-3)
+
+    def report() -> None:
+        if progress is not None:
+            done = (head.ts[-1] if head.ts else 0.0) + (tail.done if tail is not None else 0.0)
+            progress(min(1.0, done / duration))
+
+    joined = False
+    try:
+        for pts, frame in reader:
+            head.add(pts, frame)
+            if tail is not None and tail.start is not None and pts >= tail.start - SAME_TIME:
+                joined = _meets(head.ts, tail.start)
+                if joined:
+                    break  # the tail goes on from here
+                tail.stop.set()
+                tail = None
+            if len(head.ts) % 30 == 0:
+                report()
+        while joined and tail is not None and tail.thread.is_alive():
+            tail.thread.join(0.5)
+            report()
+    finally:
+        if tail is not None and not joined:
+            tail.stop.set()
+    if not joined or tail is None:
+        _check_complete(info, head.ts, reader.problem)
+        return head
+    if tail.error is not None:
+        raise tail.error
+    _join(head, tail)
+    _check_complete(info, head.ts, tail.reader.problem)
+    return head
+
+
+# Two frame times closer than this (seconds) are the same frame's, read by two decoders.
+SAME_TIME = 1e-3
+
+
+def _meets(ts: array.array, start: float) -> bool:
+    """True when one of the times ``ts`` is ``start``."""
+    n = bisect.bisect_left(ts, start - SAME_TIME)
+    return n < len(ts) and abs(ts[n] - start) <= SAME_TIME
+
+
+def _join(head: _Stretch, tail: _Tail) -> None:
+    """Append the tail's frames to the head's, from the tail's first frame on, on the
+    head's clock (they may differ by up to SAME_TIME). That frame's row is the head's:
+    only there it has a frame before it."""
+    assert tail.start is not None
+    n = bisect.bisect_left(head.ts, tail.start - SAME_TIME)
+    head.cut(n + 1)
+    late = head.ts[n] - tail.start
+    head.join(tail.out, 1)
+    if late:
+        for i in range(n + 1, len(head.ts)):
+            head.ts[i] += late
+
+
+def _check_complete(info: VideoInfo, ts: array.array, problem: Callable[[], str]) -> None:
+    """Raise InputError when no frame was decoded, or the frames stop well before the end."""
     if not ts:
-        raise InputError(f"{info.path}: no decodable video frames ({reader.problem()})")
+        raise InputError(f"{info.path}: no decodable video frames ({problem()})")
     covered = ts[-1] - min(0.0, ts[0])
     if covered + 1.0 < MIN_DECODED_FRACTION * info.duration:
         raise InputError(
             f"{info.path}: truncated or corrupt: decoded {covered:.1f} s of "
-            f"{info.duration:.1f} s ({reader.problem()})"
+            f"{info.duration:.1f} s ({problem()})"
         )
 
 

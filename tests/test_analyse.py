@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from clipkit.analyse import analyse, default_cache_dir
 from clipkit.errors import InputError
 from clipkit.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
+from clipkit.signals import Signals
 
 
 def ff(*args: str) -> None:
@@ -113,6 +115,131 @@ def test_cache_hit_avoids_decoding(
     again = analyse(info, cache_dir=tmp_path)
     assert np.array_equal(first.t, again.t)
     assert np.array_equal(first.cells, again.cells)
+
+
+@pytest.fixture(scope="module")
+def gops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 s with B-frames and a key frame every second, and audio."""
+    out = tmp_path_factory.mktemp("gops") / "gops.mp4"
+    ff("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i",
+       "sine=frequency=300:sample_rate=8000", "-t", "6", "-c:v", "libx264",
+       "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-shortest", str(out))  # fmt: skip
+    return out
+
+
+class Spy(analyse_mod.FrameReader):
+    """A FrameReader that counts the frames it hands out, per seek point."""
+
+    given: dict[float | None, int] = {}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in super().__iter__():
+            Spy.given[self.start] = Spy.given.get(self.start, 0) + 1
+            yield item
+
+
+def split_at(monkeypatch: pytest.MonkeyPatch, at: float | None, reader: type = Spy) -> None:
+    Spy.given = {}
+    monkeypatch.setattr(analyse_mod, "FrameReader", reader)
+    monkeypatch.setattr(analyse_mod, "split_point", lambda info, plan: at)
+
+
+def one_pass_and_split(
+    path: Path, monkeypatch: pytest.MonkeyPatch, at: float, reader: type = Spy
+) -> tuple[Signals, Signals]:
+    """The analysis of ``path`` in one pass, and split at ``at`` with ``reader``."""
+    info = probe(path)
+    split_at(monkeypatch, None)
+    whole = analyse(info)
+    split_at(monkeypatch, at, reader)
+    return whole, analyse(info)
+
+
+@pytest.mark.parametrize(("name", "at"), [("gops", 2.5), ("gops", 3.0), ("vfr", 1.7)])
+def test_two_halves_decoded_side_by_side_give_the_one_pass_result(
+    name: str, at: float, gops: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, halves = one_pass_and_split(gops if name == "gops" else clips[name], monkeypatch, at)
+    if name == "gops":
+        # Both halves decoded part of the file: the head stopped where the tail began
+        # (at the key frame before the split point), one frame shared.
+        assert Spy.given[None] + Spy.given[at] == whole.t.size + 1
+        assert Spy.given[None] < whole.t.size and Spy.given[at] < whole.t.size
+    else:
+        # Its only key frame is the first: the tail started there and read it all.
+        assert Spy.given[at] == whole.t.size
+    assert halves.t.size == whole.t.size
+    assert np.allclose(halves.t, whole.t, rtol=0, atol=1e-5)
+    for name in analyse_mod.ROW_FIELDS:
+        a, b = getattr(whole, name), getattr(halves, name)
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-6, equal_nan=True), name
+    assert np.array_equal(whole.cells, halves.cells)
+    assert np.array_equal(whole.audio_rms, halves.audio_rms)
+
+
+class NoTail(Spy):
+    """A seek that gives nothing (a stream that cannot seek, an ffmpeg that fails)."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(()) if self.start is not None else super().__iter__()
+
+
+def test_a_tail_that_gives_nothing_leaves_the_whole_file_to_the_head(
+    gops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, alone = one_pass_and_split(gops, monkeypatch, 3.0, NoTail)
+    assert Spy.given == {None: whole.t.size}
+    assert np.array_equal(alone.t, whole.t)
+    assert np.array_equal(alone.cells, whole.cells)
+
+
+class LateTail(Spy):
+    """A tail whose times come out late: by 12 ms, as ffmpeg gives them after a seek in
+    an MPEG-TS file; by a few tens of microseconds in some MP4 files."""
+
+    late = 0.0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        late = LateTail.late if self.start is not None else 0.0
+        return ((t + late, frame) for t, frame in super().__iter__())
+
+
+@pytest.mark.parametrize(("late", "joined"), [(0.012, False), (0.0005, True)])
+def test_halves_are_joined_only_where_their_times_meet(
+    late: float, joined: bool, gops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LateTail, "late", late)
+    whole, result = one_pass_and_split(gops, monkeypatch, 3.0, LateTail)
+    # Joined, the head stopped at the tail's first frame; else it read on to the end.
+    assert (Spy.given[None] < whole.t.size) == joined
+    # Either way the times are the head's: one pass's.
+    assert np.allclose(result.t, whole.t, rtol=0, atol=1e-6)
+    assert np.array_equal(result.cells, whole.cells)
+
+
+class ShortHead(Spy):
+    """A head whose decoder gives up after ten frames (data it cannot read)."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        frames = super().__iter__()
+        return frames if self.start is not None else itertools.islice(frames, 10)
+
+
+def test_a_head_that_stops_short_of_the_tail_is_reported_like_a_truncated_file(
+    gops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split_at(monkeypatch, 3.0, ShortHead)
+    with pytest.raises(InputError, match=r"gops.mp4: truncated or corrupt: decoded 0.4 s"):
+        analyse(probe(gops))
+
+
+def test_leaving_a_frame_reader_early_stops_ffmpeg(gops: Path) -> None:
+    info = probe(gops)
+    reader = analyse_mod.FrameReader(info, analyse_mod.plan_decode(info))
+    frames = iter(reader)
+    next(frames)
+    frames.close()  # what a ``break`` out of the loop does
+    assert reader.returncode is not None  # ffmpeg was stopped and reaped, not left running
 
 
 def test_default_cache_dir_is_read_at_call_time(

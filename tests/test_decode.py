@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -207,3 +208,50 @@ def test_a_stream_that_cannot_be_copied_is_not_skipped(tmp_path: Path) -> None:
     assert count_pictures(str(p)) == (0, 0)
     assert count_pictures(str(p), 0.25) == (0, 0)
     assert not plan_decode(info("h264", 30.0, str(p))).skip_noref
+
+
+@pytest.mark.parametrize(
+    ("skip", "duration", "cores", "container", "split"),
+    [
+        (True, 60.0, 2, "mov,mp4,m4a,3gp,3g2,mj2", 30.0),  # halves side by side
+        (True, 60.0, 2, "matroska,webm", 30.0),
+        (False, 60.0, 2, "mov,mp4,m4a,3gp,3g2,mj2", None),  # frame threads busy enough
+        (True, 10.0, 2, "mov,mp4,m4a,3gp,3g2,mj2", None),  # too short for a second ffmpeg
+        (True, 60.0, 1, "mov,mp4,m4a,3gp,3g2,mj2", None),  # one core: nothing side by side
+        (True, 60.0, 2, "mpegts", None),  # times shift after a seek
+        (True, 60.0, 2, "", None),  # not known
+    ],
+)
+def test_split_point(
+    monkeypatch: pytest.MonkeyPatch,
+    skip: bool,
+    duration: float,
+    cores: int,
+    container: str,
+    split: float | None,
+) -> None:
+    monkeypatch.setattr(decode, "decode_threads", lambda: cores)
+    v = dataclasses.replace(info("h264", 30.0), duration=duration, container=container)
+    plan = decode.DecodePlan(width=320, height=180, skip_noref=skip)
+    assert decode.split_point(v, plan) == split
+
+
+def test_frame_times_and_key_flags_from_showinfo() -> None:
+    reader = decode.FrameReader(info("h264", 30.0), decode.DecodePlan(32, 18, False))
+    lines = [
+        b"[Parsed_showinfo_2 @ 0x1] n:   0 pts:   -512 pts_time:-0.0333333 duration:    512"
+        b" fmt:gray s:32x18 i:P iskey:1 type:I checksum:0",
+        b"[Parsed_showinfo_2 @ 0x1] n:   1 pts:    512 pts_time:0.0333333 duration:    512"
+        b" fmt:gray s:32x18 i:P iskey:0 type:B checksum:0",
+        b"[h264 @ 0x2] error while decoding MB 3 4",
+        # An ffmpeg whose showinfo does not print the key flag: taken as a key frame.
+        b"[Parsed_showinfo_0 @ 0x1] n:   2 pts:   1536 pts_time:0.1     duration:    512",
+    ]
+    r, w = os.pipe()
+    os.write(w, b"\n".join(lines) + b"\n")
+    os.close(w)
+    reader._read_stderr(r)
+    os.close(r)
+    assert reader._pts == [-0.0333333, 0.0333333, 0.1]
+    assert reader._key == [True, False, True]
+    assert list(reader.stderr_tail) == ["[h264 @ 0x2] error while decoding MB 3 4"]
