@@ -176,7 +176,7 @@ def its_decode(path: Path) -> tuple[float, float]:
     head_threads, tail_threads = split_threads()
     head = _video_cmd(str(path), plan, threads=head_threads)
     at = head.index("-i")
-    head[at:at] = ["-t", f"{split:.3f}"]
+    head[at:at] = ["-t", f"{split:.6f}"]
     tail = _video_cmd(str(path), plan, split, tail_threads)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()

@@ -239,7 +239,7 @@ def _video_cmd(
     skip = ["-skip_frame", "noref"] if plan.skip_noref else []
     # From ``start``: from the key frame at or before it (a seek without decoding the
     # frames in between); its times then count from ``start``.
-    seek = ["-ss", f"{start:.3f}", "-noaccurate_seek"] if start is not None else []
+    seek = ["-ss", f"{start:.6f}", "-noaccurate_seek"] if start is not None else []
     vf = f"scale={plan.width}:{plan.height}:flags=area,format=gray,showinfo=checksum=0"
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
