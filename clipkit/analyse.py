@@ -322,11 +322,12 @@ class _Stretch:
         del self.rows[n * len(ROW_FIELDS) :]
         del self.cells[n * GRID[0] * GRID[1] :]
 
-    def join(self, tail: _Stretch, first: int) -> None:
-        """Append ``tail``'s frames from its ``first`` on."""
-        self.ts.extend(tail.ts[first:])
-        self.rows.extend(tail.rows[first * len(ROW_FIELDS) :])
-        self.cells.extend(tail.cells[first * GRID[0] * GRID[1] :])
+    def join(self, tail: _Stretch, late: float) -> None:
+        """Append ``tail``'s frames after its first (this stretch's last), their times
+        moved by ``late`` seconds."""
+        self.ts.extend(t + late for t in tail.ts[1:])
+        self.rows.extend(tail.rows[len(ROW_FIELDS) :])
+        self.cells.extend(tail.cells[GRID[0] * GRID[1] :])
 
 
 class _Tail:
@@ -455,11 +456,7 @@ def _join(head: _Stretch, tail: _Tail) -> None:
     assert tail.start is not None
     n = bisect.bisect_left(head.ts, tail.start - SAME_TIME)
     head.cut(n + 1)
-    late = head.ts[n] - tail.start
-    head.join(tail.out, 1)
-    if late:
-        for i in range(n + 1, len(head.ts)):
-            head.ts[i] += late
+    head.join(tail.out, head.ts[n] - tail.start)
 
 
 def _check_complete(info: VideoInfo, ts: array.array, problem: Callable[[], str]) -> None:
