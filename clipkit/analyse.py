@@ -360,7 +360,9 @@ class _Tail:
                 self.start = math.inf
 
 
-def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signals:
+def _decode(
+    info: VideoInfo, progress: Callable[[float], None] | None, split: bool = True
+) -> Signals:
     audio = AudioFeatures(AUDIO_RATE)
     errors: list[BaseException] = []
     worker = None
@@ -370,7 +372,7 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
         )
         worker.start()
     plan = plan_decode(info)
-    video = _video(info, plan, progress)
+    video = _video(info, plan, progress, split_point(info, plan) if split else None)
     if worker is not None:
         worker.join()
     if errors:
@@ -391,13 +393,17 @@ def _decode(info: VideoInfo, progress: Callable[[float], None] | None) -> Signal
     )  # fmt: skip
 
 
-def _video(info: VideoInfo, plan: DecodePlan, progress: Callable[[float], None] | None) -> _Stretch:
+def _video(
+    info: VideoInfo,
+    plan: DecodePlan,
+    progress: Callable[[float], None] | None,
+    split: float | None,
+) -> _Stretch:
     """The feature rows of every frame: read in one go, or in two halves side by side
-    (see ``split_point``): the head from the start until it reaches the tail's first
-    frame, the tail from there on. The halves are joined only where both decoders give
+    from ``split`` on: the head from the start until it reaches the tail's first frame,
+    the tail from there on. The halves are joined only where both decoders give
     that frame the same time; where they do not (a container whose timestamps shift
     when seeking), the head reads on alone, as in one pass."""
-    split = split_point(info, plan)
     tail, threads = None, None
     if split is not None:
         threads, tail_threads = split_threads()
@@ -508,8 +514,12 @@ def analyse(
     *,
     cache_dir: Path | None = None,
     progress: Callable[[float], None] | None = None,
+    split: bool = True,
 ) -> Signals:
     """Decode ``info.path`` once and return its Signals, reusing a cached result if any.
+    With ``split`` (when nothing else keeps the cores busy), footage that decodes faster
+    in two halves side by side is decoded so (see ``clipkit.decode.split_point``); the
+    Signals are the same either way.
 
     Raises InputError naming the file when it cannot be decoded or is truncated.
     """
@@ -534,7 +544,7 @@ def analyse(
     cv2.setNumThreads(1)
     try:
         with _heap_kept():
-            sig = _decode(info, progress)
+            sig = _decode(info, progress, split)
     finally:
         cv2.setNumThreads(threads)
     if path is not None:

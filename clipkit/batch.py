@@ -15,7 +15,7 @@ from typing import Any
 
 from clipkit.detect import DetectOptions
 from clipkit.errors import ClipkitError
-from clipkit.executor import EventSink, Executor, emit
+from clipkit.executor import EventSink, Executor, emit, in_pool
 from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
 from clipkit.review import timeline_data_uri, timeline_png, write_review
 
@@ -159,7 +159,8 @@ def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventS
     def on_progress(fraction: float) -> None:
         emit({"source": path, "stage": "analyse", "fraction": fraction}, sink)
 
-    return info, analyse(info, cache_dir=cache_dir, progress=on_progress)
+    # In a pool, the other workers keep the cores busy: one decode per file is enough.
+    return info, analyse(info, cache_dir=cache_dir, progress=on_progress, split=not in_pool())
 
 
 def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:

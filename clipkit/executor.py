@@ -38,6 +38,11 @@ def _init_worker(q: Any) -> None:
     _worker_queue = q
 
 
+def in_pool() -> bool:
+    """True in a worker process of a pool: other workers share the cores with it."""
+    return _worker_queue is not None
+
+
 def emit(event: Event, sink: EventSink | None = None) -> None:
     """Send a progress event: to ``sink`` when given, else to the parent process."""
     if sink is not None:

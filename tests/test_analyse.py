@@ -233,6 +233,32 @@ def test_a_head_that_stops_short_of_the_tail_is_reported_like_a_truncated_file(
         analyse(probe(gops))
 
 
+def test_no_split_when_asked_not_to(gops: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    split_at(monkeypatch, 3.0)
+    sig = analyse(probe(gops), split=False)
+    assert Spy.given == {None: sig.t.size}
+
+
+def test_a_pool_worker_analyses_without_splitting(
+    gops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Other workers keep the cores busy: a second decode per file would only cost CPU.
+    from clipkit import batch, executor
+
+    asked: list[bool] = []
+    real = analyse_mod.analyse
+
+    def spy(*a: object, split: bool = True, **k: object) -> Signals:
+        asked.append(split)
+        return real(*a, split=split, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analyse_mod, "analyse", spy)
+    batch._analysed(str(gops), None, batch.SourceResult(path=str(gops)), lambda e: None)
+    monkeypatch.setattr(executor, "_worker_queue", object())
+    batch._analysed(str(gops), None, batch.SourceResult(path=str(gops)), lambda e: None)
+    assert asked == [True, False]
+
+
 def test_leaving_a_frame_reader_early_stops_ffmpeg(gops: Path) -> None:
     info = probe(gops)
     reader = analyse_mod.FrameReader(info, analyse_mod.plan_decode(info))
