@@ -159,7 +159,7 @@ def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventS
     def on_progress(fraction: float) -> None:
         emit({"source": path, "stage": "analyse", "fraction": fraction}, sink)
 
-    # In a pool, the other workers keep the cores busy: one decode per file is enough.
+    # In a pool the other workers keep the cores busy: a split gains nothing there.
     return info, analyse(info, cache_dir=cache_dir, progress=on_progress, split=not in_pool())
 
 

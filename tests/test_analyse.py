@@ -242,7 +242,7 @@ def test_no_split_when_asked_not_to(gops: Path, monkeypatch: pytest.MonkeyPatch)
 def test_a_pool_worker_analyses_without_splitting(
     gops: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Other workers keep the cores busy: a second decode per file would only cost CPU.
+    # Other workers keep the cores busy: a second decode per file gains nothing there.
     from clipkit import batch, executor
 
     asked: list[bool] = []
