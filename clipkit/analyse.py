@@ -320,14 +320,14 @@ class _Stretch:
         """Keep the first ``n`` frames."""
         del self.ts[n:]
         del self.rows[n * len(ROW_FIELDS) :]
-        del self.cells[n * GRID[0] * GRID[1] :]
+        del self.cells[n * self.feats.cells.size :]
 
     def join(self, tail: _Stretch, late: float) -> None:
         """Append ``tail``'s frames after its first (this stretch's last), their times
         moved by ``late`` seconds."""
         self.ts.extend(t + late for t in tail.ts[1:])
         self.rows.extend(tail.rows[len(ROW_FIELDS) :])
-        self.cells.extend(tail.cells[GRID[0] * GRID[1] :])
+        self.cells.extend(tail.cells[tail.feats.cells.size :])
 
 
 class _Tail:
@@ -417,30 +417,34 @@ def _video(
             done = (head.ts[-1] if head.ts else 0.0) + (tail.done if tail is not None else 0.0)
             progress(min(1.0, done / duration))
 
-    joined = False
+    meet: int | None = None  # the head's frame that is the tail's first
     try:
         for pts, frame in reader:
             head.add(pts, frame)
             if tail is not None and tail.start is not None and pts >= tail.start - SAME_TIME:
-                joined = _meets(head.ts, tail.start)
-                if joined:
+                meet = _frame_at(head.ts, tail.start)
+                if meet is not None:
                     break  # the tail goes on from here
                 tail.stop.set()
                 tail = None
             if len(head.ts) % 30 == 0:
                 report()
-        while joined and tail is not None and tail.thread.is_alive():
+        while meet is not None and tail is not None and tail.thread.is_alive():
             tail.thread.join(0.5)
             report()
     finally:
-        if tail is not None and not joined:
+        if tail is not None and meet is None:
             tail.stop.set()
-    if not joined or tail is None:
+    if meet is None or tail is None:
         _check_complete(info, head.ts, reader.problem)
         return head
     if tail.error is not None:
         raise tail.error
-    _join(head, tail)
+    # That frame's row is the head's: only there it has a frame before it. The tail's
+    # times go onto the head's clock (they may differ by up to SAME_TIME).
+    assert tail.start is not None
+    head.cut(meet + 1)
+    head.join(tail.out, head.ts[meet] - tail.start)
     _check_complete(info, head.ts, tail.reader.problem)
     return head
 
@@ -449,20 +453,10 @@ def _video(
 SAME_TIME = 1e-3
 
 
-def _meets(ts: array.array, start: float) -> bool:
-    """True when one of the times ``ts`` is ``start``."""
-    n = bisect.bisect_left(ts, start - SAME_TIME)
-    return n < len(ts) and abs(ts[n] - start) <= SAME_TIME
-
-
-def _join(head: _Stretch, tail: _Tail) -> None:
-    """Append the tail's frames to the head's, from the tail's first frame on, on the
-    head's clock (they may differ by up to SAME_TIME). That frame's row is the head's:
-    only there it has a frame before it."""
-    assert tail.start is not None
-    n = bisect.bisect_left(head.ts, tail.start - SAME_TIME)
-    head.cut(n + 1)
-    head.join(tail.out, head.ts[n] - tail.start)
+def _frame_at(ts: array.array, t: float) -> int | None:
+    """The index of the time ``t`` in the sorted times ``ts``, or None."""
+    n = bisect.bisect_left(ts, t - SAME_TIME)
+    return n if n < len(ts) and abs(ts[n] - t) <= SAME_TIME else None
 
 
 def _check_complete(info: VideoInfo, ts: array.array, problem: Callable[[], str]) -> None:

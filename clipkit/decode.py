@@ -281,8 +281,7 @@ class FrameReader:
         self.threads = threads
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
         self.returncode: int | None = None
-        self._pts: list[float] = []
-        self._key: list[bool] = []
+        self._frames: list[tuple[float, bool]] = []  # time and key flag, from showinfo
         self._done = False
         self._ready = threading.Condition()
 
@@ -297,8 +296,7 @@ class FrameReader:
                     self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
             if found:
                 with self._ready:
-                    self._pts.extend(float(t) for t, _ in found)
-                    self._key.extend(k != b"0" for _, k in found)
+                    self._frames.extend((float(t), k != b"0") for t, k in found)
                     self._ready.notify()
         with self._ready:
             self._done = True
@@ -307,8 +305,8 @@ class FrameReader:
     def _frame_of(self, n: int) -> tuple[float, bool] | None:
         """The time and key flag of frame ``n``, waiting for ffmpeg to report them."""
         with self._ready:
-            self._ready.wait_for(lambda: len(self._pts) > n or self._done, timeout=60)
-            return (self._pts[n], self._key[n]) if len(self._pts) > n else None
+            self._ready.wait_for(lambda: len(self._frames) > n or self._done, timeout=60)
+            return self._frames[n] if len(self._frames) > n else None
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         size = self.plan.width * self.plan.height

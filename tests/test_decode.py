@@ -252,6 +252,5 @@ def test_frame_times_and_key_flags_from_showinfo() -> None:
     os.close(w)
     reader._read_stderr(r)
     os.close(r)
-    assert reader._pts == [-0.0333333, 0.0333333, 0.1]
-    assert reader._key == [True, False, True]
+    assert reader._frames == [(-0.0333333, True), (0.0333333, False), (0.1, True)]
     assert list(reader.stderr_tail) == ["[h264 @ 0x2] error while decoding MB 3 4"]
