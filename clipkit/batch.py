@@ -78,6 +78,8 @@ class SourceResult:
     duration: float | None = None
     fingerprint: str | None = None
     moments: list[dict[str, Any]] = field(default_factory=list)
+    # Bursts that stood out but were not reported, with the reason (``detect --explain``).
+    rejected: list[dict[str, Any]] = field(default_factory=list)
     made: list[ClipRecord] = field(default_factory=list)
     kept: list[ClipRecord] = field(default_factory=list)
     would_make: list[str] = field(default_factory=list)
@@ -206,6 +208,7 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
         found = detect_with_notes(signals, detect_options_for(preset, job.detect))
         moments = found.moments
         res.moments = [m.to_dict() for m in moments]
+        res.rejected = [r.to_dict() for r in found.rejected]
         res.notes = list(found.notes)
         if preset is not None and job.plan:
             res.plans = plan_clips(

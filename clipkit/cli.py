@@ -156,6 +156,13 @@ def _fmt_moment(i: int, m: dict[str, Any]) -> str:
     )
 
 
+def _fmt_rejected(m: dict[str, Any]) -> str:
+    return (
+        f"  --  {m['start']:7.2f} - {m['end']:7.2f} s   peak {m['peak']:7.2f} s   "
+        f"score {m['score']:.2f}   not reported: {m['why']}"
+    )
+
+
 def _progress_for(total: int, quiet: bool) -> Any:
     from clipkit.progress import make_progress
 
@@ -189,6 +196,12 @@ def _progress_for(total: int, quiet: bool) -> Any:
 @jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files that were skipped.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also list the bursts that stood out but were not reported, and why "
+    "(the camera moved, the light changed, --min-gap, ...).",
+)
 @friendly_errors
 def detect(
     paths: tuple[str, ...],
@@ -200,6 +213,7 @@ def detect(
     jobs: int | None,
     quiet: bool,
     verbose: bool,
+    explain: bool,
     **detect_values: Any,
 ) -> None:
     """Find the mishap moments in video files and folders (recursively)."""
@@ -222,13 +236,13 @@ def detect(
         results = run_detect(sources, job, jobs=jobs or default_jobs(), on_event=bar)
 
     if as_json:
-        doc = {
-            "clipkit_version": __version__,
-            "files": [
-                {"path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments}
-                for r in results
-            ],
-        }
+        files = []
+        for r in results:
+            entry = {"path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments}
+            if explain:
+                entry["rejected"] = r.rejected
+            files.append(entry)
+        doc = {"clipkit_version": __version__, "files": files}
         text = json.dumps(doc, indent=2) + "\n"
     else:
         lines = []
@@ -238,6 +252,8 @@ def detect(
                 continue
             lines.append(f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))")
             lines += [_fmt_moment(i, m) for i, m in enumerate(r.moments, 1)]
+            if explain:
+                lines += [_fmt_rejected(m) for m in r.rejected]
             lines += [f"  note: {n}" for n in r.notes]
         text = "\n".join(lines) + "\n" if lines else ""
     if output is not None:

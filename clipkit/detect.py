@@ -122,6 +122,10 @@ class DetectOptions:
         return 1.0 - self.sensitivity
 
 
+# The numbers of a moment, rounded to 1/1000 when written out.
+ROUNDED = ("start", "peak", "end", "score")
+
+
 @dataclass(frozen=True)
 class Moment:
     """One detected mishap: times in seconds, score 0..1 and the signals that fired."""
@@ -135,17 +139,36 @@ class Moment:
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["reasons"] = list(self.reasons)
-        for k in ("start", "peak", "end", "score"):
+        for k in ROUNDED:
             d[k] = round(float(d[k]), 3)
         return d
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A burst that stood out enough to be a moment but was not reported, and why."""
+
+    start: float
+    peak: float
+    end: float
+    score: float
+    why: str
+
+    def to_dict(self) -> dict[str, object]:
+        times = (self.start, self.peak, self.end, self.score)
+        d: dict[str, object] = {k: round(float(v), 3) for k, v in zip(ROUNDED, times, strict=True)}
+        d["why"] = self.why
+        return d
+
+
+@dataclass(frozen=True)
 class Detection:
-    """Moments of one file plus notes for the user (e.g. why there are none)."""
+    """Moments of one file plus notes for the user (e.g. why there are none) and the
+    bursts that were turned down, with the reason (in time order)."""
 
     moments: list[Moment]
     notes: tuple[str, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
 
 
 def score_of(x: float) -> float:
@@ -162,8 +185,10 @@ def detect_with_notes(signals: Signals, options: DetectOptions = DetectOptions()
     """Like ``detect``, with notes on why a file gave nothing."""
     if signals.duration < MIN_DURATION or signals.t.size < 4:
         return Detection([], (f"shorter than {MIN_DURATION:g} s: no moments",))
-    kept = _suppress(_candidates(signals, options), options)
-    return Detection(sorted(kept, key=lambda m: -m.score))
+    cands, rejected = _candidates(signals, options)
+    kept, dropped = _suppress(cands, options)
+    rejected = sorted(rejected + dropped, key=lambda r: r.peak)
+    return Detection(sorted(kept, key=lambda m: -m.score), rejected=tuple(rejected))
 
 
 # Rows processed at a time where a per-region array is expanded per frame: keeps the
@@ -289,6 +314,7 @@ class _Burst:
     p: int  # peak frame index
     x: float  # excess ratio at the peak, audio included
     audio: float
+    why: str | None = None  # set when the burst is not a moment
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -320,11 +346,14 @@ def _bursts(s: Signals, opts: DetectOptions) -> list[_Burst]:
     out = []
     for a, b in _runs(xe >= HYSTERESIS * thr):
         p = a + int(np.argmax(xe[a : b + 1]))
-        if xe[p] < thr or (raw[a : b + 1] >= HYSTERESIS * thr).sum() < MIN_FRAMES:
+        if xe[p] < thr:
             continue
-        if _is_spike(rate, valid, a, b):
-            continue
-        out.append(_Burst(int(a), int(b), p, float(xe[p]), float(aud[p])))
+        why = None
+        if (raw[a : b + 1] >= HYSTERESIS * thr).sum() < MIN_FRAMES:
+            why = "only one frame stood out (a cut, a glitch or a flash)"
+        elif _is_spike(rate, valid, a, b):
+            why = "one frame changed far more than its neighbours (a cut, a glitch or a flash)"
+        out.append(_Burst(int(a), int(b), p, float(xe[p]), float(aud[p]), why))
     return out
 
 
@@ -345,47 +374,62 @@ def _handling_zones(s: Signals, covered: np.ndarray) -> tuple[float, float]:
     return float(t[first]) + EDGE, float(t[last]) - EDGE
 
 
-def _explained(s: Signals, u: _Burst, covered: np.ndarray) -> bool:
-    """True when the camera, lens handling, the recording's start/end or the light
-    explains the burst."""
+def _explanation(s: Signals, u: _Burst, covered: np.ndarray) -> str | None:
+    """Why the burst is not a mishap: the camera, lens handling, the recording's start or
+    end, its length or the light explains it (None when nothing does)."""
     t = s.t
     head, tail = _handling_zones(s, covered)
-    if t[u.p] < head or t[u.a] < head - EDGE / 2 or t[u.p] > tail:
-        return True
+    if t[u.p] < head or t[u.a] < head - EDGE / 2:
+        return "start of the recording (the camera being handled)"
+    if t[u.p] > tail:
+        return "end of the recording (the camera being handled)"
     if t[u.b] - t[u.a] > MAX_BURST:
-        return True
+        return f"lasts {t[u.b] - t[u.a]:.1f} s: sustained work, not a mishap"
     cam = s.camera[u.a : u.b + 1]
     if s.shift.size:
         cam = np.maximum(cam, s.shift[u.a : u.b + 1])
-    if float(np.median(cam)) > CAMERA_FAST:
-        return True
+    speed = float(np.median(cam))
+    if speed > CAMERA_FAST:
+        return f"the camera moves ({speed:.2f} frame widths a second)"
     near = (t > t[u.a] - BASELINE_HALF) & (t < t[u.b] + BASELINE_HALF)
     close = (t >= t[u.a] - EDGE / 2) & (t <= t[u.b] + EDGE / 2)
     if covered[close].any():
-        return True
+        return "the lens is covered"
     base = float(np.median(s.brightness[near]))
     light = np.abs(s.brightness[u.a : u.b + 1] - base).max() / (base + LIGHT_FLOOR)
-    return bool(light > MAX_LIGHT_CHANGE)
+    if light > MAX_LIGHT_CHANGE:
+        return f"the light changes ({light:.0%})"
+    return None
 
 
-def _candidates(s: Signals, opts: DetectOptions) -> list[Moment]:
-    out = []
+def _candidates(s: Signals, opts: DetectOptions) -> tuple[list[Moment], list[Rejected]]:
+    """The bursts that are moments, and those that are not with the reason."""
+    out, rejected = [], []
     covered = _covered(s)
+    t = s.t
     for u in _bursts(s, opts):
-        if _explained(s, u, covered):
+        a, p, b, score = float(t[u.a]), float(t[u.p]), float(t[u.b]), score_of(u.x)
+        why = u.why or _explanation(s, u, covered)
+        if why:
+            rejected.append(Rejected(a, p, b, score, why))
             continue
         reasons = ("motion", "audio") if u.audio > 0 else ("motion",)
-        t = s.t
-        out.append(Moment(float(t[u.a]), float(t[u.p]), float(t[u.b]), score_of(u.x), reasons))
-    return out
+        out.append(Moment(a, p, b, score, reasons))
+    return out, rejected
 
 
-def _suppress(cands: list[Moment], opts: DetectOptions) -> list[Moment]:
-    """Non-maximum suppression: best first, at least ``min_gap`` s apart, at most N."""
+def _suppress(cands: list[Moment], opts: DetectOptions) -> tuple[list[Moment], list[Rejected]]:
+    """Non-maximum suppression: best first, at least ``min_gap`` s apart, at most N; the
+    moments left out are returned as rejected."""
     kept: list[Moment] = []
+    dropped: list[Rejected] = []
     for m in sorted(cands, key=lambda m: -m.score):
-        if len(kept) >= opts.max_moments:
-            break
-        if all(abs(m.peak - k.peak) >= opts.min_gap for k in kept):
+        if any(abs(m.peak - k.peak) < opts.min_gap for k in kept):
+            why = f"within --min-gap {opts.min_gap:g} s of a stronger moment"
+        elif len(kept) >= opts.max_moments:
+            why = f"more than --max-moments {opts.max_moments} in this file"
+        else:
             kept.append(m)
-    return kept
+            continue
+        dropped.append(Rejected(m.start, m.peak, m.end, m.score, why))
+    return kept, dropped

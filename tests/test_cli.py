@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from clipkit import __version__, ffmpeg
 from clipkit.cli import main
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture
@@ -107,6 +108,34 @@ def test_detect_text_and_plan_file(
     assert res.exit_code == 0, res.output
     assert f"{clip}  (3.0 s," in res.output
     assert plan.read_text().startswith("version: 1")
+
+
+@pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
+def test_detect_explain_lists_what_was_turned_down(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    # The negative sample: a hard cut, the light off and on, a hand at the lens at both
+    # ends, and nothing to report.
+    clip = str(SAMPLES / "negative_cut_light_clang.mp4")
+    cache = ["--cache-dir", str(tmp_path)]
+    plain = runner.invoke(main, ["detect", "-q", clip, *cache])
+    assert plain.exit_code == 0, plain.output
+    assert "not reported" not in plain.output
+    res = runner.invoke(main, ["detect", "-q", "--explain", clip, *cache])
+    assert res.exit_code == 0, res.output
+    turned_down = [ln for ln in res.output.splitlines() if "not reported:" in ln]
+    assert any("start of the recording" in ln for ln in turned_down)
+    assert any("end of the recording" in ln for ln in turned_down)
+    assert any("(a cut, a glitch or a flash)" in ln for ln in turned_down)
+
+    doc = json.loads(runner.invoke(main, ["detect", "-q", "--json", clip, *cache]).output)
+    assert "rejected" not in doc["files"][0]  # the documented shape, unless asked
+    res = runner.invoke(main, ["detect", "-q", "--json", "--explain", clip, *cache])
+    [entry] = json.loads(res.output)["files"]
+    assert entry["moments"] == [] and len(entry["rejected"]) == len(turned_down)
+    for r in entry["rejected"]:
+        assert set(r) == {"start", "peak", "end", "score", "why"}
+        assert r["start"] <= r["peak"] <= r["end"]
 
 
 def test_detect_bad_sensitivity_is_usage_error(runner: CliRunner, tmp_path: Path) -> None:

@@ -90,6 +90,39 @@ def test_single_frame_glitch_is_not_a_moment() -> None:
     assert detect(make(bursts=((10.0, 10.0 + 1 / FPS),), level=0.9)) == []
 
 
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [
+        ({"bursts": ((10.0, 10.8),), "camera": (9.5, 11.5)}, "the camera moves"),
+        ({"bursts": ((10.0, 10.8),), "dark": (10.0, 12.0)}, "the light changes"),
+        ({"bursts": ((0.0, 0.8),)}, "start of the recording"),
+        ({"bursts": ((19.4, 20.0),)}, "end of the recording"),
+        ({"bursts": ((10.0, 10.0 + 1 / FPS),), "level": 0.9}, "only one frame stood out"),
+    ],
+)
+def test_a_rejected_burst_says_why(kw: dict, why: str) -> None:
+    found = detect_with_notes(make(**kw))
+    assert found.moments == []
+    [r] = found.rejected
+    assert r.why.startswith(why)
+    assert r.start <= r.peak <= r.end and 0.0 < r.score < 1.0
+
+
+def test_moments_left_out_by_min_gap_or_max_moments_are_rejected() -> None:
+    sig = make(duration=40.0, bursts=((8.0, 8.6), (10.0, 10.6), (20.0, 20.6), (30.0, 30.6)))
+    gap = detect_with_notes(sig)
+    assert len(gap.moments) == 3
+    [r] = gap.rejected  # 8 s and 10 s are closer than the default 3 s gap
+    assert r.why == "within --min-gap 3 s of a stronger moment"
+    assert 8.0 <= r.peak <= 10.6
+    most = detect_with_notes(sig, DetectOptions(min_gap=1.0, max_moments=2))
+    assert len(most.moments) == 2
+    assert [r.why for r in most.rejected] == ["more than --max-moments 2 in this file"] * 2
+    peaks = [r.peak for r in most.rejected]
+    assert peaks == sorted(peaks)  # in time order
+    assert detect_with_notes(sig, DetectOptions(min_gap=1.0)).rejected == ()
+
+
 def test_sound_raises_score_but_alone_gives_nothing() -> None:
     quiet = detect(make(bursts=((10.0, 10.8),)))[0]
     loud = detect(make(bursts=((10.0, 10.8),), sound_at=(10.3,)))[0]
