@@ -122,8 +122,12 @@ class DetectOptions:
         return 1.0 - self.sensitivity
 
 
-# The numbers of a moment, rounded to 1/1000 when written out.
-ROUNDED = ("start", "peak", "end", "score")
+def _written(x: Moment | Rejected) -> dict[str, object]:
+    """Fields as written out: times and score rounded to 1/1000."""
+    d = asdict(x)
+    for k in ("start", "peak", "end", "score"):
+        d[k] = round(float(d[k]), 3)
+    return d
 
 
 @dataclass(frozen=True)
@@ -137,10 +141,8 @@ class Moment:
     reasons: tuple[str, ...] = ("motion",)
 
     def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
+        d = _written(self)
         d["reasons"] = list(self.reasons)
-        for k in ROUNDED:
-            d[k] = round(float(d[k]), 3)
         return d
 
 
@@ -155,10 +157,7 @@ class Rejected:
     why: str
 
     def to_dict(self) -> dict[str, object]:
-        times = (self.start, self.peak, self.end, self.score)
-        d: dict[str, object] = {k: round(float(v), 3) for k, v in zip(ROUNDED, times, strict=True)}
-        d["why"] = self.why
-        return d
+        return _written(self)
 
 
 @dataclass(frozen=True)
