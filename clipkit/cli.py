@@ -148,19 +148,21 @@ def resolve_sources(
     return [str(p) for p in found.videos]
 
 
-def _fmt_moment(i: int, m: dict[str, Any]) -> str:
-    why = "+".join(m.get("reasons", [])) or "-"
+def _fmt_span(tag: str, m: dict[str, Any], why: str) -> str:
+    """One line of ``detect``'s text output: a moment (``tag`` #1, #2...) or a rejected
+    burst (``--``)."""
     return (
-        f"  #{i:<2} {m['start']:7.2f} - {m['end']:7.2f} s   peak {m['peak']:7.2f} s   "
+        f"  {tag:<3} {m['start']:7.2f} - {m['end']:7.2f} s   peak {m['peak']:7.2f} s   "
         f"score {m['score']:.2f}   {why}"
     )
 
 
+def _fmt_moment(i: int, m: dict[str, Any]) -> str:
+    return _fmt_span(f"#{i}", m, "+".join(m.get("reasons", [])) or "-")
+
+
 def _fmt_rejected(m: dict[str, Any]) -> str:
-    return (
-        f"  --  {m['start']:7.2f} - {m['end']:7.2f} s   peak {m['peak']:7.2f} s   "
-        f"score {m['score']:.2f}   not reported: {m['why']}"
-    )
+    return _fmt_span("--", m, f"not reported: {m['why']}")
 
 
 def _progress_for(total: int, quiet: bool) -> Any:

@@ -181,7 +181,8 @@ def detect(signals: Signals, options: DetectOptions = DetectOptions()) -> list[M
 
 
 def detect_with_notes(signals: Signals, options: DetectOptions = DetectOptions()) -> Detection:
-    """Like ``detect``, with notes on why a file gave nothing."""
+    """Like ``detect``, with notes on why a file gave nothing and the bursts that were
+    turned down, each with the reason."""
     if signals.duration < MIN_DURATION or signals.t.size < 4:
         return Detection([], (f"shorter than {MIN_DURATION:g} s: no moments",))
     cands, rejected = _candidates(signals, options)
