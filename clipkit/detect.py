@@ -21,7 +21,9 @@ from clipkit.signals import Signals
 # Files shorter than this give no moments: there is no baseline to stand out from.
 MIN_DURATION = 2.0
 # Burst activity is averaged over +-0.15 s: long enough to merge steppy low-rate
-# footage (5-10 fps, or CCTV repeating frames), short enough to keep a 0.2 s burst.
+# footage (5-10 fps), short enough to keep a 0.2 s burst. Footage whose picture changes
+# less often (CCTV updating 3 times a second, repeating frames in between) is averaged
+# over +- one of its own intervals instead, so that a window always holds two changes.
 SMOOTH_HALF = 0.15
 # The baseline of each picture region is its median over +-8 s: longer than the
 # longest burst (a ~6 s boil-over) so the burst itself does not lift it.
@@ -253,6 +255,12 @@ def distinct(s: Signals) -> np.ndarray:
     return valid
 
 
+def typical_interval(t: np.ndarray, valid: np.ndarray) -> float:
+    """The median time (s) between distinct frames; 0 with fewer than two."""
+    idx = np.flatnonzero(valid)
+    return float(np.median(np.diff(t[idx]))) if idx.size >= 2 else 0.0
+
+
 def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Changed fractions rescaled to the file's typical frame interval (float32).
 
@@ -264,7 +272,7 @@ def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndar
     if idx.size < 2:
         return out
     gaps = np.diff(t[idx])
-    typical = float(np.median(gaps))
+    typical = typical_interval(t, valid)
     gaps = np.clip(np.concatenate([[typical], gaps]), 1e-3, MAX_GAP_SCALE * typical)
     scale = typical / gaps
     out[idx] = cells[idx] * scale.astype(np.float32).reshape((-1,) + (1,) * (cells.ndim - 1))
@@ -276,7 +284,7 @@ def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
     the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
     valid = distinct(s)
     cells = per_interval(s.t, s.cells if s.cells.size else s.motion.reshape(-1, 1), valid)
-    c = smooth(s.t, cells, valid, SMOOTH_HALF)
+    c = smooth(s.t, cells, valid, max(SMOOTH_HALF, typical_interval(s.t, valid)))
     med_g, mad_g, idx = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
     bar_g = med_g + SPREAD_K * mad_g  # what each region ordinarily reaches
     norm = (med_g.mean(axis=1) + MOTION_FLOOR)[idx]

@@ -90,6 +90,28 @@ def test_single_frame_glitch_is_not_a_moment() -> None:
     assert detect(make(bursts=((10.0, 10.0 + 1 / FPS),), level=0.9)) == []
 
 
+def steppy(sig: Signals, every: int) -> Signals:
+    """``sig`` as CCTV records it: the picture changes on every ``every``-th frame only,
+    and the frames in between repeat it (no change at all)."""
+    shown = np.arange(sig.t.size) % every == 0
+    cells = np.where(shown[:, None], sig.cells, 0.0)
+    return dataclasses.replace(
+        sig, cells=cells, motion=cells.mean(axis=1), change=np.where(shown, 0.01, 0.0)
+    )
+
+
+@pytest.mark.parametrize("every", [3, 10, 12])  # 10, 3 and 2.5 updates a second
+def test_burst_in_footage_that_updates_a_few_times_a_second_is_one_moment(every: int) -> None:
+    # A 1 s fall seen in three or four picture updates is one burst, not single frames.
+    found = detect_with_notes(steppy(make(bursts=((10.0, 11.0),)), every))
+    [m] = found.moments
+    assert 9.6 <= m.peak <= 11.4
+    assert found.rejected == ()
+    # ...while one update that differs alone is still a glitch, at any update rate.
+    glitch = steppy(make(bursts=((10.0, 10.0 + 1 / FPS),), level=0.9), every)
+    assert detect(glitch) == []
+
+
 @pytest.mark.parametrize(
     ("kw", "why"),
     [
