@@ -1,9 +1,13 @@
 """Detection accuracy on labelled footage: clipkit beside DVR-Scan (its defaults).
 
-    python bench/accuracy.py [FOLDER ...] [--no-dvr] [--sensitivity S]
+    python bench/accuracy.py [FOLDER ...] [--no-dvr] [--sensitivity S] [--sweep]
 
 FOLDER holds videos and a labels.yaml (default: samples/ and ../shared/footage/ when
 they exist). Prints a row per file and totals: precision, recall, F1.
+
+With --sweep it prints instead, for each of the detection constants in clipkit.detect,
+the totals with that constant at 0.8x and 1.25x its value (the others unchanged): a
+result that holds only at the exact value of some constant is tuned, not a rule.
 
 Scoring (issue 7): a moment is correct when its peak lies inside an event window widened
 by 0.5 s; a second moment on the same event is a false alarm; moments inside an ignore
@@ -14,9 +18,11 @@ under bench/_work/ (never into clipkit's dependencies).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import venv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +31,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from clipkit import detect as detection  # noqa: E402
 from clipkit.analyse import analyse  # noqa: E402
 from clipkit.detect import DetectOptions, detect  # noqa: E402
 from clipkit.probe import probe  # noqa: E402
+from clipkit.signals import Signals  # noqa: E402
 
 WORK = ROOT / "bench" / "_work"
 # Labels are hand-placed to about a frame or two; 0.5 s is the issue's tolerance.
 TOLERANCE = 0.5
+# --sweep: each constant at these multiples of its value.
+SWEEP = (0.8, 1.25)
 
 
 @dataclass
@@ -152,19 +162,76 @@ def run_folder(folder: Path, options: DetectOptions, dvr: Path | None, cache: Pa
             )
 
 
+def sweep_constants() -> list[str]:
+    """The float constants of clipkit.detect (detection rules, not analysis: changing
+    those would need the footage analysed again)."""
+    return [k for k, v in vars(detection).items() if k.isupper() and isinstance(v, float)]
+
+
+@contextlib.contextmanager
+def constant(name: str, value: float) -> Iterator[None]:
+    """clipkit.detect.<name> set to ``value`` for the duration of the block."""
+    old = getattr(detection, name)
+    setattr(detection, name, value)
+    try:
+        yield
+    finally:
+        setattr(detection, name, old)
+
+
+def total(files: list[tuple[Signals, dict]], options: DetectOptions) -> Score:
+    tot = Score()
+    for sig, lab in files:
+        peaks = [m.peak for m in detect(sig, options)]
+        tot.add(score_peaks(peaks, lab.get("events") or [], lab.get("ignore") or []))
+    return tot
+
+
+def run_sweep(folders: list[Path], options: DetectOptions, cache: Path) -> None:
+    """Totals per folder with each detection constant scaled by each SWEEP factor."""
+    sets: dict[str, list[tuple[Signals, dict]]] = {}
+    for folder in folders:
+        files = sets.setdefault(folder.name, [])
+        for name, lab in sorted(load_labels(folder).items()):
+            try:
+                files.append((analyse(probe(folder / name), cache_dir=cache), lab))
+            except Exception as e:  # a bad file is left out, and said so
+                print(f"{folder.name}/{name}: left out ({e})")
+
+    def row(label: str) -> str:
+        cols = []
+        for files in sets.values():
+            sc = total(files, options)
+            counts = f"{sc.tp:2d}/{sc.fp:2d}/{sc.fn:2d}"
+            cols.append(f"P {sc.precision:.2f} R {sc.recall:.2f} ({counts})")
+        return f"{label:32s} " + "   ".join(cols)
+
+    print(f"{'constant (TP/FP/FN)':32s} " + "   ".join(f"{k:24s}" for k in sets))
+    print(row("as shipped"))
+    for name in sweep_constants():
+        value = getattr(detection, name)
+        for f in SWEEP:
+            with constant(name, value * f):
+                print(row(f"{name} x{f:g} ({value * f:.3g})"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folders", nargs="*", type=Path)
     ap.add_argument("--no-dvr", action="store_true", help="skip DVR-Scan")
     ap.add_argument("--sensitivity", type=float, default=DetectOptions().sensitivity)
+    ap.add_argument("--sweep", action="store_true", help="totals with each constant scaled")
     args = ap.parse_args(argv)
     folders = args.folders or [
         f
         for f in (ROOT / "samples", ROOT.parent / "shared" / "footage")
         if (f / "labels.yaml").exists()
     ]
-    dvr = None if args.no_dvr else _dvr_exe()
     options = DetectOptions(sensitivity=args.sensitivity)
+    if args.sweep:
+        run_sweep(folders, options, WORK / "cache")
+        return 0
+    dvr = None if args.no_dvr else _dvr_exe()
     for folder in folders:
         run_folder(folder, options, dvr, WORK / "cache")
     return 0
