@@ -67,8 +67,10 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def score_peaks(peaks: list[float], events: list[list[float]], ignore: list[list[float]]) -> Score:
-    """Score moment peaks against event and ignore windows (see the module docstring)."""
+def score_peaks(peaks: list[float], label: dict) -> Score:
+    """Score moment peaks against one file's labels: its event and ignore windows (see
+    the module docstring)."""
+    events, ignore = label.get("events") or [], label.get("ignore") or []
     hit = [False] * len(events)
     sc = Score()
     for p in peaks:
@@ -137,17 +139,16 @@ def run_folder(folder: Path, options: DetectOptions, dvr: Path | None, cache: Pa
     print(f"{'file':48s} {'clipkit TP FP FN':>17s} {'DVR-Scan TP FP FN':>18s}  clipkit peaks")
     for name, lab in sorted(labels.items()):
         path = folder / name
-        ev, ign = lab.get("events") or [], lab.get("ignore") or []
         try:
             peaks = clipkit_peaks(path, options, cache)
         except Exception as e:  # a bad file is a row, not the end of the benchmark
             print(f"{name:48s} error: {e}")
             continue
-        sc = score_peaks(peaks, ev, ign)
+        sc = score_peaks(peaks, lab)
         tot.add(sc)
         dtxt = "      -"
         if dvr is not None:
-            dsc = score_peaks(dvr_peaks(dvr, path), ev, ign)
+            dsc = score_peaks(dvr_peaks(dvr, path), lab)
             tot_dvr.add(dsc)
             dtxt = _fmt(dsc)
         pk = " ".join(f"{p:.1f}" for p in peaks)
@@ -183,15 +184,15 @@ def total(files: list[tuple[Signals, dict]], options: DetectOptions) -> Score:
     tot = Score()
     for sig, lab in files:
         peaks = [m.peak for m in detect(sig, options)]
-        tot.add(score_peaks(peaks, lab.get("events") or [], lab.get("ignore") or []))
+        tot.add(score_peaks(peaks, lab))
     return tot
 
 
 def run_sweep(folders: list[Path], options: DetectOptions, cache: Path) -> None:
     """Totals per folder with each detection constant scaled by each SWEEP factor."""
-    sets: dict[str, list[tuple[Signals, dict]]] = {}
+    sets: dict[Path, list[tuple[Signals, dict]]] = {}
     for folder in folders:
-        files = sets.setdefault(folder.name, [])
+        files = sets.setdefault(folder, [])
         for name, lab in sorted(load_labels(folder).items()):
             try:
                 files.append((analyse(probe(folder / name), cache_dir=cache), lab))
@@ -206,7 +207,7 @@ def run_sweep(folders: list[Path], options: DetectOptions, cache: Path) -> None:
             cols.append(f"P {sc.precision:.2f} R {sc.recall:.2f} ({counts})")
         return f"{label:32s} " + "   ".join(cols)
 
-    print(f"{'constant (TP/FP/FN)':32s} " + "   ".join(f"{k:24s}" for k in sets))
+    print(f"{'constant (TP/FP/FN)':32s} " + "   ".join(f"{k.name:24s}" for k in sets))
     print(row("as shipped"))
     for name in sweep_constants():
         value = getattr(detection, name)

@@ -24,7 +24,7 @@ def _score(folder: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     total = accuracy.Score()
     for name, lab in accuracy.load_labels(folder).items():
         peaks = accuracy.clipkit_peaks(folder / name, DetectOptions(), tmp_path)
-        total.add(accuracy.score_peaks(peaks, lab.get("events") or [], lab.get("ignore") or []))
+        total.add(accuracy.score_peaks(peaks, lab))
     return total
 
 
