@@ -109,6 +109,9 @@ class SceneSpec:
     height: int = 360
     fps: float = 30.0  # nominal; a VFR scene wobbles around it
     handheld: bool = False
+    # How far a handheld camera wanders, as a fraction of the frame width: the unit the
+    # detector measures camera motion in, whatever the orientation.
+    shake: float = 0.04
     rotate: bool = False  # code frames landscape and ask players to turn them (phones do)
     vfr: bool = False
     hand_in: float = 1.5  # the hand leaves the lens over the first seconds
@@ -253,7 +256,7 @@ class _Painter:
     def __init__(self, spec: SceneSpec, width: int, height: int, fps: float) -> None:
         self.spec, self.w, self.h, self.fps = spec, width, height, fps
         self.u = min(width, height) / 360.0  # sizes below are in px at 360p
-        self.margin = int(0.04 * max(width, height)) if spec.handheld else 0
+        self.margin = int(spec.shake * width) if spec.handheld else 0
         pans = [h for h in spec.happenings if h.kind == "pan"]
         self.pan_span = int(0.8 * width) if pans else 0
         rng = np.random.default_rng(spec.seed)
@@ -889,6 +892,7 @@ SCENES: tuple[SceneSpec, ...] = (
         width=360,
         height=640,
         handheld=True,
+        shake=0.02,  # light: half the handheld sample's
         rotate=True,
         vfr=True,
         notes="phone footage: 9:16, coded 640x360 with a 90 degree display rotation, "
