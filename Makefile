@@ -57,10 +57,14 @@ PLANS     ?= plans
 PLATFORMS ?= reels tiktok shorts
 CLIPKIT   ?= $(BIN)/clipkit
 SETUP     ?= $(STAMP)
-VIDEOS    := $(sort $(foreach e,mp4 MP4 mov MOV m4v mkv webm 3gp,$(wildcard $(FOOTAGE)/*.$(e))))
+EXTS      := mp4 mov m4v mkv avi webm 3gp mts m2ts mpg
+VIDEOS    := $(sort $(foreach e,$(EXTS) $(shell echo $(EXTS) | tr a-z A-Z),$(wildcard $(FOOTAGE)/*.$(e))))
 PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
 
 plans: $(PLAN_FILES)
+
+# A recipe that fails leaves no half-made target behind for the next run to trust.
+.DELETE_ON_ERROR:
 
 $(PLANS)/%.yaml: $(FOOTAGE)/% | $(SETUP)
 	@mkdir -p $(@D)

@@ -224,10 +224,16 @@ def detect(
     from clipkit import __version__
     from clipkit.batch import DetectJob, run_detect
     from clipkit.executor import default_jobs
+    from clipkit.manifest import check_output_file
     from clipkit.presets import load_preset
 
     sources = resolve_sources(paths, verbose=verbose)
     load_preset(preset)  # a bad preset name fails before any work
+    # ...and so does an output that cannot be written.
+    if output is not None:
+        check_output_file(output, "output file")
+    if plan_file is not None:
+        check_output_file(plan_file, "plan file")
     job = DetectJob(
         detect=checked_detect(detect_values),
         cache_dir=cache_dir,
@@ -240,7 +246,11 @@ def detect(
     if as_json:
         files = []
         for r in results:
-            entry = {"path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments}
+            entry: dict[str, Any] = {
+                "path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments,
+            }  # fmt: skip
+            if r.notes:
+                entry["notes"] = list(r.notes)
             if explain:
                 entry["rejected"] = r.rejected
             files.append(entry)
@@ -250,7 +260,9 @@ def detect(
         lines = []
         for r in results:
             if r.error:
-                lines.append(f"{r.path}: error: {r.error}")
+                # Errors name their file already (they are also printed on their own).
+                problem = r.error.removeprefix(f"{r.path}: ")
+                lines.append(f"{r.path}: error: {problem}")
                 continue
             lines.append(f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))")
             lines += [_fmt_moment(i, m) for i, m in enumerate(r.moments, 1)]
@@ -259,16 +271,26 @@ def detect(
             lines += [f"  note: {n}" for n in r.notes]
         text = "\n".join(lines) + "\n" if lines else ""
     if output is not None:
+        from clipkit.errors import OutputError
         from clipkit.manifest import write_if_changed
 
-        write_if_changed(output, text)
+        try:
+            write_if_changed(output, text)
+        except OSError as e:
+            why = e.strerror or e
+            raise OutputError(f"{output}: cannot write the output file ({why})") from None
     else:
         click.echo(text, nl=False)
-    if plan_file is not None:
+    failed = [r.path for r in results if r.error]
+    if plan_file is not None and failed:
+        # A plan without a file's clips would read as "no moments there", and make would
+        # take it as done: better no plan than a wrong one (the analysis is cached).
+        click.echo(f"clipkit: {plan_file}: not written, because a file failed", err=True)
+    elif plan_file is not None:
         from clipkit.plan import save_plans
 
         save_plans(plan_file, [p for r in results for p in r.plans])
-    _finish(paths, sources, [r.path for r in results if r.error])
+    _finish(paths, sources, failed)
 
 
 def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str]) -> None:

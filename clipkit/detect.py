@@ -86,6 +86,9 @@ AUDIO_BOOST = 0.3
 AUDIO_NEAR = 0.4
 # The excess ratio that the default sensitivity (0.5) reports (score 0.5).
 X_REF = 0.75
+# The lowest score a moment needs, whatever the sensitivity: at 0, any frame with any
+# motion at all would extend a burst, and a noisy file would merge into one long burst.
+MIN_SCORE = 0.01
 
 
 @dataclass(frozen=True)
@@ -347,7 +350,7 @@ def _bursts(s: Signals, opts: DetectOptions) -> list[_Burst]:
     x, raw = excess(s)
     aud = audio_support(s)
     xe = x * (1.0 + AUDIO_BOOST * aud)
-    ms = min(opts.min_score, 0.999)
+    ms = min(max(opts.min_score, MIN_SCORE), 0.999)
     thr = X_REF * ms / (1.0 - ms)
     valid = distinct(s)
     rate = per_interval(s.t, s.motion, valid)

@@ -15,6 +15,10 @@ class PresetError(ClipkitError):
     """A preset file does not parse or does not validate."""
 
 
+class OutputError(ClipkitError):
+    """An output file (a report, a plan) cannot be written where the user asked."""
+
+
 class RenderError(ClipkitError):
     """Writing an output clip failed."""
 

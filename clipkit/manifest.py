@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from clipkit import __version__
+from clipkit.errors import OutputError
 
 STATE_DIR = ".clipkit/state"
 SOURCES_DIR = ".clipkit/sources"
@@ -80,6 +81,13 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
+    write_atomic(path, text)
+    return True
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place, so a
+    reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -90,7 +98,22 @@ def write_if_changed(path: Path, text: str) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
+
+
+def check_output_file(path: Path, what: str) -> None:
+    """Prove that ``path`` can be written (creating its folder), before any work starts;
+    OutputError naming it and the problem otherwise. ``what`` names the file's role."""
+    try:
+        if path.is_dir():
+            raise OutputError(f"{path}: cannot write the {what}: it is a folder")
+        above = next((p for p in path.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise OutputError(f"{path}: cannot write the {what}: {above} is not a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".clipkit-write-test-"):
+            pass
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write the {what} ({e.strerror or e})") from None
 
 
 def _record_path(path: Path) -> str | None:

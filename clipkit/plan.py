@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 import yaml
 
-from clipkit.errors import InputError
+from clipkit.errors import InputError, OutputError
+from clipkit.manifest import write_atomic
 from clipkit.presets import Preset
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
@@ -326,18 +327,15 @@ def _paths_from(d: dict[str, Any], plan_file: Path) -> dict[str, Any]:
 def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
     """Write ``plans`` as YAML (.yaml/.yml) or JSON (anything else), atomically."""
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
     doc = {"version": PLAN_VERSION, "clips": [_paths_relative(p.to_dict(), path) for p in plans]}
     if path.suffix.lower() in (".yaml", ".yml"):
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        write_atomic(path, text)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
 
 
 def load_plans(path: str | Path) -> list[ClipPlan]:

@@ -110,6 +110,58 @@ def test_detect_text_and_plan_file(
     assert plan.read_text().startswith("version: 1")
 
 
+def test_detect_writes_no_plan_when_a_file_failed(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    # An empty plan would read as "no moments there", and make would take it as done.
+    good = make_clip("detect_plan_ok.mp4", duration=3.0)
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"")
+    plan = tmp_path / "plan.yaml"
+    args = ["detect", "-q", "--plan", str(plan), "--cache-dir", str(tmp_path / "c")]
+    res = runner.invoke(main, [*args, str(bad), str(good)])
+    assert res.exit_code == 1
+    assert not plan.exists()
+    assert f"{plan}: not written" in res.output
+    # The text report names the file once per line, with its problem.
+    assert f"{bad}: error: empty file" in res.output
+    assert runner.invoke(main, [*args, str(good)]).exit_code == 0
+    assert plan.exists()
+
+
+@pytest.mark.parametrize("flag", ["-o", "--plan"])
+def test_detect_output_that_cannot_be_written_is_one_line_before_any_work(
+    runner: CliRunner, tmp_path: Path, flag: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clipkit.batch
+
+    def no_analysis(*a: object, **k: object) -> None:
+        raise AssertionError("analysed although the output cannot be written")
+
+    monkeypatch.setattr(clipkit.batch, "run_detect", no_analysis)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    target = a_file / "out.yaml"  # a "folder" that is a file
+    res = runner.invoke(main, ["detect", "-q", str(tmp_path), flag, str(target)])
+    assert res.exit_code == 1
+    assert res.output.strip() == (
+        f"clipkit: error: {target}: cannot write the "
+        f"{'output' if flag == '-o' else 'plan'} file: {a_file} is not a folder"
+    )
+
+
+def test_detect_json_carries_the_notes(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    import json
+
+    clip = make_clip("detect_short.mp4", duration=1.5)
+    res = runner.invoke(main, ["detect", "-q", "--json", str(clip), "--cache-dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    [entry] = json.loads(res.output)["files"]
+    assert entry["moments"] == [] and "shorter than 2 s" in entry["notes"][0]
+
+
 @pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
 def test_detect_explain_lists_what_was_turned_down(runner: CliRunner, tmp_path: Path) -> None:
     import json

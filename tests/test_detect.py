@@ -167,6 +167,17 @@ def test_sensitivity_orders_results() -> None:
     )
 
 
+def test_sensitivity_one_finds_the_most() -> None:
+    # The top of the scale finds everything lower settings do and more, not an empty
+    # list (at a threshold of 0 the whole noisy file merged into one long burst).
+    sig = make(bursts=((6.0, 6.5), (14.0, 14.8)), level=0.12)
+    counts = [len(detect(sig, DetectOptions(sensitivity=s))) for s in (0.5, 0.9, 0.99, 1.0)]
+    assert counts == sorted(counts), counts
+    peaks = [m.peak for m in detect(sig, DetectOptions(sensitivity=1.0))]
+    for a, b in ((6.0, 6.5), (14.0, 14.8)):
+        assert any(a - 0.5 <= p <= b + 0.5 for p in peaks), peaks
+
+
 def test_short_file_gives_nothing_with_a_note() -> None:
     res = detect_with_notes(make(duration=1.5, bursts=((0.7, 1.0),)))
     assert res.moments == []
