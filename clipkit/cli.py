@@ -298,11 +298,16 @@ def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str]) -> No
     missing = sum(1 for p in paths if not Path(p).exists())
     if not sources and not missing:
         click.echo("clipkit: no video files found in " + ", ".join(paths), err=True)
+    _fail_if(failed, missing)
+
+
+def _fail_if(failed: list[str], missing: int = 0) -> None:
+    """List the files that failed, and exit 1 when any did or any path was missing."""
+    if failed:
+        click.echo(f"clipkit: {len(failed)} file(s) failed:", err=True)
+        for p in failed:
+            click.echo(f"  {p}", err=True)
     if failed or missing:
-        if failed:
-            click.echo(f"clipkit: {len(failed)} file(s) failed:", err=True)
-            for p in failed:
-                click.echo(f"  {p}", err=True)
         sys.exit(1)
 
 
@@ -328,11 +333,28 @@ out_option = click.option(
 )
 
 
+def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A caption template that fills, checked before any work (a usage error if not)."""
+    from clipkit.presets import check_template
+
+    try:
+        return None if value is None else check_template(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def caption_options(func: F) -> F:
     for decorator in reversed(
         [
-            click.option("--caption", help="Mishap caption (overrides the preset's template)."),
-            click.option("--recovery-caption", help="Caption over the recovery shot."),
+            click.option(
+                "--caption",
+                callback=_template,
+                help="Mishap caption template (overrides the preset's): "
+                "{stem} {name} {index} {time} {seconds} {preset} are filled in.",
+            ),
+            click.option(
+                "--recovery-caption", callback=_template, help="Caption over the recovery shot."
+            ),
             click.option(
                 "--recovery",
                 "recovery_file",
@@ -414,6 +436,10 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
 
     detect = checked_detect(values)
     _check_presets(presets)
+    if values.get("recovery_file"):  # one bad recovery file would fail every source
+        from clipkit.probe import probe
+
+        probe(str(values["recovery_file"]))
     _check_out(out_dir, values.get("dry_run", False))
     run_names = {f.name for f in fields(CutOptions)} - {"out_dir", "presets", "detect"}
     return CutOptions(
@@ -467,12 +493,21 @@ def render(
 ) -> None:
     """Render the clips of plan files written (and perhaps edited) by `clipkit detect --plan`."""
     from clipkit.batch import run_plans
+    from clipkit.errors import InputError
     from clipkit.plan import load_plans
 
     opts = _run_opts(out_dir, presets, values)
-    plans = [plan for f in plan_files for plan in load_plans(f)]
+    plans, bad = [], []
+    for f in plan_files:  # a bad plan file is reported and skipped, like a bad video
+        try:
+            plans += load_plans(f)
+        except InputError as e:
+            click.echo(f"clipkit: error: {e}", err=True)
+            bad.append(str(f))
+    if not plans and not bad and not values["quiet"]:
+        click.echo("clipkit: the plan files hold no clips: nothing to render", err=True)
     report = _run(plans, opts, values, run_plans)
-    _finish((), list(dict.fromkeys(p.source for p in plans)), [r.path for r in report.failed])
+    _fail_if(bad + [r.path for r in report.failed])
 
 
 # -- presets ------------------------------------------------------------------------

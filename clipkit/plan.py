@@ -27,7 +27,7 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.manifest import write_atomic
-from clipkit.presets import Preset
+from clipkit.presets import Preset, fill_template
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
@@ -109,27 +109,6 @@ class ClipPlan:
         if values.get("recovery_source") and values.get("recovery_start") is None:
             raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
         return cls(**values)
-
-
-def _fmt_time(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
-
-
-def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
-    """Fill a caption or name template: {stem} {name} {index} {time} {seconds} {preset}."""
-    fields_ = {
-        "stem": Path(source).stem,
-        "name": Path(source).name,
-        "index": index,
-        "time": _fmt_time(peak),
-        "seconds": peak,
-        "preset": preset,
-    }
-    try:
-        return template.format(**fields_)
-    except (KeyError, IndexError, ValueError) as e:
-        raise InputError(f"template {template!r}: unknown field or format ({e})") from None
 
 
 def output_name(template: str, *, source: str, index: int, peak: float, preset: str) -> str:

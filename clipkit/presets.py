@@ -200,6 +200,38 @@ def _suggest(key: str) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+# Preset keys whose value is a template filled per clip (see ``fill_template``).
+TEMPLATE_KEYS = ("caption", "recovery_caption", "output_name")
+
+
+def _fmt_time(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+    """Fill a caption or name template: {stem} {name} {index} {time} {seconds} {preset}."""
+    fields_ = {
+        "stem": Path(source).stem,
+        "name": Path(source).name,
+        "index": index,
+        "time": _fmt_time(peak),
+        "seconds": peak,
+        "preset": preset,
+    }
+    try:
+        return template.format(**fields_)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+
+
+def check_template(template: str) -> str:
+    """``template`` if it fills (ValueError saying why otherwise): checked when a preset
+    or an option is read, not per clip after the analysis."""
+    fill_template(template, source="footage/day1.mp4", index=1, peak=12.5, preset="reels")
+    return template
+
+
 def _check_value(key: str, value: Any) -> Any:
     """Return ``value`` converted to the field's type, or raise ValueError saying why."""
     f = FIELDS[key]
@@ -218,6 +250,8 @@ def _check_value(key: str, value: Any) -> Any:
             raise ValueError(f"{value} is out of range ({lo} to {hi})")
     elif not isinstance(value, str):
         raise ValueError(f"must be text, not {value!r}")
+    if key in TEMPLATE_KEYS:
+        check_template(value)
     if key == "name" and not PLAIN_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} must be a plain name (letters, digits, - _ . +): it names the output folder"

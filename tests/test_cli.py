@@ -162,6 +162,37 @@ def test_detect_json_carries_the_notes(
     assert entry["moments"] == [] and "shorter than 2 s" in entry["notes"][0]
 
 
+def test_render_reports_a_bad_plan_file_and_renders_the_others(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clipkit.batch
+    from clipkit.plan import ClipPlan, save_plans
+
+    rendered: list[ClipPlan] = []
+
+    def fake_run_plans(plans: list[ClipPlan], opts: object, **kw: object) -> object:
+        rendered.extend(plans)
+        return clipkit.batch.BatchReport([])
+
+    monkeypatch.setattr(clipkit.batch, "run_plans", fake_run_plans)
+    good = tmp_path / "good.yaml"
+    clip = ClipPlan(str(tmp_path / "a.mp4"), 1, 1.0, 6.0, 3.0, 0.8, "Oops", "", "a.mp4", "reels")
+    save_plans(good, [clip])
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_text("foo: [")
+    out = ["-o", str(tmp_path / "out")]
+    res = runner.invoke(main, ["render", "-q", str(garbage), str(good), *out])
+    assert res.exit_code == 1
+    assert f"clipkit: error: {garbage}: not a valid plan file" in res.output
+    assert [p.caption for p in rendered] == ["Oops"]
+
+    empty = tmp_path / "empty.yaml"
+    save_plans(empty, [])  # a video without moments: normal in the make workflow
+    res = runner.invoke(main, ["render", str(empty), *out])
+    assert res.exit_code == 0
+    assert res.output.splitlines()[0] == "clipkit: the plan files hold no clips: nothing to render"
+
+
 @pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
 def test_detect_explain_lists_what_was_turned_down(runner: CliRunner, tmp_path: Path) -> None:
     import json
@@ -194,6 +225,20 @@ def test_detect_bad_sensitivity_is_usage_error(runner: CliRunner, tmp_path: Path
     res = runner.invoke(main, ["detect", "--sensitivity", "7", str(tmp_path)])
     assert res.exit_code == 2
     assert "sensitivity must be between 0 and 1" in res.output
+
+
+def test_bad_caption_template_or_recovery_file_fails_before_any_work(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = ["-o", str(tmp_path / "out")]
+    res = runner.invoke(main, ["cut", "--caption", "Oops :} {stem}", str(tmp_path), *out])
+    assert res.exit_code == 2
+    assert "Invalid value for '--caption': template 'Oops :} {stem}'" in res.output
+    not_video = tmp_path / "notes.mov"
+    not_video.write_text("hello")
+    res = runner.invoke(main, ["cut", "--recovery", str(not_video), str(tmp_path), *out])
+    assert res.exit_code == 1
+    assert res.output.startswith(f"clipkit: error: {not_video}: not a readable video")
 
 
 def test_unknown_preset_lists_the_available_ones(runner: CliRunner, tmp_path: Path) -> None:

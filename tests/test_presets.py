@@ -66,6 +66,9 @@ def test_unknown_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
         ("- a\n- b\n", r"must be a mapping"),
         ("min_length: 12\n", r"min_length 12.0 is longer than max_length"),
         ("extends: nope\n", r"line 1: unknown preset 'nope'"),
+        # Templates are filled per clip: a bad one is found when the preset is read.
+        ("caption: 'Clip {idx}'\n", r"line 1: 'caption' template 'Clip \{idx\}': unknown field"),
+        ("output_name: 'a}.mp4'\n", r"'output_name' template 'a\}.mp4': unknown field or format"),
     ],
 )
 def test_bad_values_are_errors(tmp_path: Path, text: str, message: str) -> None:
