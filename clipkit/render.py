@@ -29,7 +29,7 @@ import numpy as np
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import ffmpeg_exe, run_ffmpeg
-from clipkit.loudness import AudioSpan, make_audio
+from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import Preset
 from clipkit.probe import probe
@@ -126,10 +126,11 @@ class _Background:
 
     def __init__(self, fn: Callable[..., object], *args: object) -> None:
         self._error: BaseException | None = None
+        self.result: object = None
 
         def run() -> None:
             try:
-                fn(*args)
+                self.result = fn(*args)
             except BaseException as e:  # re-raised by wait() in the caller's thread
                 self._error = e
 
@@ -400,6 +401,10 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     note = "" if tl.rec else plan.recovery_note
+    short = loudness_shortfall(sound.result, preset)  # type: ignore[arg-type]
+    if short:
+        note = f"{note}; {short}" if note else short
+        log.warning("%s: %s", final, short)
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
         note = f"{note}; " if note else ""
