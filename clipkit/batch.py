@@ -265,6 +265,10 @@ def _render_plans(
             name = Path(plan.output)
             plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
             output = f"{preset.name}/{plan.output}"
+        if output in wanted:  # a name template without {index}: number the clip
+            name = Path(plan.output)
+            plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
+            output = f"{preset.name}/{plan.output}"
         wanted.add(output)
         key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
         kept = None if opts.force else state.current(output, key)

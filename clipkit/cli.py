@@ -388,10 +388,18 @@ def run_options(func: F) -> F:
 
 
 def _check_presets(names: tuple[str, ...]) -> None:
+    from clipkit.errors import PresetError
     from clipkit.presets import load_preset
 
-    for name in names:
-        load_preset(name)  # unknown names and bad files fail before any work
+    seen: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        preset = load_preset(name)  # unknown names and bad files fail before any work
+        if preset.name in seen:  # both would write OUT/<name>/
+            raise PresetError(
+                f"{name}: named '{preset.name}' like {seen[preset.name]}: "
+                "their clips would overwrite each other's (give one another 'name')"
+            )
+        seen[preset.name] = name
 
 
 def _check_out(out_dir: Path, dry_run: bool) -> None:

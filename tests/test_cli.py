@@ -241,6 +241,30 @@ def test_bad_caption_template_or_recovery_file_fails_before_any_work(
     assert res.output.startswith(f"clipkit: error: {not_video}: not a readable video")
 
 
+def test_two_presets_with_one_name_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    clash = tmp_path / "clash.yaml"
+    clash.write_text("extends: tiktok\nname: reels\n")
+    res = runner.invoke(main, ["cut", "-p", "reels", "-p", str(clash), str(tmp_path), "-n"])
+    assert res.exit_code == 1
+    assert f"{clash}: named 'reels' like reels: their clips would overwrite" in res.output
+
+
+@pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
+def test_a_name_template_without_index_still_gives_each_clip_its_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    preset = tmp_path / "one.yaml"
+    preset.write_text('extends: reels\noutput_name: "{stem}.mp4"\n')
+    clip = str(SAMPLES / "counter_stir_drop_spill.mp4")  # two moments
+    res = runner.invoke(
+        main, ["cut", "-n", "-p", str(preset), clip, "-o", str(tmp_path / "o"),
+               "--cache-dir", str(tmp_path / "c")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    would = [ln.split("/")[-1] for ln in res.output.splitlines() if ln.startswith("would make")]
+    assert would == ["counter_stir_drop_spill.mp4", "counter_stir_drop_spill-2.mp4"]
+
+
 def test_unknown_preset_lists_the_available_ones(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(main, ["cut", "-p", "reelz", str(tmp_path), "-o", str(tmp_path / "o")])
     assert res.exit_code == 1
