@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -126,7 +127,7 @@ class _Background:
 
     def __init__(self, fn: Callable[..., object], *args: object) -> None:
         self._error: BaseException | None = None
-        self.result: object = None
+        self.result: Any = None
 
         def run() -> None:
             try:
@@ -401,7 +402,7 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     note = "" if tl.rec else plan.recovery_note
-    short = loudness_shortfall(sound.result, preset)  # type: ignore[arg-type]
+    short = loudness_shortfall(sound.result, preset)
     if short:
         note = f"{note}; {short}" if note else short
         log.warning("%s: %s", final, short)
