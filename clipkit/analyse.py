@@ -352,6 +352,12 @@ class _Tail:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    def close(self) -> None:
+        """Stop reading, and wait until the thread has (it stops after the frame it is
+        on): no decoder outlives the analysis that started it."""
+        self.stop.set()
+        self.thread.join(TAIL_STOP_WAIT)
+
     def _run(self) -> None:
         try:
             for pts, frame in self.reader:
@@ -433,7 +439,7 @@ def _video(
                 meet = _frame_at(head.ts, tail.start)
                 if meet is not None:
                     break  # the tail goes on from here
-                tail.stop.set()
+                tail.close()
                 tail = None
             if len(head.ts) % 30 == 0:
                 report()
@@ -442,7 +448,7 @@ def _video(
             report()
     finally:
         if tail is not None and meet is None:
-            tail.stop.set()
+            tail.close()
     if meet is None or tail is None:
         _check_complete(info, head.ts, reader.problem)
         return head
@@ -457,6 +463,9 @@ def _video(
     return head
 
 
+# Seconds to wait for a stopped tail decoder to finish its frame: far longer than a frame
+# takes, and a bound should a decoder hang.
+TAIL_STOP_WAIT = 10.0
 # Two frame times closer than this (seconds) are the same frame's, read by two decoders.
 SAME_TIME = 1e-3
 
