@@ -16,6 +16,14 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A zero-byte "video": the commonest bad input (an interrupted copy)."""
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"")
+    return bad
+
+
 def test_version(runner: CliRunner) -> None:
     res = runner.invoke(main, ["--version"])
     assert res.exit_code == 0
@@ -65,13 +73,11 @@ def test_doctor_fails_without_ffmpeg(runner: CliRunner, monkeypatch: pytest.Monk
 
 
 def test_detect_json_reports_each_file_and_goes_on_after_a_bad_one(
-    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path, broken: Path
 ) -> None:
     import json
 
-    good = make_clip("detect_me.mp4", duration=3.0)
-    bad = tmp_path / "broken.mp4"
-    bad.write_bytes(b"")
+    good, bad = make_clip("detect_me.mp4", duration=3.0), broken
     out = tmp_path / "moments.json"
     res = runner.invoke(
         main,
@@ -111,12 +117,10 @@ def test_detect_text_and_plan_file(
 
 
 def test_detect_writes_no_plan_when_a_file_failed(
-    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path, broken: Path
 ) -> None:
     # An empty plan would read as "no moments there", and make would take it as done.
-    good = make_clip("detect_plan_ok.mp4", duration=3.0)
-    bad = tmp_path / "broken.mp4"
-    bad.write_bytes(b"")
+    good, bad = make_clip("detect_plan_ok.mp4", duration=3.0), broken
     plan = tmp_path / "plan.yaml"
     args = ["detect", "-q", "--plan", str(plan), "--cache-dir", str(tmp_path / "c")]
     res = runner.invoke(main, [*args, str(bad), str(good)])
