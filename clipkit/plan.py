@@ -27,7 +27,8 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.manifest import write_atomic
-from clipkit.presets import Preset, fill_template
+from clipkit.presets import Preset
+from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
@@ -109,6 +110,16 @@ class ClipPlan:
         if values.get("recovery_source") and values.get("recovery_start") is None:
             raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
         return cls(**values)
+
+
+def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+    """``clipkit.presets.fill_template``, failing as InputError: a template given through
+    the Python API (not checked as a preset or CLI option is) fails its source in a
+    batch with one line, like any other bad input."""
+    try:
+        return _fill_checked(template, source=source, index=index, peak=peak, preset=preset)
+    except ValueError as e:
+        raise InputError(str(e)) from None
 
 
 def output_name(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
