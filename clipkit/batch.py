@@ -84,6 +84,7 @@ class SourceResult:
     kept: list[ClipRecord] = field(default_factory=list)
     would_make: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    would_remove: list[str] = field(default_factory=list)  # with --dry-run: stale clips
     notes: list[str] = field(default_factory=list)
     timeline: str | None = None  # review-page picture of the signals, as a data URI
     plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
@@ -261,7 +262,7 @@ def _render_plans(
     for i, plan in enumerate(plans, 1):
         output = f"{preset.name}/{plan.output}"
         other = state.get(output)
-        if me in opts.shared_stems or (other and canonical(other.source) != me):
+        if me in opts.shared_stems or (other and not state.is_source(other.source, me)):
             name = Path(plan.output)
             plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
             output = f"{preset.name}/{plan.output}"
@@ -283,15 +284,20 @@ def _render_plans(
         rec = _record(plan, preset, result, key, res, opts.out_dir)
         state.put(rec)
         res.made.append(rec)
-    if not opts.dry_run:
-        _remove_stale(state, res, preset.name, wanted)
+    _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
 
 
-def _remove_stale(state: State, res: SourceResult, preset: str, wanted: set[str]) -> None:
-    """Delete clips this source used to give for this preset but no longer does."""
+def _remove_stale(
+    state: State, res: SourceResult, preset: str, wanted: set[str], *, dry_run: bool
+) -> None:
+    """Delete clips this source used to give for this preset but no longer does (with
+    ``dry_run``, only list them)."""
     for rec in state.records():
-        same = canonical(rec.source) == canonical(res.path)
+        same = state.is_source(rec.source, res.path)
         if same and rec.preset == preset and rec.output not in wanted:
+            if dry_run:
+                res.would_remove.append(rec.output)
+                continue
             for rel in (rec.output, rec.cover):
                 if rel:
                     (state.out_dir / rel).unlink(missing_ok=True)

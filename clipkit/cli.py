@@ -425,9 +425,13 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
             for o in r.removed:
                 click.echo(f"removed stale {out_dir / o}", err=True)
     if dry_run:
+        stale = [o for r in report.results for o in r.would_remove]
         for o in would:
             click.echo(f"would make {out_dir / o}")
-        click.echo(f"{len(would)} clip(s) would be made, {kept} up to date.")
+        for o in stale:
+            click.echo(f"would remove stale {out_dir / o}")
+        gone = f", {len(stale)} stale clip(s) would be removed" if stale else ""
+        click.echo(f"{len(would)} clip(s) would be made, {kept} up to date{gone}.")
     elif not quiet or report.failed:
         click.echo(
             f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed "

@@ -10,6 +10,9 @@ loses at most the clip that was being written, and the next run picks up there.
 
 ``manifest.json`` and ``manifest.csv`` are rebuilt from the records; they are
 rewritten only when their content changes, so make's time stamps stay meaningful.
+Sources are named relative to the output folder (as plan files name theirs relative
+to the plan file): one name per file whichever folder clipkit runs from, and a
+project folder that moves as a whole keeps its clips.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +119,10 @@ def check_output_file(path: Path, what: str) -> None:
         raise OutputError(f"{path}: cannot write the {what} ({e.strerror or e})") from None
 
 
-def _record_path(path: Path) -> str | None:
+def _record_path(path: Path, out_dir: Path) -> str | None:
     """The canonical source path a source record speaks of, or None if unreadable."""
     try:
-        return str(Path(json.loads(path.read_text(encoding="utf-8"))["path"]).resolve())
+        return str((out_dir / json.loads(path.read_text(encoding="utf-8"))["path"]).resolve())
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -137,6 +140,17 @@ class State:
         self.out_dir = out_dir
         self.dir = out_dir / STATE_DIR
 
+    def source_name(self, path: str) -> str:
+        """How the records name the source file ``path`` (as given on the command line)."""
+        try:
+            return os.path.relpath(os.path.abspath(path), os.path.abspath(self.out_dir))
+        except ValueError:  # on another drive (Windows)
+            return os.path.abspath(path)
+
+    def is_source(self, name: str, path: str) -> bool:
+        """True when the records' source ``name`` is the file ``path``."""
+        return (self.out_dir / name).resolve() == Path(path).resolve()
+
     def _path(self, output: str) -> Path:
         return self.dir / (output.replace("/", "__") + ".json")
 
@@ -148,6 +162,8 @@ class State:
             return None
 
     def put(self, record: ClipRecord) -> None:
+        """Record a finished clip (its ``source`` as given on the command line)."""
+        record = replace(record, source=self.source_name(record.source))
         write_if_changed(self._path(record.output), json.dumps(record.to_dict(), indent=1))
 
     def drop(self, output: str) -> None:
@@ -174,9 +190,10 @@ class State:
         """
         folder = self.out_dir / SOURCES_DIR
         canonical = str(Path(summary["path"]).resolve())
+        summary = {**summary, "path": self.source_name(summary["path"])}
         name = hashlib.sha256(canonical.encode()).hexdigest()[:16] + ".json"
         for old in folder.glob("*.json") if folder.is_dir() else []:
-            if old.name != name and _record_path(old) == canonical:
+            if old.name != name and _record_path(old, self.out_dir) == canonical:
                 old.unlink(missing_ok=True)
         write_if_changed(folder / name, json.dumps(summary, indent=1))
 

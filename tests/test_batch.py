@@ -173,6 +173,27 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
     assert sorted(clips(work / "out")) == sorted(before)[1:]
 
 
+def test_a_run_from_another_folder_finds_its_clips_up_to_date(done: Path, cache: Path) -> None:
+    # The first run named everything relative to done/; this one names it from elsewhere.
+    args = ["cut", "-p", str(done / "small.yaml"), str(done / "footage"), "-o", str(done / "out"),
+            "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
+    before = clips(done / "out")
+    assert made(CliRunner().invoke(main, args)) == 0
+    assert clips(done / "out") == before  # no clip made again under a second name
+
+
+def test_dry_run_lists_the_stale_clips_it_would_remove(done: Path, cache: Path) -> None:
+    before = clips(done / "out")
+    res = cut(done, cache, "--max-moments", "1", "--dry-run")
+    assert res.exit_code == 0, res.output
+    stale = [ln.split()[-1] for ln in res.output.splitlines() if ln.startswith("would remove")]
+    assert len(stale) == len(before) - 2  # one clip of each source stays
+    assert f"{len(stale)} stale clip(s) would be removed" in res.output
+    assert clips(done / "out") == before
+    res = cut(done, cache, "--max-moments", "1")
+    assert sorted(clips(done / "out")) == sorted(set(before) - {Path(s).name for s in stale})
+
+
 def test_dry_run_makes_nothing(work: Path, cache: Path) -> None:
     res = cut(work, cache, "--dry-run")
     assert res.exit_code == 0, res.output
@@ -331,6 +352,6 @@ def test_same_file_name_in_two_folders_gives_two_sets_of_clips(tmp_path: Path, c
     assert all(n.startswith("clip_01_small-") for n in names)
     assert made(cut(tmp_path, cache, "--max-moments", "1", "-j", "2")) == 0
     doc = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert sorted(c["source"] for c in doc["clips"]) == [
-        "footage/day1/clip.mp4", "footage/day2/clip.mp4"
+    assert sorted(c["source"] for c in doc["clips"]) == [  # relative to out/
+        "../footage/day1/clip.mp4", "../footage/day2/clip.mp4"
     ]  # fmt: skip

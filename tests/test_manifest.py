@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from clipkit.manifest import ClipRecord, State, clip_key, write_if_changed, write_manifest
@@ -65,9 +66,14 @@ def test_unchanged_manifest_is_not_rewritten(tmp_path: Path) -> None:
 
 
 def test_source_summaries_persist(tmp_path: Path) -> None:
-    state = State(tmp_path)
-    state.put_source({"path": "b.mp4", "moments": []})
-    state.put_source({"path": "a.mp4", "moments": [{"peak": 1.0}]})
-    state.put_source({"path": "a.mp4", "moments": []})  # replaces the earlier one
-    assert [s["path"] for s in state.sources()] == ["a.mp4", "b.mp4"]
+    state = State(tmp_path / "out")
+    a, b = tmp_path / "footage" / "a.mp4", tmp_path / "footage" / "b.mp4"
+    state.put_source({"path": str(b), "moments": []})
+    state.put_source({"path": str(a), "moments": [{"peak": 1.0}]})
+    # The same file spelled another way (another working folder) replaces the earlier one.
+    spelled = os.path.relpath(a)
+    state.put_source({"path": spelled, "moments": []})
+    # Named relative to the output folder, whichever folder clipkit ran from.
+    assert [s["path"] for s in state.sources()] == ["../footage/a.mp4", "../footage/b.mp4"]
     assert state.sources()[0]["moments"] == []
+    assert state.is_source("../footage/a.mp4", spelled) and not state.is_source("a.mp4", spelled)
