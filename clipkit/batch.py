@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clipkit.detect import DetectOptions
-from clipkit.errors import ClipkitError
+from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
 from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
 from clipkit.review import timeline_data_uri, timeline_png, write_review
@@ -366,7 +366,7 @@ def _plans_one(
     path, plans = item
 
     def work(res: SourceResult) -> None:
-        from clipkit.plan import for_preset
+        from clipkit.plan import for_preset, plan_problem
         from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
@@ -375,8 +375,15 @@ def _plans_one(
         ]
         res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
         state = State(opts.out_dir)
-        for name in opts.presets:
-            preset = load_preset(name)
+        presets = [load_preset(name) for name in opts.presets]
+        # All checked before any is rendered: an edited plan that asks for the impossible
+        # fails its source with the reason, and leaves its earlier clips as they were.
+        for preset in presets:
+            problems = [q for p in plans if (q := plan_problem(p, info.duration, preset))]
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise InputError(f"{path}: {problems[0]}{more}")
+        for preset in presets:
             mine = [for_preset(p, preset) for p in plans]
             _render_plans(mine, preset, info, signals, res, state, opts, sink)
 

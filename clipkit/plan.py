@@ -357,7 +357,34 @@ def total_length(plan: ClipPlan, preset: Preset) -> float:
     return plan.end - plan.start + rec[1] - rec[0] - min(preset.crossfade, rec[1] - rec[0])
 
 
+# How far a plan may reach past the end of its source (probed durations and the last
+# frame's time differ by up to a frame or two).
+END_SLACK = 0.1
+
+
+def plan_problem(plan: ClipPlan, duration: float, preset: Preset) -> str | None:
+    """Why ``plan`` (perhaps edited by a person) cannot be rendered for ``preset`` from a
+    source ``duration`` s long, or None when it can."""
+    where = f"clip {plan.index} ({plan.start:g}-{plan.end:g} s)"
+    if plan.start >= duration:
+        return f"{where} starts after the end of the source ({duration:g} s)"
+    if plan.end > duration + END_SLACK:
+        return f"{where} ends after the end of the source ({duration:g} s)"
+    rec = plan.recovery
+    same_file = Path(plan.recovery_source or "").resolve() == Path(plan.source).resolve()
+    if rec is not None and same_file and (rec[1] > duration + END_SLACK or rec[0] >= rec[1]):
+        return f"{where}: its recovery shot ({rec[0]:g}-{rec[1]:g} s) is not within the source"
+    length = total_length(plan, preset)
+    if length > preset.max_length + END_SLACK:
+        return (
+            f"{where} would be {length:.1f} s long, over the max_length of preset "
+            f"{preset.name} ({preset.max_length:g} s; shorten it, or use a preset that allows more)"
+        )
+    return None
+
+
 __all__ = [
+    "plan_problem",
     "ClipPlan",
     "plan_clips",
     "save_plans",

@@ -173,6 +173,26 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
     assert sorted(clips(work / "out")) == sorted(before)[1:]
 
 
+def test_impossible_plan_edit_fails_its_source_and_keeps_its_clips(done: Path, cache: Path) -> None:
+    import yaml
+
+    runner = CliRunner()
+    plan, small, out = done / "a.yaml", str(done / "small.yaml"), done / "out"
+    src = str(done / "footage" / "a.mp4")
+    detect = ["detect", "-q", src, "-p", small, "--plan", str(plan), "--cache-dir", str(cache)]
+    assert runner.invoke(main, detect).exit_code == 0
+    render = ["render", str(plan), "-p", small, "-o", str(out), "--cache-dir", str(cache)]
+    before = clips(out)
+    doc = yaml.safe_load(plan.read_text())
+    clip1 = doc["clips"][0]
+    doc["clips"][0] = {**clip1, "end": 999}
+    plan.write_text(yaml.safe_dump(doc))
+    res = runner.invoke(main, render)
+    assert res.exit_code == 1
+    assert f"clip 1 ({clip1['start']:g}-999 s) ends after the end of the source" in res.output
+    assert clips(out) == before  # nothing made, and the clip it had is still there
+
+
 def test_a_run_from_another_folder_finds_its_clips_up_to_date(done: Path, cache: Path) -> None:
     # The first run named everything relative to done/; this one names it from elsewhere.
     args = ["cut", "-p", str(done / "small.yaml"), str(done / "footage"), "-o", str(done / "out"),

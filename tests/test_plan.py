@@ -15,6 +15,7 @@ from clipkit.plan import (
     load_plans,
     output_name,
     plan_clips,
+    plan_problem,
     save_plans,
     total_length,
 )
@@ -187,6 +188,36 @@ def test_bad_plan_files_name_the_file(tmp_path: Path) -> None:
     minimal = {"source": "a.mov", "index": 1, "start": 1, "end": 7}
     p = ClipPlan.from_dict(minimal)
     assert p.recovery is None and replace(p, caption="x").caption == "x"
+
+
+def test_edited_plans_are_checked_against_the_source_and_the_preset(reels) -> None:
+    [plan] = plan_clips(_info(60), _signals(60, calm=(50, 55)), [M(20, 21, 22)], reels)
+    assert plan.recovery is not None and plan_problem(plan, 60.0, reels) is None
+    # A person's edits that cannot be honoured: each says which clip and why.
+    cases = {
+        "ends after the end of the source (60 s)": replace(plan, end=99.0),
+        "starts after the end of the source (60 s)": replace(plan, start=70.0, end=75.0),
+        "recovery shot (50-70 s) is not within the source": replace(
+            plan, recovery_start=50.0, recovery_end=70.0
+        ),
+        "s long, over the max_length of preset reels (10 s": replace(
+            plan, start=12.0, end=30.0, recovery_start=50.0, recovery_end=57.0
+        ),
+    }
+    for expected, edited in cases.items():
+        problem = plan_problem(edited, 60.0, reels)
+        assert problem is not None and expected in problem, problem
+        assert problem.startswith(f"clip 1 ({edited.start:g}-{edited.end:g} s)")
+    # Up to a frame past the probed end is the same end, not a problem.
+    assert (
+        plan_problem(replace(plan, end=60.05, start=55.0, recovery_source=None), 60.0, reels)
+        is None
+    )
+    # A recovery shot from another file is not measured against this one.
+    other = replace(
+        plan, recovery_source="/footage/dish.mov", recovery_start=70.0, recovery_end=73.0
+    )
+    assert plan_problem(other, 60.0, reels) is None
 
 
 @pytest.mark.parametrize("bad", ["../../footage/src.mp4", "/tmp/x.mp4", ".hidden.mp4", "a/b.mp4"])
