@@ -33,7 +33,18 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Outputs are renamed into place only when complete, so nothing half-made is
+            # left; 130 is what shells and make expect of an interrupted command.
+            click.echo("\nclipkit: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="clipkit")
 @click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
 def main(debug: bool) -> None:
@@ -142,6 +153,8 @@ def resolve_sources(
     found = find_videos(paths, exclude=exclude)
     for p in found.missing:
         click.echo(f"clipkit: {p}: no such file or folder", err=True)
+    for p in found.outputs:
+        click.echo(f"clipkit: {p}: skipped: a clipkit output folder, not footage", err=True)
     if verbose:
         for p in found.skipped:
             click.echo(f"skipped (not a video): {p}", err=True)
@@ -265,9 +278,13 @@ def detect(
                 lines.append(f"{r.path}: error: {problem}")
                 continue
             lines.append(f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))")
-            lines += [_fmt_moment(i, m) for i, m in enumerate(r.moments, 1)]
+            # In time order, numbered like the clips `cut` makes of them; the score says
+            # which is best.
+            in_time = sorted(r.moments, key=lambda m: m["peak"])
+            spans = [(m["peak"], _fmt_moment(i, m)) for i, m in enumerate(in_time, 1)]
             if explain:
-                lines += [_fmt_rejected(m) for m in r.rejected]
+                spans += [(m["peak"], _fmt_rejected(m)) for m in r.rejected]
+            lines += [line for _, line in sorted(spans, key=lambda s: s[0])]
             lines += [f"  note: {n}" for n in r.notes]
         text = "\n".join(lines) + "\n" if lines else ""
     if output is not None:
@@ -325,6 +342,7 @@ preset_multi = click.option(
 out_option = click.option(
     "-o",
     "--out",
+    "--output",  # detect's name for its -o
     "out_dir",
     type=click.Path(path_type=Path),
     default=Path("out"),
@@ -417,6 +435,10 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
     for r in report.results:
         if r.error:
             click.echo(f"clipkit: {r.error}", err=True)
+        if not quiet:  # what the manifest notes of a new clip (in a pool, too)
+            for rec in r.made:
+                for note in rec.notes:
+                    click.echo(f"note: {out_dir / rec.output}: {note}", err=True)
         if verbose:
             for rec in r.made:
                 click.echo(f"made {out_dir / rec.output}", err=True)
@@ -486,6 +508,13 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
     """Detect, plan and render clips for every video in PATHS (files or folders)."""
     from clipkit.batch import run_batch
 
+    for p in paths:  # the next run would take the whole folder for clipkit's output
+        if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
+            raise click.BadParameter(
+                f"{out_dir} is one of the footage folders: clips would be mixed with the "
+                "footage (choose another folder, e.g. one inside it)",
+                param_hint="'-o' / '--out'",
+            )
     opts = _run_opts(out_dir, presets, values)
     sources = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
     report = _run(sources, opts, values, run_batch) if sources else None
@@ -555,11 +584,18 @@ def presets_show(name: str) -> None:
 
 @presets.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@friendly_errors
 def presets_validate(files: tuple[Path, ...]) -> None:
     """Check preset YAML files: unknown keys, wrong types, out-of-range values."""
     from clipkit.presets import validate_preset_file
 
-    for f in files:
-        validate_preset_file(f)
-        click.echo(f"{f}: ok")
+    bad = 0
+    for f in files:  # every file is checked, so one run lists every problem
+        try:
+            validate_preset_file(f)
+        except ClipkitError as e:
+            click.echo(f"clipkit: error: {e}", err=True)
+            bad += 1
+        else:
+            click.echo(f"{f}: ok")
+    if bad:
+        sys.exit(1)

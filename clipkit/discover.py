@@ -24,6 +24,7 @@ class Found:
     videos: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)  # non-video files inside folders
     missing: list[Path] = field(default_factory=list)  # paths that do not exist
+    outputs: list[Path] = field(default_factory=list)  # given folders that are clipkit output
 
 
 def is_video_name(path: Path) -> bool:
@@ -49,7 +50,9 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
 
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if p.is_dir() and (p / OUTPUT_MARKER).is_dir():
+            found.outputs.append(p)
+        elif p.is_dir():
             for root, dirs, files in os.walk(p):
                 rootp = Path(root)
                 if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage

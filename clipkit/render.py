@@ -405,12 +405,10 @@ def render_clip(
     short = loudness_shortfall(sound.result, preset)
     if short:
         note = f"{note}; {short}" if note else short
-        log.warning("%s: %s", final, short)
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
         note = f"{note}; " if note else ""
         note += f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit"
-        log.warning("%s: %s", final, note)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
         path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note

@@ -285,3 +285,81 @@ def test_analysis_is_cached_by_default(
     clip = make_clip("cache_me.mp4", duration=3.0)
     assert runner.invoke(main, ["detect", "-q", str(clip)]).exit_code == 0
     assert list((tmp_path / "cache").rglob("*.npz")), "no --cache-dir: the default cache is used"
+
+
+def test_presets_validate_checks_every_file(runner: CliRunner, tmp_path: Path) -> None:
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text("extends: reels\nfps: -3\n")
+    good.write_text("extends: reels\nname: mine\n")
+    missing = tmp_path / "nope.yaml"
+    res = runner.invoke(main, ["presets", "validate", str(bad), str(missing), str(good)])
+    assert res.exit_code == 1
+    lines = res.output.splitlines()
+    assert any(ln.startswith(f"clipkit: error: {bad}: line 2: 'fps'") for ln in lines)
+    assert any(ln.startswith(f"clipkit: error: {missing}") for ln in lines)
+    assert f"{good}: ok" in lines
+
+
+def test_output_folder_that_is_the_footage_folder_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # The next run would take the whole folder for clipkit's output, and find nothing.
+    res = runner.invoke(main, ["cut", str(tmp_path), "--output", f"{tmp_path}/", "-n"])
+    assert res.exit_code == 2
+    assert f"{tmp_path} is one of the footage folders" in res.output
+    out = tmp_path / "out"
+    (out / ".clipkit").mkdir(parents=True)
+    res = runner.invoke(main, ["detect", "-q", str(out)])
+    assert res.exit_code == 0
+    assert f"clipkit: {out}: skipped: a clipkit output folder, not footage" in res.output
+
+
+def test_ctrl_c_exits_130(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clipkit.batch
+
+    def interrupted(*a: object, **k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(clipkit.batch, "run_detect", interrupted)
+    (tmp_path / "a.mp4").write_bytes(b"")
+    res = runner.invoke(main, ["detect", "-q", str(tmp_path)])
+    assert res.exit_code == 130
+    assert res.output.strip() == "clipkit: interrupted"
+
+
+@pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
+def test_detect_lists_moments_in_time_order(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    clip = str(SAMPLES / "counter_stir_drop_spill.mp4")
+    cache = ["--cache-dir", str(tmp_path)]
+    res = runner.invoke(main, ["detect", "-q", "--explain", clip, *cache])
+    assert res.exit_code == 0, res.output
+    rows = [ln.split() for ln in res.output.splitlines()[1:] if ln.startswith("  ")]
+    peaks = [float(r[r.index("peak") + 1]) for r in rows]
+    assert len(peaks) >= 3 and peaks == sorted(peaks)
+    numbered = [r[0] for r in rows if r[0] != "--"]
+    assert numbered == [f"#{i}" for i in range(1, len(numbered) + 1)]
+    # The JSON keeps its order (best first), so that a reader can take the first N.
+    doc = json.loads(runner.invoke(main, ["detect", "-q", "--json", clip, *cache]).output)
+    scores = [m["score"] for m in doc["files"][0]["moments"]]
+    assert len(scores) == len(numbered) and scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_notes_of_new_clips_are_printed_unless_quiet(
+    capsys: pytest.CaptureFixture[str], quiet: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from clipkit.cli import _report
+
+    note = "sound at -16.8 LUFS, under the preset's -14"
+    clip = SimpleNamespace(output="reels/a_01_reels.mp4", notes=[note])
+    done = SimpleNamespace(error=None, made=[clip], kept=[], removed=[], would_make=[])
+    _report(SimpleNamespace(results=[done], failed=[]), Path("out"), dry_run=False,
+            verbose=False, quiet=quiet)  # fmt: skip
+    err = capsys.readouterr().err
+    assert (f"note: {Path('out/reels/a_01_reels.mp4')}: {note}" in err) is not quiet
