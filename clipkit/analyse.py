@@ -37,7 +37,7 @@ from clipkit.decode import (
 )
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
-from clipkit.signals import Signals
+from clipkit.signals import CELL_GRID, Signals
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ MIN_CHANGE = 10.0
 # Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
 # grey levels: a hand or finger a few cm from the lens is far out of focus.
 FLAT_CELL = 1.5
-# Coverage grid: 8x6 cells, coarse enough that one cell holds real texture.
-GRID = (8, 6)
+# Coverage and motion grid: 8x6 cells, coarse enough that one cell holds real texture.
+GRID = CELL_GRID
 # Thumbnail width used for the cut score (global structure, not detail).
 CUT_THUMB_W = 32
 # Width of the averaged-down change mask whose centre of mass locates the motion.

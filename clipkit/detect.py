@@ -12,11 +12,11 @@ frame, so the rules do not depend on the footage's frame rate or resolution.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from clipkit.signals import Signals
+from clipkit.signals import CELL_GRID, Signals
 
 # Files shorter than this give no moments: there is no baseline to stand out from.
 MIN_DURATION = 2.0
@@ -282,15 +282,32 @@ def per_interval(t: np.ndarray, cells: np.ndarray, valid: np.ndarray) -> np.ndar
     return out
 
 
-def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: how far local motion stands above each region's own baseline, relative to
-    the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
+@dataclass(frozen=True)
+class _Regions:
+    """Each region's motion per frame and what it ordinarily reaches there."""
+
+    valid: np.ndarray  # distinct frames
+    cells: np.ndarray  # per region and frame, rescaled to the typical frame interval
+    smoothed: np.ndarray  # the same, averaged over +-SMOOTH_HALF
+    bar: np.ndarray  # each region's baseline + SPREAD_K robust spreads, on a grid...
+    idx: np.ndarray  # ...whose row for each frame is this
+    level: np.ndarray  # the mean baseline of the regions, on the same grid
+
+
+def _regions(s: Signals) -> _Regions:
     valid = distinct(s)
     cells = per_interval(s.t, s.cells if s.cells.size else s.motion.reshape(-1, 1), valid)
     c = smooth(s.t, cells, valid, max(SMOOTH_HALF, typical_interval(s.t, valid)))
     med_g, mad_g, idx = rolling_median_mad(s.t, c, valid, BASELINE_HALF)
-    bar_g = med_g + SPREAD_K * mad_g  # what each region ordinarily reaches
-    norm = (med_g.mean(axis=1) + MOTION_FLOOR)[idx]
+    return _Regions(valid, cells, c, med_g + SPREAD_K * mad_g, idx, med_g.mean(axis=1))
+
+
+def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: how far local motion stands above each region's own baseline, relative to
+    the file's typical motion (0 = ordinary), smoothed and raw (0 on repeated frames)."""
+    r = _regions(s)
+    valid, cells, c, bar_g, idx = r.valid, r.cells, r.smoothed, r.bar, r.idx
+    norm = (r.level + MOTION_FLOOR)[idx]
     x = np.zeros(s.t.size)
     raw = np.zeros(s.t.size)
     for a in range(0, s.t.size, CHUNK):
@@ -301,6 +318,30 @@ def excess(s: Signals) -> tuple[np.ndarray, np.ndarray]:
         x[a : a + CHUNK] = np.where(spread > MAX_SPREAD, 0.0, new.mean(axis=1))
         raw[a : a + CHUNK] = np.maximum(0.0, cells[a : a + CHUNK] - bar).mean(axis=1)
     return x / norm, np.where(valid, raw / norm, 0.0)
+
+
+def action_map(s: Signals, t0: float, t1: float) -> np.ndarray | None:
+    """Where in the picture motion stood above its region's baseline between ``t0`` and
+    ``t1`` s: the summed excess per region, shape (rows, columns) of CELL_GRID (None
+    without per-region motion). Stirring that goes on all the time is not in it; the
+    falling, spilling thing is. For framing a moment, not for finding it."""
+    if s.cells.ndim != 2 or s.cells.shape[1] != CELL_GRID[0] * CELL_GRID[1]:
+        return None
+    # The baselines of the frames in [t0, t1] only need the frames around them.
+    near = np.flatnonzero((s.t >= t0 - BASELINE_HALF) & (s.t <= t1 + BASELINE_HALF))
+    if near.size < 2:
+        return None
+    part = replace(
+        s,
+        **{
+            f: getattr(s, f)[near] for f in ("t", "motion", "cells", "change") if getattr(s, f).size
+        },
+    )
+    r = _regions(part)
+    rows = np.flatnonzero((part.t >= t0) & (part.t <= t1) & r.valid)
+    new = np.maximum(0.0, r.smoothed[rows] - r.bar[r.idx[rows]])
+    new = new[(new > CELL_ACTIVE).mean(axis=1) <= MAX_SPREAD]  # not the whole view changing
+    return new.sum(axis=0).reshape(CELL_GRID[1], CELL_GRID[0])
 
 
 def audio_support(s: Signals) -> np.ndarray:

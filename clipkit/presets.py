@@ -78,8 +78,8 @@ class Preset:
     fps: float = _opt(30.0, "constant output frame rate", lo=23.0, hi=60.0)
     reframe: str = _opt(
         "follow",
-        "how a frame of another shape is fitted: crop following "
-        "the action, fit over a blurred copy, or a centred crop",
+        "how a frame of another shape is fitted: a still crop over "
+        "the moment's action, fit over a blurred copy, or a centred crop",
         choices=("follow", "blur", "center"),
     )
     # -- timing ---------------------------------------------------------------

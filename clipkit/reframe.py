@@ -1,11 +1,13 @@
 """Reframing: fit a source frame into the preset's frame, with OpenCV.
 
-``follow`` crops to the output's shape with a window that follows the motion
-centre from the analysis, smoothed so the frame never jitters; ``center`` crops
-the middle; ``blur`` fits the whole frame over a blurred, darkened copy of
-itself (also used whenever portrait footage would go into a landscape frame,
-so that portrait footage is never cropped to a sliver). Pure numpy/OpenCV:
-the crop track is computed once per span from the signals.
+``follow`` holds a still crop of the output's shape over the moment's action: the
+regions whose motion stood above their own baseline around the peak (what fell or
+spilled, not the stirring that went on all along); ``center`` crops the middle, and
+so does ``follow`` for a recovery shot or when nothing stood out; ``blur`` fits the
+whole frame over a blurred, darkened copy of itself (also used whenever portrait
+footage would go into a landscape frame, so that portrait footage is never cropped to
+a sliver). A crop that holds still is what an editor would do for a clip of a few
+seconds: a window that followed every gesture drifted towards whatever moved most.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from clipkit.detect import action_map
 from clipkit.signals import Signals
 
-# Gaussian smoothing of the motion centre, seconds: slow enough that the
-# window glides instead of twitching with each gesture.
-SMOOTH_SIGMA = 1.0
+# The action of a moment is looked for from 1 s before its peak to 1.5 s after: a thing
+# falls, then lands, rolls or spreads.
+ACTION_BEFORE = 1.0
+ACTION_AFTER = 1.5
+# Among crop positions that hold nearly as much of the action as the best one (within
+# 2 % of all of it), the one centred nearest the action's centre of mass is taken.
+NEAR_BEST = 0.02
 # The blurred background is drawn at 1/8 size: blurring is then cheap and
 # the upscale adds more blur for free.
 BLUR_SHRINK = 8
@@ -27,22 +34,27 @@ BLUR_SHRINK = 8
 BLUR_DIM = 0.6
 
 
-def _smooth_centres(signals: Signals | None, axis: str, times: np.ndarray) -> np.ndarray:
-    """The smoothed motion centre (0..1) along ``axis`` at ``times``; 0.5 when unknown."""
-    if signals is None or signals.t.size < 2:
-        return np.full(times.size, 0.5)
-    t, c = signals.t, np.asarray(getattr(signals, axis), dtype=float)
-    valid = np.isfinite(c)
-    if not valid.any():
-        return np.full(times.size, 0.5)
-    filled = np.interp(t, t[valid], c[valid])  # hold across frames without motion
-    step = float(np.median(np.diff(t)))
-    sigma = max(SMOOTH_SIGMA / step, 1e-3)
-    k = np.arange(-int(3 * sigma), int(3 * sigma) + 1)
-    kernel = np.exp(-0.5 * (k / sigma) ** 2)
-    padded = np.pad(filled, k.size // 2, mode="edge")
-    smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
-    return np.clip(np.interp(times, t, smooth), 0.0, 1.0)
+def action_around(signals: Signals | None, peak: float) -> np.ndarray | None:
+    """Where the action of the moment peaking at ``peak`` s is: see ``detect.action_map``."""
+    if signals is None:
+        return None
+    return action_map(signals, peak - ACTION_BEFORE, peak + ACTION_AFTER)
+
+
+def best_window(profile: np.ndarray, frac: float) -> float | None:
+    """The centre (0..1) of a window ``frac`` of the way across that holds the most of
+    ``profile`` (amounts in equal bins across; spread evenly within a bin), or None when
+    there is nothing to hold."""
+    total = float(profile.sum())
+    if not total > 0 or frac >= 1.0:
+        return None
+    edges = np.linspace(0.0, 1.0, profile.size + 1)
+    held = np.concatenate([[0.0], np.cumsum(profile)])
+    starts = np.linspace(0.0, 1.0 - frac, 201)
+    cover = np.interp(starts + frac, edges, held) - np.interp(starts, edges, held)
+    good = starts[cover >= cover.max() - NEAR_BEST * total]
+    centroid = float((profile * (edges[:-1] + edges[1:]) / 2).sum() / total)
+    return float(good[np.argmin(np.abs(good + frac / 2 - centroid))] + frac / 2)
 
 
 @dataclass(frozen=True)
@@ -52,13 +64,13 @@ class Reframe:
     out_w: int
     out_h: int
     mode: str  # "crop" or "blur"
-    rects: np.ndarray  # n x 4 (x, y, w, h) per output frame, crop mode
+    rect: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h of the crop
 
-    def apply(self, frame: np.ndarray, i: int) -> np.ndarray:
-        """The output frame (new, writable) for output frame ``i`` from ``frame``."""
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        """The output frame (new, writable) from the source ``frame``."""
         if self.mode == "blur":
             return self._fit_over_blur(frame)
-        x, y, w, h = self.rects[min(i, len(self.rects) - 1)]
+        x, y, w, h = self.rect
         sub = frame[y : y + h, x : x + w]
         if (w, h) == (self.out_w, self.out_h):
             return sub.copy()
@@ -97,20 +109,21 @@ def plan_reframe(
     out_w: int,
     out_h: int,
     mode: str,
-    times: np.ndarray,
-    signals: Signals | None = None,
+    action: np.ndarray | None = None,
 ) -> Reframe:
-    """The reframing of a span whose output frames show the source at ``times``."""
+    """The reframing of a span; ``action`` (rows x columns over the picture, from
+    ``action_around``) says where to hold a ``follow`` crop."""
     aspect = out_w / out_h
     if mode == "blur" or (src_h > src_w and out_w > out_h):
-        return Reframe(out_w, out_h, "blur", np.zeros((0, 4), dtype=int))
+        return Reframe(out_w, out_h, "blur")
     x, y, cw, ch = _centre_crop(src_w, src_h, aspect)
-    rects = np.tile(np.array([x, y, cw, ch]), (max(1, times.size), 1))
-    if mode == "follow" and (cw < src_w or ch < src_h):
-        axis = "motion_x" if cw < src_w else "motion_y"
-        centre = _smooth_centres(signals, axis, times)
-        if axis == "motion_x":
-            rects[:, 0] = np.clip(np.round(centre * src_w - cw / 2), 0, src_w - cw)
+    if mode == "follow" and action is not None and (cw < src_w or ch < src_h):
+        if cw < src_w:
+            centre = best_window(action.sum(axis=0), cw / src_w)
+            if centre is not None:
+                x = int(np.clip(round(centre * src_w - cw / 2), 0, src_w - cw))
         else:
-            rects[:, 1] = np.clip(np.round(centre * src_h - ch / 2), 0, src_h - ch)
-    return Reframe(out_w, out_h, "crop", rects.astype(int))
+            centre = best_window(action.sum(axis=1), ch / src_h)
+            if centre is not None:
+                y = int(np.clip(round(centre * src_h - ch / 2), 0, src_h - ch))
+    return Reframe(out_w, out_h, "crop", (x, y, cw, ch))

@@ -34,7 +34,7 @@ from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import Preset
 from clipkit.probe import probe
-from clipkit.reframe import Reframe, plan_reframe
+from clipkit.reframe import Reframe, action_around, plan_reframe
 from clipkit.signals import Signals
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class Span:
         end: float,
         preset: Preset,
         caption: str,
-        signals: Signals | None,
+        action: np.ndarray | None,
     ) -> None:
         from moviepy import VideoFileClip
 
@@ -173,10 +173,7 @@ class Span:
                 # moviepy missed the display rotation (newer ffmpeg prints it as side
                 # data); ffmpeg rotates anyway, so read at the displayed size.
                 self.clip.reader.size = self.clip.size = [src_w, src_h]
-            times = self.start + np.arange(int(self.length * self.fps) + 2) / self.fps
-            self.reframe: Reframe = plan_reframe(
-                src_w, src_h, out_w, out_h, preset.reframe, times, signals
-            )
+            self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.
@@ -189,7 +186,7 @@ class Span:
         """The finished frame ``t`` s into the span."""
         self._seek.wait()
         raw = self.clip.get_frame(self.start + t)
-        out = self.reframe.apply(raw, int(t * self.fps + 1e-6))
+        out = self.reframe.apply(raw)
         return self.caption.blend(out) if self.caption else out
 
     def close(self) -> None:
@@ -225,18 +222,13 @@ class _Timeline:
 
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None) -> _Timeline:
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, signals)
+    action = action_around(signals, plan.peak)
+    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
-            same = Path(plan.recovery_source) == Path(plan.source)
-            rec = Span(
-                plan.recovery_source,
-                *plan.recovery,
-                preset,
-                plan.recovery_caption,
-                signals if same else None,
-            )
+            # The finished dish holds still: so does its (centred) crop.
+            rec = Span(plan.recovery_source, *plan.recovery, preset, plan.recovery_caption, None)
     except Exception:
         main.close()
         raise

@@ -36,6 +36,8 @@ EXTRA_FRAME_SERIES = (
     "shift",  # global shift found by phase correlation, frame widths per second, whether
     # or not it explained the picture better than no shift (``camera`` is the one used)
 )
+# The coarse grid of ``Signals.cells``, (columns, rows): row by row, left to right.
+CELL_GRID = (8, 6)
 # Series sampled on the audio hop grid ``audio_t``.
 AUDIO_SERIES = (
     "audio_rms",  # loudness per hop, dBFS

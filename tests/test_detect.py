@@ -204,3 +204,20 @@ def test_smooth_is_the_windowed_mean_of_valid_rows_across_chunks() -> None:
         near = (np.abs(t - t[i]) <= 0.15) & valid
         want = x[near].mean(axis=0) if near.any() else np.zeros(3)
         assert np.allclose(got[i], want, atol=1e-5), i
+
+
+def test_action_map_shows_where_the_burst_is_not_the_steady_work() -> None:
+    from clipkit.detect import action_map
+
+    sig = make(bursts=((10.0, 10.8),), sustained=True)
+    m = action_map(sig, 9.4, 11.9)
+    assert m is not None and m.shape == (6, 8)
+    flat = m.ravel()
+    # Cells 20-25 (row 2, columns 4-7, and row 3, columns 0-1) hold nearly all of it; the
+    # chopping in cells 0-5 raised its own baseline and is not in it.
+    assert flat[20:26].sum() > 0.95 * flat.sum()
+    assert flat[:6].sum() < 0.01 * flat[20:26].sum()
+    # Long before the burst there is nothing to frame.
+    quiet = action_map(sig, 2.0, 4.0)
+    assert quiet is not None and quiet.sum() < 0.01 * flat.sum()
+    assert action_map(dataclasses.replace(sig, cells=np.zeros((0, 0))), 9.4, 11.9) is None

@@ -22,6 +22,7 @@ from clipkit.ffmpeg import run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe
+from clipkit.reframe import action_around
 from clipkit.render import Span, check_output_dir, render_clip
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -168,9 +169,9 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     # The clip's last frame is the source's recovery footage through the same reframing.
     last = _frame_at(res.path, res.duration - 0.1, preset.size)
     span = Span(
-        info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, signals
+        info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, None
     )
-    mishap = Span(info.path, a, b, preset, plan.recovery_caption, signals)
+    mishap = Span(info.path, a, b, preset, plan.recovery_caption, action_around(signals, plan.peak))
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
     finally:
