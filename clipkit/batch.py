@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,20 @@ def shared_stems(paths: list[str]) -> frozenset[str]:
 
 def _keyed_plan(plan: Any) -> dict[str, Any]:
     """The plan as the clip key sees it: without the source's path, which the key holds
-    as its content fingerprint, so moving or re-spelling a folder re-renders nothing."""
+    as its content fingerprint, so moving or re-spelling a folder re-renders nothing;
+    a recovery shot from another file by that file's content, so replacing it does."""
+    from clipkit.analyse import fingerprint
+
     d = dict(plan.to_dict())
     src = canonical(d.pop("source"))
     if d.get("recovery_source"):
         rec = canonical(d["recovery_source"])
-        d["recovery_source"] = "<source>" if rec == src else rec
+        try:
+            d["recovery_source"] = (
+                "<source>" if rec == src else fingerprint(rec, os.path.getsize(rec))
+            )
+        except OSError:  # rendering it will say what is wrong
+            d["recovery_source"] = rec
     return d
 
 

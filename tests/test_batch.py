@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,18 @@ def test_dry_run_lists_the_stale_clips_it_would_remove(done: Path, cache: Path) 
     assert clips(done / "out") == before
     res = cut(done, cache, "--max-moments", "1")
     assert sorted(clips(done / "out")) == sorted(set(before) - {Path(s).name for s in stale})
+
+
+def test_a_replaced_recovery_file_rerenders_its_clips(
+    work: Path, cache: Path, make_clip: Callable[..., Path]
+) -> None:
+    dish = work / "dish.mp4"
+    shutil.copy(make_clip("dish_a.mp4", duration=3.0), dish)
+    args = ("--max-moments", "1", "--recovery", str(dish))
+    assert made(cut(work, cache, *args)) == 2
+    assert made(cut(work, cache, *args)) == 0
+    shutil.copy(make_clip("dish_b.mp4", duration=3.0, size="176x99"), dish)  # other footage
+    assert made(cut(work, cache, *args)) == 2
 
 
 def test_dry_run_makes_nothing(work: Path, cache: Path) -> None:
