@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from clipkit.errors import PresetError
-from clipkit.presets import Preset
+from clipkit.presets import Preset, font_file
 
 # Smallest size the layout may shrink a caption to, as a fraction of the preset's.
 MIN_SCALE = 0.5
@@ -44,14 +42,11 @@ def safe_box(preset: Preset, width: int, height: int) -> Box:
 @lru_cache(maxsize=32)
 def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
     """A font shipped in clipkit.fonts by file name, or a font file path."""
-    shipped = resources.files("clipkit.fonts") / name
-    path = str(shipped) if shipped.is_file() else name
-    if not Path(path).is_file():
-        raise PresetError(f"caption_font: no font '{name}' in clipkit.fonts or on disk")
     try:
+        path = font_file(name)  # presets check it when they are read
         return ImageFont.truetype(path, size)
-    except OSError as e:
-        raise PresetError(f"caption_font: {path}: cannot load ({e})") from None
+    except (ValueError, OSError) as e:
+        raise PresetError(f"caption_font: {e}") from None
 
 
 def _wrap_words(words: list[str], font: ImageFont.FreeTypeFont, max_w: float) -> list[str]:

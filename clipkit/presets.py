@@ -232,6 +232,36 @@ def check_template(template: str) -> str:
     return template
 
 
+def _check_color(value: str) -> None:
+    from PIL import ImageColor
+
+    try:
+        ImageColor.getrgb(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a colour (#RRGGBB, or a name like white)") from None
+
+
+def _shipped_font(name: str) -> bool:
+    plain = Path(name).name == name  # (joining a path would give that path)
+    return plain and (resources.files("clipkit.fonts") / name).is_file()
+
+
+def font_file(name: str) -> str:
+    """The file of a font shipped in clipkit.fonts (by file name) or of a font path;
+    ValueError when there is none or it cannot be loaded."""
+    if _shipped_font(name):
+        return str(resources.files("clipkit.fonts") / name)
+    if not Path(name).is_file():
+        raise ValueError(f"no font '{name}' in clipkit.fonts or on disk")
+    from PIL import ImageFont
+
+    try:
+        ImageFont.truetype(name, 12)
+    except OSError as e:
+        raise ValueError(f"{name}: cannot load the font ({e})") from None
+    return name
+
+
 def _check_value(key: str, value: Any) -> Any:
     """Return ``value`` converted to the field's type, or raise ValueError saying why."""
     f = FIELDS[key]
@@ -252,6 +282,10 @@ def _check_value(key: str, value: Any) -> Any:
         raise ValueError(f"must be text, not {value!r}")
     if key in TEMPLATE_KEYS:
         check_template(value)
+    if key.endswith("_color"):
+        _check_color(value)
+    if key == "caption_font":
+        font_file(value)
     if key == "name" and not PLAIN_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} must be a plain name (letters, digits, - _ . +): it names the output folder"
@@ -262,12 +296,21 @@ def _check_value(key: str, value: Any) -> Any:
     return value
 
 
-def _check_values(values: dict[str, Any], source: str, lines: dict[str, int]) -> dict[str, Any]:
+def _check_values(
+    values: dict[str, Any], source: str, lines: dict[str, int], folder: Path | None = None
+) -> dict[str, Any]:
+    """The values checked and converted; ``folder`` is the preset file's, if any."""
     out = {}
     for key, value in values.items():
         where = f"{source}: line {lines[key]}" if key in lines else source
         if key not in FIELDS:
             raise PresetError(f"{where}: unknown key '{key}'{_suggest(key)}")
+        if key == "caption_font" and isinstance(value, str) and folder is not None:
+            # A font file next to the preset file is found from any working folder.
+            beside = folder / value
+            value = (
+                str(beside.resolve()) if beside.is_file() and not _shipped_font(value) else value
+            )
         try:
             out[key] = _check_value(key, value)
         except ValueError as e:
@@ -352,7 +395,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         except PresetError as e:
             raise PresetError(f"{path}: line {lines[EXTENDS_KEY]}: {e}") from None
         base = _resolve(base_path, (*chain, path.resolve()))
-    values = _check_values(data, str(path), lines)
+    values = _check_values(data, str(path), lines, path.parent)
     base.pop("name", None)  # a preset's name is its own, never its parent's
     return {**base, **values}
 

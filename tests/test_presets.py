@@ -69,11 +69,26 @@ def test_unknown_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
         # Templates are filled per clip: a bad one is found when the preset is read.
         ("caption: 'Clip {idx}'\n", r"line 1: 'caption' template 'Clip \{idx\}': unknown field"),
         ("output_name: 'a}.mp4'\n", r"'output_name' template 'a\}.mp4': unknown field or format"),
+        # ...and so are colours and fonts (they failed every file, after its analysis).
+        ("caption_color: '#GGG'\n", r"line 1: 'caption_color' '#GGG' is not a colour"),
+        ("fps: 30\ncaption_outline_color: blurple\n", r"line 2: 'caption_outline_color'"),
+        ("caption_font: Impact.ttf\n", r"'caption_font' no font 'Impact.ttf' in clipkit.fonts"),
+        ("caption_font: bad.yaml\n", r"'caption_font' \S*bad.yaml: cannot load the font"),
     ],
 )
 def test_bad_values_are_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(PresetError, match=message):
         validate_preset_file(_write(tmp_path, "bad.yaml", text))
+
+
+def test_a_font_file_beside_the_preset_is_found_from_any_folder(tmp_path: Path) -> None:
+    from clipkit.presets import font_file
+
+    shipped = Path(font_file("DejaVuSans-Bold.ttf"))
+    (tmp_path / "fonts").mkdir()
+    (tmp_path / "fonts" / "Brand.ttf").write_bytes(shipped.read_bytes())
+    preset = validate_preset_file(_write(tmp_path, "brand.yaml", "caption_font: fonts/Brand.ttf\n"))
+    assert preset.caption_font == str(tmp_path / "fonts" / "Brand.ttf")
 
 
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
