@@ -394,7 +394,9 @@ def run_options(func: F) -> F:
             click.option(
                 "-n", "--dry-run", is_flag=True, help="Say what would be made; make nothing."
             ),
-            click.option("-q", "--quiet", is_flag=True, help="Only errors and the summary."),
+            click.option(
+                "-q", "--quiet", is_flag=True, help="Print only errors (and then the summary)."
+            ),
             click.option(
                 "-v", "--verbose", is_flag=True, help="Also list every clip and skipped file."
             ),
@@ -539,12 +541,14 @@ def render(
 
     opts = _run_opts(out_dir, presets, values)
     plans, bad = [], []
-    for f in plan_files:  # a bad plan file is reported and skipped, like a bad video
+    # A plan file named twice (a glob and a name, say) is read once.
+    for f in {f.resolve(): f for f in plan_files}.values():
         try:
             plans += load_plans(f)
         except InputError as e:
             click.echo(f"clipkit: error: {e}", err=True)
             bad.append(str(f))
+    plans = list(dict.fromkeys(plans))  # ...and so is a clip planned twice over
     if not plans and not bad and not values["quiet"]:
         click.echo("clipkit: the plan files hold no clips: nothing to render", err=True)
     report = _run(plans, opts, values, run_plans)

@@ -336,7 +336,13 @@ def load_plans(path: str | Path) -> list[ClipPlan]:
         doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
+    except yaml.MarkedYAMLError as e:  # an unquoted "Oops: it fell" in a caption, say
+        line = f"line {e.problem_mark.line + 1}: " if e.problem_mark else ""
+        hint = "; put text that holds ': ' in quotes" if "mapping values" in str(e.problem) else ""
+        raise InputError(f"{path}: {line}not a valid plan file ({e.problem}{hint})") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: line {e.lineno}: not a valid plan file ({e.msg})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a valid plan file ({str(e).splitlines()[0]})") from None
     clips = doc.get("clips") if isinstance(doc, dict) else None
     if not isinstance(clips, list):

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from clipkit import __version__, ffmpeg
 from clipkit.cli import main
+from clipkit.plan import ClipPlan
 from tests.conftest import SAMPLES
 
 
@@ -166,28 +167,42 @@ def test_detect_json_carries_the_notes(
     assert entry["moments"] == [] and "shorter than 2 s" in entry["notes"][0]
 
 
-def test_render_reports_a_bad_plan_file_and_renders_the_others(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[ClipPlan]:
+    """The plans that `clipkit render` hands over to be rendered (and nothing rendered)."""
     import clipkit.batch
-    from clipkit.plan import ClipPlan, save_plans
 
-    rendered: list[ClipPlan] = []
+    handed: list[ClipPlan] = []
 
     def fake_run_plans(plans: list[ClipPlan], opts: object, **kw: object) -> object:
-        rendered.extend(plans)
+        handed.extend(plans)
         return clipkit.batch.BatchReport([])
 
     monkeypatch.setattr(clipkit.batch, "run_plans", fake_run_plans)
-    good = tmp_path / "good.yaml"
-    clip = ClipPlan(str(tmp_path / "a.mp4"), 1, 1.0, 6.0, 3.0, 0.8, "Oops", "", "a.mp4", "reels")
-    save_plans(good, [clip])
+    return handed
+
+
+def _plan_file(folder: Path, name: str = "good.yaml") -> tuple[Path, ClipPlan]:
+    """A plan file with one clip, and the clip."""
+    from clipkit.plan import save_plans
+
+    clip = ClipPlan(str(folder / "a.mp4"), 1, 1.0, 6.0, 3.0, 0.8, "Oops", "", "a.mp4", "reels")
+    save_plans(folder / name, [clip])
+    return folder / name, clip
+
+
+def test_render_reports_a_bad_plan_file_and_renders_the_others(
+    runner: CliRunner, tmp_path: Path, rendered: list[ClipPlan]
+) -> None:
+    from clipkit.plan import save_plans
+
+    good, _ = _plan_file(tmp_path)
     garbage = tmp_path / "garbage.yaml"
     garbage.write_text("foo: [")
     out = ["-o", str(tmp_path / "out")]
     res = runner.invoke(main, ["render", "-q", str(garbage), str(good), *out])
     assert res.exit_code == 1
-    assert f"clipkit: error: {garbage}: not a valid plan file" in res.output
+    assert f"clipkit: error: {garbage}: line 1: not a valid plan file" in res.output
     assert [p.caption for p in rendered] == ["Oops"]
 
     empty = tmp_path / "empty.yaml"
@@ -363,3 +378,16 @@ def test_notes_of_new_clips_are_printed_unless_quiet(
             verbose=False, quiet=quiet)  # fmt: skip
     err = capsys.readouterr().err
     assert (f"note: {Path('out/reels/a_01_reels.mp4')}: {note}" in err) is not quiet
+
+
+def test_a_clip_planned_twice_is_rendered_once(
+    runner: CliRunner, tmp_path: Path, rendered: list[ClipPlan]
+) -> None:
+    import shutil
+
+    plan, clip = _plan_file(tmp_path)
+    shutil.copy(plan, tmp_path / "copy.yaml")
+    files = [str(plan), str(plan), str(tmp_path / "copy.yaml")]
+    res = runner.invoke(main, ["render", "-q", *files, "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert rendered == [clip]

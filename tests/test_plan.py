@@ -183,8 +183,17 @@ def test_bad_plan_files_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"clip 1: unknown key 'capton'"):
         load_plans(path)
     path.write_text("clips: [\n")
-    with pytest.raises(InputError, match=r"plan.yaml: not a valid plan file"):
+    with pytest.raises(InputError, match=r"plan.yaml: line 2: not a valid plan file"):
         load_plans(path)
+    path.write_text("clips:\n- source: a.mov\n  caption: Oops: it fell\n")
+    with pytest.raises(
+        InputError, match=r"plan.yaml: line 3: .*put text that holds ': ' in quotes"
+    ):
+        load_plans(path)
+    js = tmp_path / "plan.json"
+    js.write_text('{"clips": [\n  {"source": "a.mov",}\n]}')
+    with pytest.raises(InputError, match=r"plan.json: line 2: not a valid plan file"):
+        load_plans(js)
     minimal = {"source": "a.mov", "index": 1, "start": 1, "end": 7}
     p = ClipPlan.from_dict(minimal)
     assert p.recovery is None and replace(p, caption="x").caption == "x"
