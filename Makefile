@@ -51,7 +51,9 @@ clean:
 #   make clips FOOTAGE=~/week42 PLATFORMS="reels shorts"
 #
 # Both steps are incremental: make re-detects only changed footage, and clipkit
-# re-renders only the clips whose source, plan or preset changed.
+# re-renders only the clips whose source, plan or preset changed. A plan you edited is
+# never overwritten: when its video changes, make stops and says so; `touch` the plan
+# to keep it as it is, or delete it to detect again.
 FOOTAGE   ?= samples
 PLANS     ?= plans
 PLATFORMS ?= reels tiktok shorts

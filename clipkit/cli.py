@@ -200,6 +200,11 @@ def _progress_for(total: int, quiet: bool) -> Any:
     help="Also write the clip plans to FILE (.yaml or .json) for `clipkit render`.",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite a plan file even when it was edited since clipkit wrote it.",
+)
+@click.option(
     "-p",
     "--preset",
     default="reels",
@@ -223,6 +228,7 @@ def detect(
     as_json: bool,
     output: Path | None,
     plan_file: Path | None,
+    force: bool,
     preset: str,
     cache_dir: Path | None,
     jobs: int | None,
@@ -236,8 +242,10 @@ def detect(
 
     from clipkit import __version__
     from clipkit.batch import DetectJob, run_detect
+    from clipkit.errors import OutputError
     from clipkit.executor import default_jobs
     from clipkit.manifest import check_output_file
+    from clipkit.plan import edited_by_hand
     from clipkit.presets import load_preset
 
     sources = resolve_sources(paths, verbose=verbose)
@@ -247,6 +255,11 @@ def detect(
         check_output_file(output, "output file")
     if plan_file is not None:
         check_output_file(plan_file, "plan file")
+        if plan_file.exists() and not force and edited_by_hand(plan_file):
+            raise OutputError(
+                f"{plan_file}: edited since clipkit wrote it (or not a plan file): not "
+                "overwritten (move it away, or pass --force)"
+            )
     job = DetectJob(
         detect=checked_detect(detect_values),
         cache_dir=cache_dir,
@@ -288,7 +301,6 @@ def detect(
             lines += [f"  note: {n}" for n in r.notes]
         text = "\n".join(lines) + "\n" if lines else ""
     if output is not None:
-        from clipkit.errors import OutputError
         from clipkit.manifest import write_if_changed
 
         try:

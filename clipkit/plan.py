@@ -16,6 +16,7 @@ Recovery shot sources, in order of precedence:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -317,7 +318,8 @@ def _paths_from(d: dict[str, Any], plan_file: Path) -> dict[str, Any]:
 def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
     """Write ``plans`` as YAML (.yaml/.yml) or JSON (anything else), atomically."""
     path = Path(path)
-    doc = {"version": PLAN_VERSION, "clips": [_paths_relative(p.to_dict(), path) for p in plans]}
+    clips = [_paths_relative(p.to_dict(), path) for p in plans]
+    doc = {"version": PLAN_VERSION, "digest": _digest(clips), "clips": clips}
     if path.suffix.lower() in (".yaml", ".yml"):
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     else:
@@ -328,9 +330,23 @@ def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
         raise OutputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
 
 
-def load_plans(path: str | Path) -> list[ClipPlan]:
-    """Read a plan file written by ``save_plans`` (and perhaps edited by a person)."""
-    path = Path(path)
+def _digest(clips: Any) -> str:
+    """A hash of the clips' values (not of their layout, comments or key order)."""
+    text = json.dumps(clips, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def edited_by_hand(path: str | Path) -> bool:
+    """True when ``path`` holds anything but plans exactly as ``save_plans`` wrote them:
+    a person's edits (or another file) that writing plans there would destroy."""
+    try:
+        doc = _read_plan_file(Path(path))
+    except InputError:
+        return True
+    return not isinstance(doc, dict) or doc.get("digest") != _digest(doc.get("clips"))
+
+
+def _read_plan_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
         doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
@@ -344,6 +360,13 @@ def load_plans(path: str | Path) -> list[ClipPlan]:
         raise InputError(f"{path}: line {e.lineno}: not a valid plan file ({e.msg})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a valid plan file ({str(e).splitlines()[0]})") from None
+    return doc
+
+
+def load_plans(path: str | Path) -> list[ClipPlan]:
+    """Read a plan file written by ``save_plans`` (and perhaps edited by a person)."""
+    path = Path(path)
+    doc = _read_plan_file(path)
     clips = doc.get("clips") if isinstance(doc, dict) else None
     if not isinstance(clips, list):
         raise InputError(f"{path}: expected a mapping with a 'clips' list")

@@ -391,3 +391,22 @@ def test_a_clip_planned_twice_is_rendered_once(
     res = runner.invoke(main, ["render", "-q", *files, "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert rendered == [clip]
+
+
+def test_detect_never_overwrites_an_edited_plan_unless_forced(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    clip = make_clip("detect_text.mp4", duration=3.0)
+    plan = tmp_path / "plan.yaml"
+    args = ["detect", "-q", str(clip), "--plan", str(plan), "--cache-dir", str(tmp_path)]
+    assert runner.invoke(main, args).exit_code == 0
+    assert runner.invoke(main, args).exit_code == 0  # as clipkit wrote it: rewritten
+    edited = plan.read_text().replace("clips: []", "clips: [{source: a.mp4, index: 1}]")
+    assert edited != plan.read_text()
+    plan.write_text(edited)
+    res = runner.invoke(main, args)
+    assert res.exit_code == 1
+    assert f"{plan}: edited since clipkit wrote it" in res.output
+    assert plan.read_text() == edited
+    assert runner.invoke(main, [*args, "--force"]).exit_code == 0
+    assert plan.read_text() != edited

@@ -12,6 +12,7 @@ from clipkit.detect import Moment
 from clipkit.errors import InputError
 from clipkit.plan import (
     ClipPlan,
+    edited_by_hand,
     load_plans,
     output_name,
     plan_clips,
@@ -172,6 +173,28 @@ def test_plan_file_round_trip(reels, tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"plan{suffix}"
     save_plans(path, plans)
     assert load_plans(path) == plans
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_plan_file_knows_when_it_was_edited(reels, tmp_path: Path, suffix: str) -> None:
+    import json
+
+    import yaml
+
+    plans = plan_clips(_info(90), _signals(90, calm=(80, 85)), [M(20, 21, 22)], reels)
+    path = tmp_path / f"plan{suffix}"
+    save_plans(path, plans)
+    assert not edited_by_hand(path)
+    text = path.read_text()
+    doc = yaml.safe_load(text) if suffix == ".yaml" else json.loads(text)
+    # Laid out anew (other order and indentation): the same values, not an edit.
+    path.write_text(json.dumps(doc, indent=7, sort_keys=True))
+    assert not edited_by_hand(path)  # (a .yaml file may hold JSON: YAML reads it)
+    doc["clips"][0]["caption"] = "Here it comes"
+    path.write_text(json.dumps(doc))
+    assert edited_by_hand(path)
+    path.write_text("not a plan")
+    assert edited_by_hand(path)
 
 
 def test_bad_plan_files_name_the_file(tmp_path: Path) -> None:
