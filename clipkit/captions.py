@@ -23,6 +23,8 @@ from clipkit.presets import Preset, font_file
 MIN_SCALE = 0.5
 # Each shrinking step, as a fraction of the current size.
 SHRINK = 0.9
+# What ends a caption cut short.
+ELLIPSIS = "\u2026"
 # Space between lines, as a fraction of the font size.
 LINE_GAP = 0.15
 
@@ -69,20 +71,32 @@ def _break_long(line: str, font: ImageFont.FreeTypeFont, max_w: float) -> list[s
     return out
 
 
+def _shorten(line: str, font: ImageFont.FreeTypeFont, max_w: float) -> str:
+    """``line`` cut short with an ellipsis so that it fits ``max_w``."""
+    while line and font.getlength(line.rstrip() + ELLIPSIS) > max_w:
+        line = line[:-1]
+    return line.rstrip() + ELLIPSIS
+
+
 def wrap(text: str, preset: Preset, box: Box, frame_h: int) -> tuple[list[str], int]:
-    """Lines and font size that fit ``box``: shrink first, then break words."""
+    """Lines and font size that fit ``box``: shrink first, then break words, and at most
+    ``caption_max_lines`` lines (a caption still too long then ends in an ellipsis).
+    A line break typed in the caption is kept."""
     size = max(8, round(preset.caption_size * frame_h))
-    words = text.split()
+    paragraphs = [p.split() for p in text.splitlines() if p.strip()]
     max_w = box[2] - box[0]
+    most = preset.caption_max_lines
     while True:
         font = load_font(preset.caption_font, size)
         pad = 2 * _stroke(preset, size)
-        lines = _wrap_words(words, font, max_w - pad)
+        lines = [ln for words in paragraphs for ln in _wrap_words(words, font, max_w - pad)]
         fits = all(font.getlength(ln) <= max_w - pad for ln in lines)
-        if fits and len(lines) <= preset.caption_max_lines:
+        if fits and len(lines) <= most:
             return lines, size
         if size * SHRINK < preset.caption_size * frame_h * MIN_SCALE:
             broken = [part for ln in lines for part in _break_long(ln, font, max_w - pad)]
+            if len(broken) > most:
+                broken = broken[: most - 1] + [_shorten(broken[most - 1], font, max_w - pad)]
             return broken, size
         size = round(size * SHRINK)
 
@@ -101,6 +115,7 @@ class Caption:
     rgb: np.ndarray  # h x w x 3 uint8, contiguous
     weight: np.ndarray  # h x w float32: alpha / 255
     inv_weight: np.ndarray  # h x w float32: 1 - weight
+    cut_short: bool = False  # too long for caption_max_lines: it ends in an ellipsis
 
     @property
     def box(self) -> Box:
@@ -189,4 +204,6 @@ def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None
         rgb=np.ascontiguousarray(rgba[:, :, :3]),
         weight=weight,
         inv_weight=1 - weight,
+        # (a word broken across lines is still all there)
+        cut_short="".join("".join(lines).split()) != "".join(text.split()),
     )

@@ -394,6 +394,10 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     note = "" if tl.rec else plan.recovery_note
+    for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
+        if span is not None and span.caption is not None and span.caption.cut_short:
+            cut = f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it"
+            note = f"{note}; {cut}" if note else cut
     short = loudness_shortfall(sound.result, preset)
     if short:
         note = f"{note}; {short}" if note else short

@@ -64,10 +64,25 @@ def test_font_covers_accented_letters() -> None:
         assert glyph.any() and (glyph.shape != missing.shape or (glyph != missing).any()), ch
 
 
-def test_long_caption_wraps_to_max_lines_or_shrinks() -> None:
+def test_long_caption_shrinks_then_is_cut_short_at_max_lines() -> None:
     preset = load_preset("reels")
-    lines, size = wrap(TEXTS[2], preset, safe_box(preset, 1080, 1920), 1920)
-    assert len(lines) <= preset.caption_max_lines or size < preset.caption_size * 1920
+    box = safe_box(preset, 1080, 1920)
+    lines, size = wrap(TEXTS[1], preset, box, 1920)
+    assert len(lines) <= preset.caption_max_lines and size < preset.caption_size * 1920
+    assert " ".join(lines) == TEXTS[1]  # it fits once smaller: nothing lost
+    assert layout(TEXTS[1], preset, 1080, 1920).cut_short is False  # type: ignore[union-attr]
+    lines, size = wrap(TEXTS[2] * 4, preset, box, 1920)
+    font, room = load_font(preset.caption_font, size), box[2] - box[0] - 2 * _stroke(preset, size)
+    assert len(lines) == preset.caption_max_lines and lines[-1].endswith("\u2026")
+    assert all(font.getlength(ln) <= room for ln in lines)
+    assert layout(TEXTS[2] * 4, preset, 1080, 1920).cut_short  # type: ignore[union-attr]
+    assert not layout(TEXTS[3], preset, 1080, 1920).cut_short  # type: ignore[union-attr]
+
+
+def test_a_line_break_typed_in_a_caption_is_kept() -> None:
+    preset = load_preset("reels")
+    lines, _ = wrap("Oops!\n  \nIt fell", preset, safe_box(preset, 1080, 1920), 1920)
+    assert lines == ["Oops!", "It fell"]
 
 
 def test_blend_only_touches_the_box() -> None:
