@@ -116,6 +116,7 @@ class Caption:
     weight: np.ndarray  # h x w float32: alpha / 255
     inv_weight: np.ndarray  # h x w float32: 1 - weight
     cut_short: bool = False  # too long for caption_max_lines: it ends in an ellipsis
+    left_out: str = ""  # characters the font has no glyph for (emoji, say)
 
     @property
     def box(self) -> Box:
@@ -175,8 +176,31 @@ def _even(v: int, lo: int, hi: int) -> int:
     return v
 
 
+# Joiners and variation selectors only shape the emoji around them (which the shipped
+# font does not have); drawn alone they are boxes.
+SHAPING = {"\u200d", *map(chr, range(0xFE00, 0xFE10))}
+
+
+def not_in_font(text: str, font_name: str) -> str:
+    """The characters of ``text`` the font has no glyph for (e.g. emoji), each once: drawn,
+    they would be empty boxes."""
+    font = load_font(font_name, 32)
+    box = np.asarray(font.getmask("\U0010fffd"))  # a code point no font draws
+
+    def missing(ch: str) -> bool:
+        mask = np.asarray(font.getmask(ch))
+        return mask.shape == box.shape and bool((mask == box).all())
+
+    chars = dict.fromkeys(ch for ch in text if not ch.isspace() and ch not in SHAPING)
+    return "".join(ch for ch in chars if missing(ch))
+
+
 def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None:
-    """The caption for ``text`` on a width x height frame, or None for no text."""
+    """The caption for ``text`` on a width x height frame, or None for no text. Characters
+    the font lacks are left out (``Caption.left_out`` says which)."""
+    left_out = not_in_font(text, preset.caption_font)
+    if left_out:
+        text = "".join(ch for ch in text if ch not in left_out and ch not in SHAPING)
     if not text.strip():
         return None
     box = safe_box(preset, width, height)
@@ -206,4 +230,5 @@ def layout(text: str, preset: Preset, width: int, height: int) -> Caption | None
         inv_weight=1 - weight,
         # (a word broken across lines is still all there)
         cut_short="".join("".join(lines).split()) != "".join(text.split()),
+        left_out=left_out,
     )

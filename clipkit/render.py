@@ -395,9 +395,13 @@ def render_clip(
     _save_cover(cover, cover_path)
     note = "" if tl.rec else plan.recovery_note
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
-        if span is not None and span.caption is not None and span.caption.cut_short:
+        cap = span.caption if span is not None else None
+        if cap is not None and cap.cut_short:
             cut = f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it"
             note = f"{note}; {cut}" if note else cut
+        if cap is not None and cap.left_out:
+            gone = f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out"
+            note = f"{note}; {gone}" if note else gone
     short = loudness_shortfall(sound.result, preset)
     if short:
         note = f"{note}; {short}" if note else short

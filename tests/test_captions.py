@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from clipkit.captions import _stroke, draw_text, layout, load_font, safe_box, wrap
+from clipkit.captions import _stroke, draw_text, layout, load_font, not_in_font, safe_box, wrap
 from clipkit.presets import list_presets, load_preset
 
 TEXTS = [
@@ -98,3 +98,16 @@ def test_blend_only_touches_the_box() -> None:
     opaque = cap.rgba[:, :, 3] == 255
     assert (frame[y0:y1, x0:x1][opaque] == cap.rgba[:, :, :3][opaque]).all()
     assert layout("   ", preset, 1080, 1080) is None
+
+
+def test_characters_the_font_lacks_are_left_out_and_said() -> None:
+    preset = load_preset("reels")
+    assert not_in_font("Crème brûlée ❤ 100%", preset.caption_font) == ""
+    with_emoji = layout(
+        "Oops \U0001f373\U0001f95a\u200d egg down! \u2764\ufe0f", preset, 1080, 1920
+    )
+    plain = layout("Oops  egg down! \u2764", preset, 1080, 1920)
+    assert with_emoji is not None and plain is not None
+    assert with_emoji.left_out == "\U0001f373\U0001f95a"
+    # No empty boxes: drawn exactly as the text without them.
+    assert with_emoji.rgba.shape == plain.rgba.shape and (with_emoji.rgba == plain.rgba).all()

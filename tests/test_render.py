@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -118,6 +119,15 @@ def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path], tmp_p
     info = probe(res.path)
     assert info.has_audio and info.audio_rate == 48000
     assert info.fps == preset.fps and abs(info.duration - 6.0) < 0.1
+
+
+def test_what_a_caption_lost_is_in_the_clips_note(footage: Path, tmp_path: Path) -> None:
+    preset = _fast("reels").with_overrides(width=180, height=320)
+    long = " ".join(["the whole pot of pasta goes everywhere"] * 6)
+    plan = replace(_plan(footage, preset, recovery=None), caption=f"Oops \U0001f373 {long}")
+    note = render_clip(plan, preset, tmp_path).note
+    assert "caption: \U0001f373 not in the font DejaVuSans-Bold.ttf: left out" in note
+    assert "caption cut short to fit 2 line(s)" in note
 
 
 def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> None:
