@@ -119,12 +119,18 @@ def check_output_file(path: Path, what: str) -> None:
         raise OutputError(f"{path}: cannot write the {what} ({e.strerror or e})") from None
 
 
-def _record_path(path: Path, out_dir: Path) -> str | None:
-    """The canonical source path a source record speaks of, or None if unreadable."""
+def _files_named(name: str, out_dir: Path) -> set[str]:
+    """The files a record's source ``name`` may mean: relative to the output folder, or
+    (in records written before clipkit named them so) to the working folder."""
+    return {str((out_dir / name).resolve()), str(Path(name).resolve())}
+
+
+def _record_paths(path: Path, out_dir: Path) -> set[str]:
+    """The canonical source paths a source record may speak of (none if unreadable)."""
     try:
-        return str((out_dir / json.loads(path.read_text(encoding="utf-8"))["path"]).resolve())
+        return _files_named(json.loads(path.read_text(encoding="utf-8"))["path"], out_dir)
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return set()
 
 
 def _umask() -> int:
@@ -149,7 +155,7 @@ class State:
 
     def is_source(self, name: str, path: str) -> bool:
         """True when the records' source ``name`` is the file ``path``."""
-        return (self.out_dir / name).resolve() == Path(path).resolve()
+        return str(Path(path).resolve()) in _files_named(name, self.out_dir)
 
     def _path(self, output: str) -> Path:
         return self.dir / (output.replace("/", "__") + ".json")
@@ -193,7 +199,7 @@ class State:
         summary = {**summary, "path": self.source_name(summary["path"])}
         name = hashlib.sha256(canonical.encode()).hexdigest()[:16] + ".json"
         for old in folder.glob("*.json") if folder.is_dir() else []:
-            if old.name != name and _record_path(old, self.out_dir) == canonical:
+            if old.name != name and canonical in _record_paths(old, self.out_dir):
                 old.unlink(missing_ok=True)
         write_if_changed(folder / name, json.dumps(summary, indent=1))
 

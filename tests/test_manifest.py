@@ -76,4 +76,6 @@ def test_source_summaries_persist(tmp_path: Path) -> None:
     # Named relative to the output folder, whichever folder clipkit ran from.
     assert [s["path"] for s in state.sources()] == ["../footage/a.mp4", "../footage/b.mp4"]
     assert state.sources()[0]["moments"] == []
-    assert state.is_source("../footage/a.mp4", spelled) and not state.is_source("a.mp4", spelled)
+    assert state.is_source("../footage/a.mp4", spelled) and not state.is_source("b.mp4", spelled)
+    # Records written before sources were named so, relative to the working folder.
+    assert state.is_source(spelled, str(a))
