@@ -118,12 +118,10 @@ def plan_reframe(
         return Reframe(out_w, out_h, "blur")
     x, y, cw, ch = _centre_crop(src_w, src_h, aspect)
     if mode == "follow" and action is not None and (cw < src_w or ch < src_h):
-        if cw < src_w:
-            centre = best_window(action.sum(axis=0), cw / src_w)
-            if centre is not None:
-                x = int(np.clip(round(centre * src_w - cw / 2), 0, src_w - cw))
-        else:
-            centre = best_window(action.sum(axis=1), ch / src_h)
-            if centre is not None:
-                y = int(np.clip(round(centre * src_h - ch / 2), 0, src_h - ch))
+        across = cw < src_w  # the crop moves across (else down)
+        full, part = (src_w, cw) if across else (src_h, ch)
+        centre = best_window(action.sum(axis=0 if across else 1), part / full)
+        if centre is not None:
+            at = int(np.clip(round(centre * full - part / 2), 0, full - part))
+            x, y = (at, y) if across else (x, at)
     return Reframe(out_w, out_h, "crop", (x, y, cw, ch))

@@ -393,22 +393,18 @@ def render_clip(
             p.unlink(missing_ok=True)
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
-    note = "" if tl.rec else plan.recovery_note
+    notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         cap = span.caption if span is not None else None
         if cap is not None and cap.cut_short:
-            cut = f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it"
-            note = f"{note}; {cut}" if note else cut
+            notes.append(f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it")
         if cap is not None and cap.left_out:
-            gone = f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out"
-            note = f"{note}; {gone}" if note else gone
-    short = loudness_shortfall(sound.result, preset)
-    if short:
-        note = f"{note}; {short}" if note else short
+            notes.append(f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out")
+    notes.append(loudness_shortfall(sound.result, preset))
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
-        note = f"{note}; " if note else ""
-        note += f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit"
+        notes.append(f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit")
+    note = "; ".join(n for n in notes if n)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
         path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note
