@@ -17,7 +17,7 @@ class Check:
 
 def check_ffmpeg() -> Check:
     from clipkit.errors import ClipkitError
-    from clipkit.ffmpeg import find_ffmpeg
+    from clipkit.ffmpeg import find_ffmpeg, has_filters
 
     try:
         ff = find_ffmpeg()
@@ -34,6 +34,8 @@ def check_ffmpeg() -> Check:
         return Check(
             "ffmpeg", False, f"{detail}: cannot encode H.264/AAC: {res.stderr.strip()[-200:]}"
         )
+    if not has_filters("zscale", "tonemap"):  # optional: only HDR footage needs them
+        detail += "; no zscale/tonemap filters: HDR footage will not be tone-mapped"
     return Check("ffmpeg", True, detail)
 
 

@@ -93,3 +93,12 @@ def run_ffmpeg(
     """Run ffmpeg with ``args`` (quiet banner), capturing output. Never raises on exit status."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     return subprocess.run(cmd, capture_output=True, timeout=timeout)
+
+
+@functools.cache
+def has_filters(*names: str) -> bool:
+    """Whether the ffmpeg in use has every one of these filters (a system ffmpeg may
+    lack those of optional libraries, such as zscale of libzimg)."""
+    out = run_ffmpeg(["-filters"]).stdout.decode("utf-8", "replace")
+    have = {line.split()[1] for line in out.splitlines() if len(line.split()) > 2}
+    return all(n in have for n in names)

@@ -34,6 +34,8 @@ class VideoInfo:
     size_bytes: int
     mtime_ns: int
     container: str = ""  # ffmpeg's demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    matrix: str = ""  # YUV matrix tag as ffmpeg names it ("bt709", "bt2020nc"); "" untagged
+    transfer: str = ""  # transfer tag ("bt709", "arib-std-b67" = HLG, "smpte2084" = PQ)
 
     @property
     def coded_width(self) -> int:
@@ -47,9 +49,17 @@ class VideoInfo:
     def portrait(self) -> bool:
         return self.height > self.width
 
+    @property
+    def hdr(self) -> str:
+        """ "HLG" or "PQ" for high-dynamic-range footage (phones record HLG), else ""."""
+        return HDR_TRANSFERS.get(self.transfer, "")
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+
+# Transfer tags of high-dynamic-range video, by the name a user knows them by.
+HDR_TRANSFERS = {"arib-std-b67": "HLG", "smpte2084": "PQ"}
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"^\s*Stream #\d+:\d+[^:]*: (Video|Audio): (.*)$")
@@ -60,6 +70,10 @@ _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
 _AUDIO_RATE = re.compile(r"(\d+) Hz")
 _INPUT = re.compile(r"^Input #0, (\S+), from ", re.M)
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+# The pixel format's details: "yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67, progressive)".
+_PIX_DETAILS = re.compile(r", (?:yuv|nv|p0|gbr)\w*\(([^)]*)\)")
+# Ranges and field orders, which share those brackets with the colour tags.
+_NOT_COLOUR = {"tv", "pc", "progressive", "top first", "bottom first", "top coded first (swapped)"}
 
 
 def _rate(m: re.Match[str] | None) -> float:
@@ -74,6 +88,19 @@ def _channels(desc: str) -> int:
             return n
     m = re.search(r"(\d+) channels", desc)
     return int(m.group(1)) if m else 2
+
+
+def _colour(desc: str) -> tuple[str, str]:
+    """(matrix, transfer) tags of a video stream's description; "" where untagged.
+
+    ffmpeg prints "matrix/primaries/transfer", or one name when all three agree."""
+    m = _PIX_DETAILS.search(desc)
+    for part in m.group(1).split(", ") if m else []:
+        if part in _NOT_COLOUR or part.startswith("chroma"):
+            continue
+        names = [n if n != "unknown" else "" for n in part.split("/")]
+        return names[0], names[-1]
+    return "", ""
 
 
 def _first_line(text: str) -> str:
@@ -168,6 +195,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     pix = video.split(", ")[1].split("(")[0] if ", " in video else ""
     rate = _AUDIO_RATE.search(audio) if audio else None
     demuxer = _INPUT.search(err)
+    matrix, transfer = _colour(video)
     return VideoInfo(
         path=p,
         duration=round(duration, 3),
@@ -184,4 +212,6 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         size_bytes=st.st_size,
         mtime_ns=st.st_mtime_ns,
         container=demuxer.group(1) if demuxer else "",
+        matrix=matrix,
+        transfer=transfer,
     )

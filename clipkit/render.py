@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -29,11 +29,11 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import ffmpeg_exe, run_ffmpeg
+from clipkit.ffmpeg import ffmpeg_exe, has_filters, run_ffmpeg
 from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import Preset
-from clipkit.probe import probe
+from clipkit.probe import VideoInfo, probe
 from clipkit.reframe import Reframe, action_around, plan_reframe
 from clipkit.signals import Signals
 
@@ -105,16 +105,30 @@ FASTSTART = ["-movflags", "+faststart"]
 TAG_BT709 = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
 # Matrices swscale knows by the name ffmpeg prints in a stream's colour tags.
 _MATRICES = ("bt709", "bt2020", "smpte170m", "bt470bg", "smpte240m", "fcc")
-_COLOUR = re.compile(r"Video: .*?, (?:yuv|nv|p0)\w*\(([^)]*)\)")
 
 
-def source_matrix(path: str) -> str:
-    """The YUV matrix moviepy's reader decodes ``path`` with: its tag, or BT.601 untagged."""
-    err = run_ffmpeg(["-i", path]).stderr.decode("utf-8", "replace")
-    m = _COLOUR.search(err)
-    # "(tv, bt709/unknown/unknown, progressive)": the colour space comes first.
-    tags = [t.split("/")[0] for t in m.group(1).split(", ")] if m else []
-    return next((x for t in tags for x in _MATRICES if t.startswith(x)), "bt601")
+def decode_matrix(info: VideoInfo) -> str:
+    """The YUV matrix the reader decodes ``info``'s file with: its tag, or BT.601 untagged."""
+    return next((x for x in _MATRICES if info.matrix.startswith(x)), "bt601")
+
+
+# HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
+# (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
+# which keeps everything up to about reference white as it was graded and rolls the
+# highlights off instead of clipping them. On colour bars made SDR -> HLG -> SDR this
+# way, the mean error is 9 levels of 255; hable's curve gave 38, and reading the HLG
+# values as BT.709 (what happens without this) 31, with every colour washed out.
+TONE_MAP = (
+    "zscale=tin={transfer}:min={matrix}:pin=bt2020:t=linear:npl=203,format=gbrpf32le,"
+    "zscale=p=bt709,tonemap=tonemap=mobius,zscale=t=bt709,format=gbrp"
+)
+
+
+def tone_map_filter(info: VideoInfo) -> str:
+    """The filters that turn ``info``'s HDR pictures into SDR BT.709 RGB ("" if not HDR)."""
+    if not info.hdr:
+        return ""
+    return TONE_MAP.format(transfer=info.transfer, matrix=info.matrix or "bt2020nc")
 
 
 def rgb_to_yuv(matrix: str) -> str:
@@ -145,6 +159,51 @@ class _Background:
             raise self._error
 
 
+def _reader(path: str, filters: str) -> Any:
+    """moviepy's reader of ``path``, with ``filters`` run on each picture before it is
+    turned into RGB, and no decoding until ``initialize(t)`` is called."""
+    from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader, ffmpeg_escape_filename
+
+    class Reader(FFMPEG_VideoReader):
+        def __init__(self) -> None:
+            self._opened = False
+            # decode_file=False, as VideoFileClip has it: True decodes the whole file.
+            super().__init__(path, decode_file=False)
+
+        def initialize(self, start_time: float = 0) -> None:
+            # moviepy's own, with the filters added; its constructor's call, which would
+            # start a decoder at 0 s that the span's seek then stops, is skipped.
+            if not self._opened:
+                self._opened = True
+                return
+            self.close(delete_lastread=False)
+            self.pos = self.get_frame_number(start_time)
+            # moviepy's seek: the frame shown at t, and ffmpeg's -ss skips frames
+            # before t, hence the epsilon; the first -ss jumps, the second decodes.
+            start = self.pos / self.fps - 0.00001 if self.pos else 0.0
+            offset = min(1.0, start)
+            seek = ["-ss", f"{start - offset:.06f}"] if start else []
+            fine = ["-ss", f"{offset:.06f}"] if start else []
+            w, h = self.size
+            vf = f"{filters},scale={w}:{h}" if filters else f"scale={w}:{h}"
+            cmd = [
+                ffmpeg_exe(), *seek, "-i", ffmpeg_escape_filename(self.filename), *fine,
+                "-loglevel", "error", "-f", "image2pipe", "-vf", vf,
+                "-sws_flags", self.resize_algo, "-pix_fmt", self.pixel_format,
+                "-vcodec", "rawvideo", "-",
+            ]  # fmt: skip
+            self.proc = subprocess.Popen(
+                cmd,
+                bufsize=self.bufsize,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+            )
+            self.last_read = self.read_frame()
+
+    return Reader()
+
+
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
@@ -157,42 +216,48 @@ class Span:
         caption: str,
         action: np.ndarray | None,
     ) -> None:
-        from moviepy import VideoFileClip
-
         info = probe(path)
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
         self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
         self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
         self.fps = preset.fps
-        self.matrix = source_matrix(path)
+        tone_map = tone_map_filter(info) if has_filters("zscale", "tonemap") else ""
+        # Tone-mapped frames are BT.709 RGB; others keep the source's own YUV values.
+        self.matrix = "bt709" if tone_map else decode_matrix(info)
+        self.note = ""
+        if info.hdr and not tone_map:
+            self.note = (
+                f"{Path(path).name} is {info.hdr} HDR and this ffmpeg has no zscale filter "
+                "to tone-map it: its colours will look washed out"
+            )
         out_w, out_h = preset.size
-        self.clip = VideoFileClip(path, audio=False)
+        self.reader = _reader(path, tone_map)
         try:
             src_w, src_h = info.width, info.height
-            if tuple(self.clip.reader.size) != (src_w, src_h):
+            if tuple(self.reader.size) != (src_w, src_h):
                 # moviepy missed the display rotation (newer ffmpeg prints it as side
                 # data); ffmpeg rotates anyway, so read at the displayed size.
-                self.clip.reader.size = self.clip.size = [src_w, src_h]
+                self.reader.size = [src_w, src_h]
             self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.
-            self._seek = _Background(self.clip.reader.initialize, self.start)
+            self._seek = _Background(self.reader.initialize, self.start)
         except Exception:
-            self.clip.close()
+            self.reader.close()
             raise
 
     def frame(self, t: float) -> np.ndarray:
         """The finished frame ``t`` s into the span."""
         self._seek.wait()
-        raw = self.clip.get_frame(self.start + t)
+        raw = self.reader.get_frame(self.start + t)
         out = self.reframe.apply(raw)
         return self.caption.blend(out) if self.caption else out
 
     def close(self) -> None:
         self._seek.wait(reraise=False)
-        self.clip.close()
+        self.reader.close()
 
 
 @dataclass
@@ -395,6 +460,7 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
+    notes += dict.fromkeys(span.note for span in (tl.main, tl.rec) if span is not None)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         cap = span.caption if span is not None else None
         if cap is not None and cap.cut_short:

@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 import yaml
 
+from clipkit import render
 from clipkit.captions import safe_box
 from clipkit.detect import Moment
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.ffmpeg import has_filters, run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe
@@ -198,7 +199,7 @@ def test_rotated_phone_footage_is_read_upright() -> None:
     preset = load_preset("reels")
     span = Span(str(src), 5.0, 6.0, preset, "", None)
     try:
-        assert tuple(span.clip.reader.size) == (info.width, info.height)
+        assert tuple(span.reader.size) == (info.width, info.height)
         frame = span.frame(0.0)
     finally:
         span.close()
@@ -226,3 +227,68 @@ def test_recovery_from_another_file(
     info = probe(res.path)
     assert abs(info.duration - (MAIN[1] - MAIN[0] + 2.0 - preset.crossfade)) < 0.1
     assert info.has_audio and abs(_loudness(res.path) - preset.loudness) <= 1.0
+
+
+needs_zscale = pytest.mark.skipif(
+    not has_filters("zscale", "tonemap"), reason="this ffmpeg has no zscale/tonemap"
+)
+# SMPTE colour bars, as BT.709 SDR and as the same scene in HLG (BT.2100, reference
+# white at 203 cd/m2, BT.2408), 8-bit H.264 so that any ffmpeg with libx264 decodes it.
+BARS = "smptehdbars=s=320x180:r=30:d=2,format=yuv444p," + (
+    "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+)
+TO_HLG = (
+    "zscale=t=linear:npl=203,format=gbrpf32le,"
+    "zscale=p=bt2020:t=arib-std-b67:m=bt2020nc:r=tv:npl=203,format=yuv420p"
+)
+HLG_TAGS = ["-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]
+
+
+@pytest.fixture(scope="module")
+def bars(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(SDR, HLG) files of the same colour bars."""
+    d = tmp_path_factory.mktemp("hdr")
+    sdr, hlg = d / "sdr.mp4", d / "hlg.mp4"
+    for out, vf, tags in ((sdr, "format=yuv420p", []), (hlg, TO_HLG, HLG_TAGS)):
+        run_ffmpeg(
+            ["-y", "-f", "lavfi", "-i", BARS, "-vf", vf, "-c:v", "libx264", "-crf", "12",
+             *tags, str(out)],
+        )  # fmt: skip
+        assert out.exists(), f"could not make {out.name}"
+    return sdr, hlg
+
+
+def test_probe_reads_colour_tags(bars: tuple[Path, Path]) -> None:
+    sdr, hlg = (probe(p) for p in bars)
+    assert (sdr.matrix, sdr.transfer, sdr.hdr) == ("bt709", "bt709", "")
+    assert (hlg.matrix, hlg.transfer, hlg.hdr) == ("bt2020nc", "arib-std-b67", "HLG")
+
+
+@needs_zscale
+def test_hdr_footage_is_tone_mapped_to_sdr(bars: tuple[Path, Path]) -> None:
+    sdr, hlg = bars
+    preset = _fast("youtube")
+    want = _frame_at(sdr, 0.5, (320, 180))
+    want = cv2.resize(want.astype(np.uint8), preset.size, interpolation=cv2.INTER_AREA)
+    span = Span(str(hlg), 0.5, 1.0, preset, "", None)
+    try:
+        got = span.frame(0.0).astype(float)
+    finally:
+        span.close()
+    # Read as BT.709, the HLG values are 31 levels off on average, every colour washed
+    # out; tone-mapped, within a few levels of the SDR bars (the highlights roll off).
+    assert np.abs(got - want).mean() < 15
+    saturation = [
+        cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2HSV)[..., 1].mean() for f in (got, want)
+    ]
+    assert saturation[0] > 0.85 * saturation[1]
+    assert span.matrix == "bt709" and not span.note
+
+
+def test_hdr_without_zscale_says_so(
+    bars: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "has_filters", lambda *names: False)
+    span = Span(str(bars[1]), 0.5, 1.0, _fast("youtube"), "", None)
+    span.close()
+    assert re.fullmatch(r"hlg\.mp4 is HLG HDR .* no zscale .*washed out", span.note)
