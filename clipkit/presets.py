@@ -61,6 +61,10 @@ def _detect_opt(name: str, *, lo: float, hi: float) -> Any:
     return _opt(f.default, f.metadata["help"], lo=lo, hi=hi)
 
 
+# The lowest frame rate the platforms take (PLATFORMS.md).
+MIN_FPS = 23.0
+
+
 @dataclass(frozen=True)
 class Preset:
     """One output format. Sizes are pixels of the output; times are seconds.
@@ -75,7 +79,17 @@ class Preset:
     width: int = _opt(1080, "output width in pixels (made even)", lo=64, hi=4096)
     height: int = _opt(1920, "output height in pixels (made even)", lo=64, hi=4096)
     # Platforms accept 23-60 fps (Reels/TikTok/Stories, PLATFORMS.md).
-    fps: float = _opt(30.0, "constant output frame rate", lo=23.0, hi=60.0)
+    fps: float = _opt(
+        30.0, "output frame rate (the highest, with fps_mode peak)", lo=MIN_FPS, hi=60.0
+    )
+    # HandBrake's "peak frame rate": 24 or 25 fps footage made 30 repeats every fifth or
+    # sixth frame, which judders in any pan.
+    fps_mode: str = _opt(
+        "peak",
+        f"peak: footage at a steady rate of {MIN_FPS:g} fps up to fps keeps its own rate; "
+        "constant: always fps",
+        choices=("peak", "constant"),
+    )
     reframe: str = _opt(
         "follow",
         "how a frame of another shape is fitted: a still crop over "

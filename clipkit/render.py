@@ -32,7 +32,7 @@ from clipkit.errors import RenderError
 from clipkit.ffmpeg import ffmpeg_exe, has_filters, run_ffmpeg
 from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
-from clipkit.presets import Preset
+from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
 from clipkit.reframe import Reframe, action_around, plan_reframe
 from clipkit.signals import Signals
@@ -427,6 +427,14 @@ def _save_cover(frame: np.ndarray, path: Path) -> None:
     tmp.replace(path)
 
 
+def output_fps(preset: Preset, source: VideoInfo) -> float:
+    """The clip's frame rate: with fps_mode peak, a steady source's own when it lies
+    from MIN_FPS up to the preset's fps (24, 25, 29.97); else the preset's."""
+    rate = source.fps
+    keep = preset.fps_mode == "peak" and not source.variable_fps
+    return rate if keep and MIN_FPS <= rate < preset.fps - 0.005 else preset.fps
+
+
 def render_clip(
     plan: ClipPlan, preset: Preset, out_dir: str | Path, *, signals: Signals | None = None
 ) -> RenderResult:
@@ -440,6 +448,7 @@ def render_clip(
     video = out_dir / f".{final.stem}.part.video.mp4"
     audio = out_dir / f".{final.stem}.part.m4a"
     _use_clipkit_ffmpeg()
+    preset = preset.with_overrides(fps=output_fps(preset, probe(plan.source)))
     tl = _spans(plan, preset, signals)
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])

@@ -119,7 +119,7 @@ def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path], tmp_p
     res = render_clip(_plan(src, preset, recovery=None, main=(1.0, 7.0)), preset, tmp_path)
     info = probe(res.path)
     assert info.has_audio and info.audio_rate == 48000
-    assert info.fps == preset.fps and abs(info.duration - 6.0) < 0.1
+    assert info.fps == 25 and abs(info.duration - 6.0) < 0.1  # peak: the source's rate
 
 
 def test_what_a_caption_lost_is_in_the_clips_note(footage: Path, tmp_path: Path) -> None:
@@ -292,3 +292,35 @@ def test_hdr_without_zscale_says_so(
     span = Span(str(bars[1]), 0.5, 1.0, _fast("youtube"), "", None)
     span.close()
     assert re.fullmatch(r"hlg\.mp4 is HLG HDR .* no zscale .*washed out", span.note)
+
+
+@pytest.mark.parametrize(
+    ("rate", "variable", "mode", "want"),
+    [
+        (25.0, False, "peak", 25.0),  # kept: made 30, every fifth frame would repeat
+        (23.976, False, "peak", 23.976),
+        (29.97, False, "peak", 29.97),
+        (30.0, False, "peak", 30.0),
+        (60.0, False, "peak", 30.0),  # above the preset's rate: brought down to it
+        (15.0, False, "peak", 30.0),  # below what the platforms take
+        (25.0, True, "peak", 30.0),  # variable-rate phone footage: made constant
+        (25.0, False, "constant", 30.0),
+    ],
+)
+def test_output_frame_rate(
+    footage: Path, rate: float, variable: bool, mode: str, want: float
+) -> None:
+    source = replace(probe(footage), fps=rate, variable_fps=variable)
+    assert render.output_fps(_fast("reels").with_overrides(fps_mode=mode), source) == want
+
+
+def test_25_fps_footage_gives_a_25_fps_clip(make_clip: Callable[..., Path], tmp_path: Path) -> None:
+    src = make_clip("pal.mp4", duration=12.0, size="640x360", fps=25)
+    preset = _fast("reels").with_overrides(width=360, height=640)
+    res = render_clip(_plan(src, preset), preset, tmp_path)
+    info = probe(res.path)
+    assert info.fps == 25 and not info.variable_fps
+    # Every frame its own: the count is the 25 fps count (made 30, it would be 6/5 of it).
+    out = run_ffmpeg(["-i", str(res.path), "-f", "null", "-"]).stderr.decode()
+    frames = int(re.findall(r"frame=\s*(\d+)", out)[-1])
+    assert abs(frames - info.duration * 25) <= 1
