@@ -22,7 +22,7 @@ class VideoInfo:
     path: str
     duration: float  # seconds
     fps: float  # nominal frame rate (average for variable-rate footage)
-    width: int  # as displayed, after rotation
+    width: int  # as displayed: after rotation, and in square pixels
     height: int
     rotation: int  # degrees clockwise the player turns the coded picture: 0, 90, 180, 270
     codec: str
@@ -36,14 +36,6 @@ class VideoInfo:
     container: str = ""  # ffmpeg's demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
     matrix: str = ""  # YUV matrix tag as ffmpeg names it ("bt709", "bt2020nc"); "" untagged
     transfer: str = ""  # transfer tag ("bt709", "arib-std-b67" = HLG, "smpte2084" = PQ)
-
-    @property
-    def coded_width(self) -> int:
-        return self.height if self.rotation in (90, 270) else self.width
-
-    @property
-    def coded_height(self) -> int:
-        return self.width if self.rotation in (90, 270) else self.height
 
     @property
     def portrait(self) -> bool:
@@ -64,6 +56,7 @@ HDR_TRANSFERS = {"arib-std-b67": "HLG", "smpte2084": "PQ"}
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"^\s*Stream #\d+:\d+[^:]*: (Video|Audio): (.*)$")
 _SIZE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
+_SAR = re.compile(r"\[SAR (\d+):(\d+) DAR")
 _FPS = re.compile(r"([\d.]+)(k?) fps")
 _TBR = re.compile(r"([\d.]+)(k?) tbr")
 _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
@@ -172,6 +165,10 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         # ffmpeg reports the display matrix angle counter-clockwise; players turn
         # the picture clockwise by its negation.
         rot = int(round(-float(rm.group(1)))) % 360
+    sar = _SAR.search(video)
+    if sar and int(sar.group(1)) > 0 and int(sar.group(2)) > 0 and sar.group(1) != sar.group(2):
+        # Non-square pixels (anamorphic HDV, DV): the picture as shown is this wide.
+        coded_w = 2 * round(coded_w * int(sar.group(1)) / int(sar.group(2)) / 2)
     w, h = (coded_h, coded_w) if rot in (90, 270) else (coded_w, coded_h)
     fps = _rate(_FPS.search(video))
     tbr = _rate(_TBR.search(video))

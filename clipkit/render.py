@@ -236,8 +236,9 @@ class Span:
         try:
             src_w, src_h = info.width, info.height
             if tuple(self.reader.size) != (src_w, src_h):
-                # moviepy missed the display rotation (newer ffmpeg prints it as side
-                # data); ffmpeg rotates anyway, so read at the displayed size.
+                # moviepy reads the coded size: it misses the display rotation (newer
+                # ffmpeg prints it as side data, and rotates anyway) and non-square
+                # pixels. Read at the displayed size, which scales those to square.
                 self.reader.size = [src_w, src_h]
             self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)

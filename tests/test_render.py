@@ -324,3 +324,25 @@ def test_25_fps_footage_gives_a_25_fps_clip(make_clip: Callable[..., Path], tmp_
     out = run_ffmpeg(["-i", str(res.path), "-f", "null", "-"]).stderr.decode()
     frames = int(re.findall(r"frame=\s*(\d+)", out)[-1])
     assert abs(frames - info.duration * 25) <= 1
+
+
+def test_non_square_pixels_are_shown_at_their_shape(tmp_path: Path) -> None:
+    """Anamorphic footage (here 2:1 pixels, 320x360 coded for a 640x360 picture) is
+    read at the shape it is shown at, not squeezed to half its width."""
+    wide, squeezed = tmp_path / "wide.mp4", tmp_path / "squeezed.mp4"
+    src = "testsrc2=s=640x360:r=30:d=2"
+    run_ffmpeg(["-f", "lavfi", "-i", src, "-pix_fmt", "yuv420p", "-crf", "12", str(wide)])
+    run_ffmpeg(["-f", "lavfi", "-i", src, "-vf", "scale=320:360,setsar=2", "-pix_fmt",
+                "yuv420p", "-crf", "12", str(squeezed)])  # fmt: skip
+    info = probe(squeezed)
+    assert (info.width, info.height) == (640, 360)
+    preset = _fast("youtube").with_overrides(width=640, height=360)
+    frames = []
+    for path in (wide, squeezed):
+        span = Span(str(path), 1.0, 1.5, preset, "", None)
+        try:
+            frames.append(span.frame(0.0).astype(float))
+        finally:
+            span.close()
+    # Only the horizontal detail lost to the squeeze differs.
+    assert _psnr(frames[0], frames[1]) > 25
