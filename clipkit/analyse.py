@@ -34,6 +34,7 @@ from clipkit.decode import (
     plan_decode,
     split_point,
     split_threads,
+    tone_map_filter,
 )
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
@@ -296,6 +297,9 @@ def cache_key(info: VideoInfo) -> str:
         "noise": NOISE_FACTOR, "min_change": MIN_CHANGE, "flat": FLAT_CELL,
         "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip
+    tone_map = tone_map_filter(info)
+    if tone_map:  # only HDR files: the keys of all others stay as they were
+        params["tone_map"] = tone_map
     h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()[:32]

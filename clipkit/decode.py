@@ -28,7 +28,7 @@ try:
 except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.ffmpeg import ffmpeg_exe, has_filters
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
@@ -90,6 +90,26 @@ SPLIT_CONTAINERS = ("mov", "matroska")
 _PTS = re.compile(rb"n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.e+-]+)(?:[^\n]*?iskey:(\d))?")
 
 
+# HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
+# (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
+# which keeps everything up to about reference white as it was graded and rolls the
+# highlights off instead of clipping them. On colour bars made SDR -> HLG -> SDR this
+# way, the mean error is 9 levels of 255; hable's curve gave 38, and reading the HLG
+# values as BT.709 (what happens without this) 31, with every colour washed out.
+TONE_MAP = (
+    "zscale=tin={transfer}:min={matrix}:pin=bt2020:t=linear:npl=203,format=gbrpf32le,"
+    "zscale=p=bt709,tonemap=tonemap=mobius,zscale=t=bt709,format=gbrp"
+)
+
+
+def tone_map_filter(info: VideoInfo) -> str:
+    """The filters that turn ``info``'s HDR pictures into SDR BT.709 RGB: "" if it is not
+    HDR or this ffmpeg lacks them (then its pictures are read as they are)."""
+    if not info.hdr or not has_filters("zscale", "tonemap"):
+        return ""
+    return TONE_MAP.format(transfer=info.transfer, matrix=info.matrix or "bt2020nc")
+
+
 @dataclass(frozen=True)
 class DecodePlan:
     """How the footage is decoded: analysed size and whether non-reference frames are skipped."""
@@ -97,6 +117,9 @@ class DecodePlan:
     width: int
     height: int
     skip_noref: bool
+    # HDR footage is analysed tone-mapped, as it is shown: read as it is, HLG's flatter
+    # values moved too little to count (a drop the SDR copy of the same file showed).
+    tone_map: str = ""
 
 
 def analysed_size(info: VideoInfo) -> tuple[int, int]:
@@ -118,7 +141,7 @@ def plan_decode(info: VideoInfo) -> DecodePlan:
         head = max(1, round(SCAN_HEAD * info.fps))
         _, nonref = count_pictures(info.path, 1.0, info.size_bytes, info.mtime_ns, head)
         skip = nonref > 0 and analysed_rate(info) >= MIN_ANALYSED_FPS
-    return DecodePlan(width=w, height=h, skip_noref=skip)
+    return DecodePlan(width=w, height=h, skip_noref=skip, tone_map=tone_map_filter(info))
 
 
 def analysed_rate(info: VideoInfo) -> float:
@@ -240,7 +263,9 @@ def _video_cmd(
     # From ``start``: from the key frame at or before it (a seek without decoding the
     # frames in between); its times then count from ``start``.
     seek = ["-ss", f"{start:.6f}", "-noaccurate_seek"] if start is not None else []
-    vf = f"scale={plan.width}:{plan.height}:flags=area,format=gray,showinfo=checksum=0"
+    # Scaled down first: tone mapping the analysed size costs next to nothing.
+    tone = f"{plan.tone_map}," if plan.tone_map else ""
+    vf = f"scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
         "-threads", str(threads or decode_threads()), "-skip_loop_filter", "all", *skip,

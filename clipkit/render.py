@@ -28,8 +28,9 @@ import cv2
 import numpy as np
 
 from clipkit.captions import Caption, layout
+from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import ffmpeg_exe, has_filters, run_ffmpeg
+from clipkit.ffmpeg import ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
@@ -110,25 +111,6 @@ _MATRICES = ("bt709", "bt2020", "smpte170m", "bt470bg", "smpte240m", "fcc")
 def decode_matrix(info: VideoInfo) -> str:
     """The YUV matrix the reader decodes ``info``'s file with: its tag, or BT.601 untagged."""
     return next((x for x in _MATRICES if info.matrix.startswith(x)), "bt601")
-
-
-# HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
-# (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
-# which keeps everything up to about reference white as it was graded and rolls the
-# highlights off instead of clipping them. On colour bars made SDR -> HLG -> SDR this
-# way, the mean error is 9 levels of 255; hable's curve gave 38, and reading the HLG
-# values as BT.709 (what happens without this) 31, with every colour washed out.
-TONE_MAP = (
-    "zscale=tin={transfer}:min={matrix}:pin=bt2020:t=linear:npl=203,format=gbrpf32le,"
-    "zscale=p=bt709,tonemap=tonemap=mobius,zscale=t=bt709,format=gbrp"
-)
-
-
-def tone_map_filter(info: VideoInfo) -> str:
-    """The filters that turn ``info``'s HDR pictures into SDR BT.709 RGB ("" if not HDR)."""
-    if not info.hdr:
-        return ""
-    return TONE_MAP.format(transfer=info.transfer, matrix=info.matrix or "bt2020nc")
 
 
 def rgb_to_yuv(matrix: str) -> str:
@@ -222,7 +204,7 @@ class Span:
         self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
         self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
         self.fps = preset.fps
-        tone_map = tone_map_filter(info) if has_filters("zscale", "tonemap") else ""
+        tone_map = tone_map_filter(info)
         # Tone-mapped frames are BT.709 RGB; others keep the source's own YUV values.
         self.matrix = "bt709" if tone_map else decode_matrix(info)
         self.note = ""

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import render
+from clipkit import decode, render
 from clipkit.captions import safe_box
 from clipkit.detect import Moment
 from clipkit.errors import RenderError
@@ -288,7 +288,7 @@ def test_hdr_footage_is_tone_mapped_to_sdr(bars: tuple[Path, Path]) -> None:
 def test_hdr_without_zscale_says_so(
     bars: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "has_filters", lambda *names: False)
+    monkeypatch.setattr(decode, "has_filters", lambda *names: False)
     span = Span(str(bars[1]), 0.5, 1.0, _fast("youtube"), "", None)
     span.close()
     assert re.fullmatch(r"hlg\.mp4 is HLG HDR .* no zscale .*washed out", span.note)
@@ -346,3 +346,12 @@ def test_non_square_pixels_are_shown_at_their_shape(tmp_path: Path) -> None:
             span.close()
     # Only the horizontal detail lost to the squeeze differs.
     assert _psnr(frames[0], frames[1]) > 25
+
+
+@needs_zscale
+def test_hdr_footage_is_analysed_as_shown(bars: tuple[Path, Path], tmp_path: Path) -> None:
+    from clipkit.analyse import analyse
+
+    sdr, hlg = (analyse(probe(p), cache_dir=tmp_path) for p in bars)
+    # Mean brightness: SDR 0.398; the HLG file read as it is 0.375, tone-mapped 0.388.
+    assert abs(float(np.mean(hlg.brightness)) - float(np.mean(sdr.brightness))) < 0.015
