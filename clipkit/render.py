@@ -1,10 +1,11 @@
 """Plan + preset -> a finished clip: the only module that knows moviepy.
 
 The video is a moviepy ``VideoClip`` whose frame function reads each span
-(the mishap, then the recovery shot) through its own moviepy reader, crops
-and scales with OpenCV, blends the caption on its own bounding box and mixes
-the crossfade; moviepy times the frames and pipes them to x264. That path is
-~1.1-1.3x one ffmpeg filtergraph (bench/render.py); moviepy's compositing
+(the mishap, then the recovery shot) through its own moviepy reader (ffmpeg
+cuts the crop out and tone-maps HDR), scales with OpenCV, blends the caption
+on its own bounding box and mixes the crossfade; moviepy times the frames and
+pipes them to x264. That path is ~1.0-1.1x one ffmpeg filtergraph
+(bench/render.py); moviepy's compositing
 (CompositeVideoClip, Pillow resizing) would be 5-9x. The sound is cut,
 crossfaded, faded and loudness-normalised by ffmpeg (loudnorm, two passes)
 into an AAC file that the writer muxes. Files are written under a temporary
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,9 @@ class _Background:
             raise self._error
 
 
-def _reader(path: str, filters: str) -> Any:
-    """moviepy's reader of ``path``, with ``filters`` run on each picture before it is
-    turned into RGB, and no decoding until ``initialize(t)`` is called."""
+def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
+    """moviepy's reader of ``path``, giving RGB pictures of ``size`` made by ``filters``
+    (which end at that size), and no decoding until ``initialize(t)`` is called."""
     from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader, ffmpeg_escape_filename
 
     class Reader(FFMPEG_VideoReader):
@@ -151,6 +152,8 @@ def _reader(path: str, filters: str) -> Any:
             self._opened = False
             # decode_file=False, as VideoFileClip has it: True decodes the whole file.
             super().__init__(path, decode_file=False)
+            self.size = list(size)
+            self.bufsize = 3 * size[0] * size[1] + 100
 
         def initialize(self, start_time: float = 0) -> None:
             # moviepy's own, with the filters added; its constructor's call, which would
@@ -166,11 +169,9 @@ def _reader(path: str, filters: str) -> Any:
             offset = min(1.0, start)
             seek = ["-ss", f"{start - offset:.06f}"] if start else []
             fine = ["-ss", f"{offset:.06f}"] if start else []
-            w, h = self.size
-            vf = f"{filters},scale={w}:{h}" if filters else f"scale={w}:{h}"
             cmd = [
                 ffmpeg_exe(), *seek, "-i", ffmpeg_escape_filename(self.filename), *fine,
-                "-loglevel", "error", "-f", "image2pipe", "-vf", vf,
+                "-loglevel", "error", "-f", "image2pipe", "-vf", filters,
                 "-sws_flags", self.resize_algo, "-pix_fmt", self.pixel_format,
                 "-vcodec", "rawvideo", "-",
             ]  # fmt: skip
@@ -184,6 +185,19 @@ def _reader(path: str, filters: str) -> Any:
             self.last_read = self.read_frame()
 
     return Reader()
+
+
+def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, int] | None:
+    """The smallest rectangle with even corners (4:2:0 chroma is cut whole) holding the
+    crop, for ffmpeg to cut; None when there is no crop or it does not fit."""
+    if reframe.mode != "crop":
+        return None
+    x, y, w, h = reframe.rect
+    x0, y0 = x - x % 2, y - y % 2
+    w0, h0 = x + w - x0 + (x + w - x0) % 2, y + h - y0 + (y + h - y0) % 2
+    if x0 + w0 > src_w or y0 + h0 > src_h or (w0, h0) == (src_w, src_h):
+        return None
+    return x0, y0, w0, h0
 
 
 class Span:
@@ -214,15 +228,22 @@ class Span:
                 "to tone-map it: its colours will look washed out"
             )
         out_w, out_h = preset.size
-        self.reader = _reader(path, tone_map)
+        src_w, src_h = info.width, info.height
+        self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
+        # The displayed size: ffmpeg has turned the picture already (display rotation);
+        # this makes non-square pixels square.
+        filters, size = [f"scale={src_w}:{src_h}"], (src_w, src_h)
+        cut = _even_cut(self.reframe, src_w, src_h)
+        if cut:
+            # ffmpeg cuts the crop out first, so that it alone is tone-mapped, turned
+            # into RGB and piped (a third of the picture for 16:9 footage made 9:16).
+            x, y, w, h = cut
+            filters.append(f"crop={w}:{h}:{x}:{y}")
+            rx, ry, rw, rh = self.reframe.rect
+            self.reframe = replace(self.reframe, rect=(rx - x, ry - y, rw, rh))
+            size = (w, h)
+        self.reader = _reader(path, ",".join(filters + ([tone_map] if tone_map else [])), size)
         try:
-            src_w, src_h = info.width, info.height
-            if tuple(self.reader.size) != (src_w, src_h):
-                # moviepy reads the coded size: it misses the display rotation (newer
-                # ffmpeg prints it as side data, and rotates anyway) and non-square
-                # pixels. Read at the displayed size, which scales those to square.
-                self.reader.size = [src_w, src_h]
-            self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.

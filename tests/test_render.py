@@ -355,3 +355,32 @@ def test_hdr_footage_is_analysed_as_shown(bars: tuple[Path, Path], tmp_path: Pat
     sdr, hlg = (analyse(probe(p), cache_dir=tmp_path) for p in bars)
     # Mean brightness: SDR 0.398; the HLG file read as it is 0.375, tone-mapped 0.388.
     assert abs(float(np.mean(hlg.brightness)) - float(np.mean(sdr.brightness))) < 0.015
+
+
+def test_crop_cut_by_ffmpeg_matches_the_whole_picture_cropped(footage: Path) -> None:
+    """The span's crop is cut by ffmpeg before RGB: the same pixels as cutting it from
+    the whole picture (an odd corner included)."""
+    from clipkit.reframe import plan_reframe
+
+    preset = _fast("reels").with_overrides(width=540, height=960)
+    span = Span(str(footage), 3.0, 4.0, preset, "", None)
+    try:
+        got = span.frame(0.0).astype(float)
+    finally:
+        span.close()
+    assert span.reader.size[0] < 640  # a third of the picture is read, not all of it
+    whole = _frame_at(footage, 3.0, (640, 360)).astype(np.uint8)
+    crop = plan_reframe(640, 360, 540, 960, preset.reframe, None)
+    assert crop.rect == (219, 0, 202, 360)  # the centred crop: at an odd x
+    want = crop.apply(whole).astype(float)
+    assert _psnr(got, want) > 40
+
+
+def test_even_cut_holds_the_crop() -> None:
+    from clipkit.reframe import Reframe
+    from clipkit.render import _even_cut
+
+    assert _even_cut(Reframe(540, 960, "crop", (203, 1, 203, 357)), 640, 360) == (202, 0, 204, 358)
+    assert _even_cut(Reframe(540, 960, "crop", (0, 0, 640, 360)), 640, 360) is None  # whole
+    assert _even_cut(Reframe(540, 960, "crop", (436, 0, 203, 360)), 639, 360) is None  # odd edge
+    assert _even_cut(Reframe(540, 960, "blur"), 640, 360) is None
