@@ -244,6 +244,7 @@ class Span:
             size = (w, h)
         self.reader = _reader(path, ",".join(filters + ([tone_map] if tone_map else [])), size)
         try:
+            self.caption_text = caption
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.
@@ -475,11 +476,18 @@ def render_clip(
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     notes += dict.fromkeys(span.note for span in (tl.main, tl.rec) if span is not None)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
-        cap = span.caption if span is not None else None
+        if span is None:
+            continue
+        cap = span.caption
         if cap is not None and cap.cut_short:
             notes.append(f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it")
         if cap is not None and cap.left_out:
             notes.append(f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out")
+        elif cap is None and span.caption_text.strip():  # every character was left out
+            notes.append(
+                f"{what}: {span.caption_text.strip()} not in the font {preset.caption_font}: "
+                "no caption"
+            )
     notes.append(loudness_shortfall(sound.result, preset))
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:

@@ -131,6 +131,16 @@ def test_what_a_caption_lost_is_in_the_clips_note(footage: Path, tmp_path: Path)
     assert "caption cut short to fit 2 line(s)" in note
 
 
+def test_a_caption_the_font_cannot_draw_at_all_is_in_the_note(
+    footage: Path, tmp_path: Path
+) -> None:
+    preset = _fast("reels").with_overrides(width=180, height=320)
+    plan = replace(_plan(footage, preset), recovery_caption="\U0001f373\U0001f525")
+    note = render_clip(plan, preset, tmp_path).note
+    assert "recovery caption: \U0001f373\U0001f525 not in the font" in note
+    assert note.endswith("no caption") or "no caption;" in note
+
+
 def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
