@@ -63,6 +63,15 @@ EXTS      := mp4 mov m4v mkv avi webm 3gp mts m2ts mpg
 VIDEOS    := $(sort $(foreach e,$(EXTS) $(shell echo $(EXTS) | tr a-z A-Z),$(wildcard $(FOOTAGE)/*.$(e))))
 PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
 
+# make splits file names at spaces, so a video named "day 1.mp4" would become two
+# nonsense targets; say so plainly instead (clipkit cut takes any name).
+ifneq ($(filter plans clips,$(MAKECMDGOALS)),)
+SPACED := $(shell find '$(FOOTAGE)' -maxdepth 1 -type f -name '* *' 2>/dev/null | sort | sed -n '1s,.*/,,p')
+ifneq ($(SPACED),)
+$(error make cannot handle file names with spaces, such as "$(SPACED)" in $(FOOTAGE): rename them (spaces to _), or run clipkit cut, which takes any name)
+endif
+endif
+
 plans: $(PLAN_FILES)
 
 # A recipe that fails leaves no half-made target behind for the next run to trust.

@@ -341,6 +341,19 @@ def test_makefile_workflow(work: Path, cache: Path) -> None:
     assert subprocess.run([*args, "-q", "clips"], env=env).returncode == 1
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_makefile_names_a_file_name_with_spaces(work: Path) -> None:
+    (work / "footage" / "a.mp4").rename(work / "footage" / "day 1.mp4")
+    run = subprocess.run(
+        ["make", "-s", "-C", str(REPO), f"FOOTAGE={work / 'footage'}", f"PLANS={work / 'plans'}",
+         f"OUT={work / 'out'}", "SETUP=", "plans"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert 'file names with spaces, such as "day 1.mp4"' in run.stderr
+    assert not (work / "plans").exists()
+
+
 def test_file_that_disappears_mid_run_is_reported(done: Path, cache: Path) -> None:
     from clipkit.batch import CutOptions, run_batch
 
