@@ -34,7 +34,7 @@ from clipkit.plan import ClipPlan
 from clipkit.presets import Preset, load_preset
 from clipkit.probe import probe
 from clipkit.reframe import _centre_crop
-from clipkit.render import FASTSTART, TAG_BT709, render_clip, x264_args
+from clipkit.render import FASTSTART, RGB_TO_YUV, TAG_BT709, render_clip, x264_args
 
 MAIN = (3.0, 10.8)  # the mishap span in the footage, s
 RECOVERY = (15.0, 17.5)  # the recovery span, s
@@ -61,8 +61,10 @@ def make_footage(path: Path) -> None:
             "veryfast",
             "-crf",
             "18",
-            "-pix_fmt",
-            "yuv420p",
+            # BT.709 and tagged so, like a camera's HD footage (ffmpeg's default for an
+            # RGB source is BT.601, untagged, which HD footage is taken not to be).
+            "-vf",
+            RGB_TO_YUV,
             "-c:a",
             "aac",
             "-shortest",

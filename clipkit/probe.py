@@ -35,6 +35,7 @@ class VideoInfo:
     mtime_ns: int
     container: str = ""  # ffmpeg's demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
     matrix: str = ""  # YUV matrix tag as ffmpeg names it ("bt709", "bt2020nc"); "" untagged
+    pixel_aspect: float = 1.0  # width of a coded pixel over its height (1: square)
     transfer: str = ""  # transfer tag ("bt709", "arib-std-b67" = HLG, "smpte2084" = PQ)
 
     @property
@@ -56,7 +57,9 @@ HDR_TRANSFERS = {"arib-std-b67": "HLG", "smpte2084": "PQ"}
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"^\s*Stream #\d+:\d+[^:]*: (Video|Audio): (.*)$")
 _SIZE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
-_SAR = re.compile(r"\[SAR (\d+):(\d+) DAR")
+# The stream's pixel shape, then the container's where it sets one (MOV pasp, MKV
+# display size): "1440x1080 [SAR 1:1 DAR 4:3], ..., SAR 4:3 DAR 16:9". The last counts.
+_SAR = re.compile(r"(?:\[|, )SAR (\d+):(\d+) DAR")
 _FPS = re.compile(r"([\d.]+)(k?) fps")
 _TBR = re.compile(r"([\d.]+)(k?) tbr")
 _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
@@ -89,7 +92,7 @@ def _colour(desc: str) -> tuple[str, str]:
     ffmpeg prints "matrix/primaries/transfer", or one name when all three agree."""
     m = _PIX_DETAILS.search(desc)
     for part in m.group(1).split(", ") if m else []:
-        if part in _NOT_COLOUR or part.startswith("chroma"):
+        if part in _NOT_COLOUR or part.startswith("chroma") or " first" in part:
             continue
         names = [n if n != "unknown" else "" for n in part.split("/")]
         return names[0], names[-1]
@@ -165,10 +168,11 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         # ffmpeg reports the display matrix angle counter-clockwise; players turn
         # the picture clockwise by its negation.
         rot = int(round(-float(rm.group(1)))) % 360
-    sar = _SAR.search(video)
-    if sar and int(sar.group(1)) > 0 and int(sar.group(2)) > 0 and sar.group(1) != sar.group(2):
+    sars = [(int(a), int(b)) for a, b in _SAR.findall(video) if int(a) > 0 and int(b) > 0]
+    aspect = sars[-1][0] / sars[-1][1] if sars else 1.0
+    if aspect != 1.0:
         # Non-square pixels (anamorphic HDV, DV): the picture as shown is this wide.
-        coded_w = 2 * round(coded_w * int(sar.group(1)) / int(sar.group(2)) / 2)
+        coded_w = 2 * round(coded_w * aspect / 2)
     w, h = (coded_h, coded_w) if rot in (90, 270) else (coded_w, coded_h)
     fps = _rate(_FPS.search(video))
     tbr = _rate(_TBR.search(video))
@@ -211,4 +215,5 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         container=demuxer.group(1) if demuxer else "",
         matrix=matrix,
         transfer=transfer,
+        pixel_aspect=aspect,
     )

@@ -105,19 +105,17 @@ FASTSTART = ["-movflags", "+faststart"]
 
 # Tags the output carries: BT.709, limited range (PLATFORMS.md).
 TAG_BT709 = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
-# Matrices swscale knows by the name ffmpeg prints in a stream's colour tags.
-_MATRICES = ("bt709", "bt2020", "smpte170m", "bt470bg", "smpte240m", "fcc")
+# Every frame is made BT.709 YUV from RGB that the reader decoded by the source's own
+# matrix, so that a recovery shot from a file of another matrix keeps its colours too.
+RGB_TO_YUV = f"scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,{TAG_BT709}"
 
 
-def decode_matrix(info: VideoInfo) -> str:
-    """The YUV matrix the reader decodes ``info``'s file with: its tag, or BT.601 untagged."""
-    return next((x for x in _MATRICES if info.matrix.startswith(x)), "bt601")
-
-
-def rgb_to_yuv(matrix: str) -> str:
-    """RGB -> YUV with the same matrix the frames were decoded with, so that the
-    source's YUV values come through unchanged; then tag as BT.709."""
-    return f"scale=out_color_matrix={matrix}:out_range=tv,format=yuv420p,{TAG_BT709}"
+def untagged_matrix(info: VideoInfo) -> str:
+    """The matrix of footage without a tag, as players take it: BT.709 from 720 lines up
+    (HD), BT.601 below. "" when the file says which it is."""
+    if info.matrix:
+        return ""
+    return "bt709" if min(info.width, info.height) >= 720 else "smpte170m"
 
 
 class _Background:
@@ -187,6 +185,37 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
     return Reader()
 
 
+def _reading(
+    info: VideoInfo, reframe: Reframe, out_size: tuple[int, int]
+) -> tuple[list[str], tuple[int, int], Reframe]:
+    """How a span's reader gets its pictures: ffmpeg's filters, the size they give, and
+    the reframing left for OpenCV. ffmpeg cuts the crop out and shrinks what is to be
+    shrunk before the picture is turned into RGB (and tone-mapped, in float), so only
+    what is kept goes through those steps and the pipe: a third of a 16:9 picture made
+    9:16, a quarter of a 4K one made 1080p."""
+    w, h = info.width, info.height
+    out_w, out_h = out_size
+    # ffmpeg has turned the picture already (display rotation); this makes non-square
+    # pixels square, at the displayed size.
+    filters = [f"scale={w}:{h}"] if info.pixel_aspect != 1.0 else []
+    if reframe.mode == "blur":
+        k = min(out_w / w, out_h / h)
+        if k < 1:
+            w, h = max(2, round(w * k)), max(2, round(h * k))
+            filters.append(f"scale={w}:{h}:flags=area")
+        return filters, (w, h), reframe
+    x, y, cw, ch = reframe.rect
+    if cw > out_w:  # to be shrunk: cut exactly, shrink to the output size
+        filters += [f"crop={cw}:{ch}:{x}:{y}:exact=1", f"scale={out_w}:{out_h}:flags=area"]
+        return filters, (out_w, out_h), replace(reframe, rect=(0, 0, out_w, out_h))
+    cut = _even_cut(reframe, w, h)
+    if cut is None:
+        return filters, (w, h), reframe
+    x0, y0, w0, h0 = cut
+    filters.append(f"crop={w0}:{h0}:{x0}:{y0}")
+    return filters, (w0, h0), replace(reframe, rect=(x - x0, y - y0, cw, ch))
+
+
 def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, int] | None:
     """The smallest rectangle with even corners (4:2:0 chroma is cut whole) holding the
     crop, for ffmpeg to cut; None when there is no crop or it does not fit."""
@@ -219,8 +248,6 @@ class Span:
         self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
         self.fps = preset.fps
         tone_map = tone_map_filter(info)
-        # Tone-mapped frames are BT.709 RGB; others keep the source's own YUV values.
-        self.matrix = "bt709" if tone_map else decode_matrix(info)
         self.note = ""
         if info.hdr and not tone_map:
             self.note = (
@@ -228,21 +255,13 @@ class Span:
                 "to tone-map it: its colours will look washed out"
             )
         out_w, out_h = preset.size
-        src_w, src_h = info.width, info.height
-        self.reframe: Reframe = plan_reframe(src_w, src_h, out_w, out_h, preset.reframe, action)
-        # The displayed size: ffmpeg has turned the picture already (display rotation);
-        # this makes non-square pixels square.
-        filters, size = [f"scale={src_w}:{src_h}"], (src_w, src_h)
-        cut = _even_cut(self.reframe, src_w, src_h)
-        if cut:
-            # ffmpeg cuts the crop out first, so that it alone is tone-mapped, turned
-            # into RGB and piped (a third of the picture for 16:9 footage made 9:16).
-            x, y, w, h = cut
-            filters.append(f"crop={w}:{h}:{x}:{y}")
-            rx, ry, rw, rh = self.reframe.rect
-            self.reframe = replace(self.reframe, rect=(rx - x, ry - y, rw, rh))
-            size = (w, h)
-        self.reader = _reader(path, ",".join(filters + ([tone_map] if tone_map else [])), size)
+        reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
+        filters, size, self.reframe = _reading(info, reframe, preset.size)
+        if tone_map:
+            filters.append(tone_map)
+        elif untagged_matrix(info):  # else ffmpeg's RGB conversion takes BT.601
+            filters.append(f"setparams=colorspace={untagged_matrix(info)}")
+        self.reader = _reader(path, ",".join(filters) or "null", size)
         try:
             self.caption_text = caption
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
@@ -390,7 +409,7 @@ def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np
             audio=False,
             logger=None,
             pixel_format="yuv420p",
-            ffmpeg_params=["-vf", rgb_to_yuv(tl.main.matrix), *x264_args(preset)],
+            ffmpeg_params=["-vf", RGB_TO_YUV, *x264_args(preset)],
         )
         clip.close()
     except OSError as e:

@@ -292,7 +292,7 @@ def test_hdr_footage_is_tone_mapped_to_sdr(bars: tuple[Path, Path]) -> None:
         cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2HSV)[..., 1].mean() for f in (got, want)
     ]
     assert saturation[0] > 0.85 * saturation[1]
-    assert span.matrix == "bt709" and not span.note
+    assert not span.note
 
 
 def test_hdr_without_zscale_says_so(
@@ -394,3 +394,68 @@ def test_even_cut_holds_the_crop() -> None:
     assert _even_cut(Reframe(540, 960, "crop", (0, 0, 640, 360)), 640, 360) is None  # whole
     assert _even_cut(Reframe(540, 960, "crop", (436, 0, 203, 360)), 639, 360) is None  # odd edge
     assert _even_cut(Reframe(540, 960, "blur"), 640, 360) is None
+
+
+def test_pixel_shape_set_by_the_container_counts(tmp_path: Path) -> None:
+    """HDV's 1440x1080 with a 16:9 shape set in the MOV box (not the stream) is 1920 wide."""
+    raw, mov = tmp_path / "hdv.mp4", tmp_path / "hdv.mov"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=1440x1080:r=25:d=1", "-pix_fmt", "yuv420p",
+                str(raw)])  # fmt: skip
+    run_ffmpeg(["-i", str(raw), "-c", "copy", "-aspect", "16:9", str(mov)])
+    info = probe(mov)
+    assert (info.width, info.height) == (1920, 1080) and info.pixel_aspect == pytest.approx(4 / 3)
+
+
+@pytest.mark.parametrize("name", ["reels", "youtube"])
+def test_shrinking_in_ffmpeg_matches_the_whole_picture_shrunk(
+    make_clip: Callable[..., Path], name: str
+) -> None:
+    """A picture larger than the output is cut and shrunk by ffmpeg (before RGB and tone
+    mapping): the same picture as reframing the whole one with OpenCV."""
+    from clipkit.reframe import plan_reframe
+
+    src = make_clip("big.mp4", duration=2.0, size="1280x720", fps=30)
+    preset = (
+        _fast(name).with_overrides(width=270, height=480)
+        if name == "reels"
+        else (_fast(name).with_overrides(width=480, height=270))
+    )
+    span = Span(str(src), 1.0, 1.5, preset, "", None)
+    try:
+        got = span.frame(0.0).astype(float)
+    finally:
+        span.close()
+    assert tuple(span.reader.size) == preset.size  # shrunk before the pipe
+    whole = _frame_at(src, 1.0, (1280, 720)).astype(np.uint8)
+    want = plan_reframe(1280, 720, *preset.size, preset.reframe, None).apply(whole)
+    # Compared in luma: shrunk before RGB, the colour is shrunk at 4:2:0 (as it is encoded
+    # anyway), so saturated edges differ (31-33 dB in RGB). Luma is 48 dB here; cut one
+    # pixel off, 32.
+    luma = [cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(float) for f in (got, want)]
+    assert _psnr(*luma) > 40
+
+
+def test_recovery_from_a_file_of_another_matrix_keeps_its_colours(
+    footage: Path, bars: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The mishap is untagged SD (BT.601) and the recovery shot BT.709 colour bars: both
+    come out as they are shown (the bars' colours went to YUV by BT.601 and were 8
+    levels off)."""
+    sdr = bars[0]
+    assert probe(footage).matrix == "" and probe(sdr).matrix == "bt709"
+    preset = _fast("youtube").with_overrides(width=640, height=360, crossfade=0.0)
+    plan = replace(
+        _plan(footage, preset, recovery=(0.2, 1.8)), recovery_source=str(sdr), recovery_caption=""
+    )
+    res = render_clip(plan, preset, tmp_path)
+    got = _frame_at(res.path, res.duration - 0.2, preset.size)
+    span = Span(str(sdr), 1.0, 1.5, preset, "", None)
+    try:
+        want = span.frame(0.0).astype(float)
+    finally:
+        span.close()
+    # Inside the bars only (flat 9x9 neighbourhoods): what differs there is colour, not
+    # coding noise at the edges.
+    k = np.ones((9, 9), np.uint8)
+    flat = (cv2.dilate(want, k) - cv2.erode(want, k)).max(axis=2) < 3
+    assert np.abs(got - want)[flat].mean(axis=0).max() < 1.5  # 0.5 for the bars alone
