@@ -546,7 +546,12 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
 def render(
     plan_files: tuple[Path, ...], presets: tuple[str, ...], out_dir: Path, **values: Any
 ) -> None:
-    """Render the clips of plan files written (and perhaps edited) by `clipkit detect --plan`."""
+    """Render the clips of plan files written (and perhaps edited) by `clipkit detect --plan`.
+
+    Each clip keeps the window, recovery shot and captions its plan gives (a preset's
+    caption templates are for `cut` and `detect --plan`); the preset gives the rest:
+    size, frame rate, caption style, length limits, encoding and loudness.
+    """
     from clipkit.batch import run_plans
     from clipkit.errors import InputError
     from clipkit.plan import load_plans
