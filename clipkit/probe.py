@@ -68,8 +68,19 @@ _INPUT = re.compile(r"^Input #0, (\S+), from ", re.M)
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
 # The pixel format's details: "yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67, progressive)".
 _PIX_DETAILS = re.compile(r", (?:yuv|nv|p0|gbr)\w*\(([^)]*)\)")
-# Ranges and field orders, which share those brackets with the colour tags.
-_NOT_COLOUR = {"tv", "pc", "progressive", "top first", "bottom first", "top coded first (swapped)"}
+# Ranges, scan types and chroma locations, which share those brackets with the colour
+# tags (as do field orders: "top first", "bottom coded first (swapped)").
+_NOT_COLOUR = {
+    "tv",
+    "pc",
+    "progressive",
+    "left",
+    "center",
+    "topleft",
+    "top",
+    "bottomleft",
+    "bottom",
+}
 
 
 def _rate(m: re.Match[str] | None) -> float:
@@ -92,7 +103,7 @@ def _colour(desc: str) -> tuple[str, str]:
     ffmpeg prints "matrix/primaries/transfer", or one name when all three agree."""
     m = _PIX_DETAILS.search(desc)
     for part in m.group(1).split(", ") if m else []:
-        if part in _NOT_COLOUR or part.startswith("chroma") or " first" in part:
+        if part in _NOT_COLOUR or " first" in part:
             continue
         names = [n if n != "unknown" else "" for n in part.split("/")]
         return names[0], names[-1]

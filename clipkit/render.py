@@ -240,8 +240,9 @@ class Span:
         preset: Preset,
         caption: str,
         action: np.ndarray | None,
+        info: VideoInfo | None = None,
     ) -> None:
-        info = probe(path)
+        info = info or probe(path)
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
         self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
@@ -259,8 +260,8 @@ class Span:
         filters, size, self.reframe = _reading(info, reframe, preset.size)
         if tone_map:
             filters.append(tone_map)
-        elif untagged_matrix(info):  # else ffmpeg's RGB conversion takes BT.601
-            filters.append(f"setparams=colorspace={untagged_matrix(info)}")
+        elif matrix := untagged_matrix(info):  # else ffmpeg's RGB conversion takes BT.601
+            filters.append(f"setparams=colorspace={matrix}")
         self.reader = _reader(path, ",".join(filters) or "null", size)
         try:
             self.caption_text = caption
@@ -311,9 +312,9 @@ class _Timeline:
         return cv2.addWeighted(a, 1.0 - k, b, k, 0.0)
 
 
-def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None) -> _Timeline:
+def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
     action = action_around(signals, plan.peak)
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action)
+    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action, info)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
@@ -472,8 +473,9 @@ def render_clip(
     video = out_dir / f".{final.stem}.part.video.mp4"
     audio = out_dir / f".{final.stem}.part.m4a"
     _use_clipkit_ffmpeg()
-    preset = preset.with_overrides(fps=output_fps(preset, probe(plan.source)))
-    tl = _spans(plan, preset, signals)
+    info = probe(plan.source)
+    preset = preset.with_overrides(fps=output_fps(preset, info))
+    tl = _spans(plan, preset, signals, info)
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
         # The sound is made while the video encodes, then the two are muxed.

@@ -97,3 +97,22 @@ def test_probe_frame_rate_of_avi_with_b_frames(
     subprocess.run(cmd, check=True)
     assert probe(avi).fps == pytest.approx(30)
     assert probe(avi).container == "avi"
+
+
+@pytest.mark.parametrize(
+    ("desc", "want"),
+    [
+        ("h264 (High), yuv420p(tv, bt709, progressive), 1920x1080", ("bt709", "bt709")),
+        ("hevc (Main 10), yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67), 3840x2160",
+         ("bt2020nc", "arib-std-b67")),
+        ("mjpeg, yuvj420p(pc, bt470bg/unknown/unknown), 640x480", ("bt470bg", "")),
+        ("h264, yuv420p(progressive), 640x360", ("", "")),
+        ("h264, yuv420p(tv, progressive, left), 640x360", ("", "")),
+        ("h264, yuv420p(bottom coded first (swapped)), 720x576", ("", "")),
+        ("h264, yuv420p(tv, smpte170m/bt709/bt709, top first), 720x576", ("smpte170m", "bt709")),
+    ],
+)  # fmt: skip
+def test_colour_tags_are_read_from_the_stream_line(desc: str, want: tuple[str, str]) -> None:
+    from clipkit.probe import _colour
+
+    assert _colour(desc) == want
