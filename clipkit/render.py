@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
@@ -140,9 +141,15 @@ class _Background:
             raise self._error
 
 
+# A picture asked for this close to a file's end may be past its last one (frame
+# times round): the last picture is shown again. Earlier, a missing picture is an error.
+END_REPEAT = 0.5
+
+
 def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
     """moviepy's reader of ``path``, giving RGB pictures of ``size`` made by ``filters``
     (which end at that size), and no decoding until ``initialize(t)`` is called."""
+    from moviepy.tools import cross_platform_popen_params
     from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader, ffmpeg_escape_filename
 
     class Reader(FFMPEG_VideoReader):
@@ -175,12 +182,39 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
             ]  # fmt: skip
             self.proc = subprocess.Popen(
                 cmd,
-                bufsize=self.bufsize,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
+                **cross_platform_popen_params(  # no console window on Windows
+                    {
+                        "bufsize": self.bufsize,
+                        "stdout": subprocess.PIPE,
+                        "stderr": subprocess.PIPE,
+                        "stdin": subprocess.DEVNULL,
+                    }
+                ),
             )
             self.last_read = self.read_frame()
+
+        def read_frame(self) -> np.ndarray:
+            # moviepy's would repeat the last picture for every one the pipe lacks (a
+            # frozen clip, one warning) or fail with a message about old ffmpeg versions.
+            w, h = self.size
+            data = self.proc.stdout.read(3 * w * h)  # type: ignore[union-attr]
+            t, self.pos = self.pos / self.fps, self.pos + 1
+            if len(data) == 3 * w * h:
+                self.last_read = np.frombuffer(data, np.uint8).reshape(h, w, 3)
+            elif not hasattr(self, "last_read") or t < self.duration - END_REPEAT:
+                raise RenderError(f"{path}: no picture at {t:.2f} s ({self._why()})")
+            return self.last_read
+
+        def _why(self) -> str:
+            """ffmpeg's last complaint, once it has stopped."""
+            try:
+                self.proc.wait(timeout=5)
+                err = self.proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+            except (subprocess.TimeoutExpired, OSError, ValueError):
+                err = ""
+            # "[vist#0:0/h264 @ 0x..] [dec:h264 @ 0x..] Decoding error: Invalid data ..."
+            lines = [re.sub(r"^(\[[^]]*\] )+", "", ln).strip() for ln in err.splitlines()]
+            return next((ln for ln in reversed(lines) if ln), "truncated or corrupt")
 
     return Reader()
 

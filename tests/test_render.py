@@ -459,3 +459,18 @@ def test_recovery_from_a_file_of_another_matrix_keeps_its_colours(
     k = np.ones((9, 9), np.uint8)
     flat = (cv2.dilate(want, k) - cv2.erode(want, k)).max(axis=2) < 3
     assert np.abs(got - want)[flat].mean(axis=0).max() < 1.5  # 0.5 for the bars alone
+
+
+def test_source_that_runs_dry_mid_clip_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A source cut off in the middle (its index intact, as a phone that died leaves it)
+    fails with the file and the time, instead of a clip frozen on its last picture."""
+    full, cut = tmp_path / "full.mp4", tmp_path / "cut.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=12", "-pix_fmt", "yuv420p",
+                "-movflags", "+faststart", str(full)])  # fmt: skip
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # about 6 s of pictures
+    preset = _fast("reels").with_overrides(width=180, height=320)
+    plan = replace(_plan(cut, preset, recovery=None), start=3.0, end=9.0, peak=4.0)
+    with pytest.raises(RenderError, match=r"cut\.mp4: no picture at [4-7]\.\d\d s \(.+\)"):
+        render_clip(plan, preset, tmp_path / "out")
+    assert not list((tmp_path / "out").iterdir())  # nothing half-made is left
