@@ -141,8 +141,8 @@ class _Background:
             raise self._error
 
 
-# A picture asked for this close to a file's end may be past its last one (frame
-# times round): the last picture is shown again. Earlier, a missing picture is an error.
+# A picture asked for this close to a file's end may be past its last one (frame times
+# round, the sound runs longer): the last picture is held, and only earlier is it noted.
 END_REPEAT = 0.5
 
 
@@ -155,6 +155,7 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
     class Reader(FFMPEG_VideoReader):
         def __init__(self) -> None:
             self._opened = False
+            self.dry_at: float | None = None  # when the pictures ran out, before the end
             # decode_file=False, as VideoFileClip has it: True decodes the whole file.
             super().__init__(path, decode_file=False)
             self.size = list(size)
@@ -194,15 +195,17 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
             self.last_read = self.read_frame()
 
         def read_frame(self) -> np.ndarray:
-            # moviepy's would repeat the last picture for every one the pipe lacks (a
-            # frozen clip, one warning) or fail with a message about old ffmpeg versions.
+            # moviepy's warns once a picture and holds the last one when the pipe runs
+            # dry, and blames old ffmpeg versions when there is no first picture.
             w, h = self.size
             data = self.proc.stdout.read(3 * w * h)  # type: ignore[union-attr]
             t, self.pos = self.pos / self.fps, self.pos + 1
             if len(data) == 3 * w * h:
                 self.last_read = np.frombuffer(data, np.uint8).reshape(h, w, 3)
-            elif not hasattr(self, "last_read") or t < self.duration - END_REPEAT:
+            elif not hasattr(self, "last_read"):
                 raise RenderError(f"{path}: no picture at {t:.2f} s ({self._why()})")
+            elif self.dry_at is None and t < self.duration - END_REPEAT:
+                self.dry_at = t  # the clip's note says so; the last picture is held
             return self.last_read
 
         def _why(self) -> str:
@@ -277,6 +280,7 @@ class Span:
         info: VideoInfo | None = None,
     ) -> None:
         info = info or probe(path)
+        self.path = path
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
         self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
@@ -530,6 +534,12 @@ def render_clip(
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     notes += dict.fromkeys(span.note for span in (tl.main, tl.rec) if span is not None)
+    for span in (tl.main, tl.rec):
+        if span is not None and span.reader.dry_at is not None:
+            notes.append(
+                f"{Path(span.path).name} has no pictures after {span.reader.dry_at:.2f} s "
+                "(cut off?): its last one is held to the end of the span"
+            )
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         if span is None:
             continue

@@ -461,9 +461,11 @@ def test_recovery_from_a_file_of_another_matrix_keeps_its_colours(
     assert np.abs(got - want)[flat].mean(axis=0).max() < 1.5  # 0.5 for the bars alone
 
 
-def test_source_that_runs_dry_mid_clip_is_an_error_naming_it(tmp_path: Path) -> None:
-    """A source cut off in the middle (its index intact, as a phone that died leaves it)
-    fails with the file and the time, instead of a clip frozen on its last picture."""
+def test_source_that_runs_dry_is_named(tmp_path: Path) -> None:
+    """A source cut off in the middle (its index intact, as a phone that died leaves it):
+    a clip that runs past the cut holds the last picture and its note says so; one that
+    starts past it fails, naming the file and the time (moviepy blamed old ffmpeg
+    versions, under the temporary file's name)."""
     full, cut = tmp_path / "full.mp4", tmp_path / "cut.mp4"
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=12", "-pix_fmt", "yuv420p",
                 "-movflags", "+faststart", str(full)])  # fmt: skip
@@ -471,6 +473,9 @@ def test_source_that_runs_dry_mid_clip_is_an_error_naming_it(tmp_path: Path) -> 
     cut.write_bytes(data[: len(data) // 2])  # about 6 s of pictures
     preset = _fast("reels").with_overrides(width=180, height=320)
     plan = replace(_plan(cut, preset, recovery=None), start=3.0, end=9.0, peak=4.0)
-    with pytest.raises(RenderError, match=r"cut\.mp4: no picture at [4-7]\.\d\d s \(.+\)"):
-        render_clip(plan, preset, tmp_path / "out")
-    assert not list((tmp_path / "out").iterdir())  # nothing half-made is left
+    note = render_clip(plan, preset, tmp_path / "out").note
+    assert re.search(r"cut\.mp4 has no pictures after [4-7]\.\d\d s \(cut off\?\)", note)
+    late = replace(plan, start=8.0, end=11.0, peak=9.0)
+    with pytest.raises(RenderError, match=r"cut\.mp4: no picture at 8\.00 s \(.+\)"):
+        render_clip(late, preset, tmp_path / "out")
+    assert not [p for p in (tmp_path / "out").iterdir() if ".part" in p.name]  # no leftovers
