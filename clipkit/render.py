@@ -318,6 +318,16 @@ class Span:
         out = self.reframe.apply(raw)
         return self.caption.blend(out) if self.caption else out
 
+    def notes(self) -> str:
+        """What the clip's note says of this span's source, once it has been read."""
+        notes = [self.note]
+        if self.reader.dry_at is not None:
+            notes.append(
+                f"{Path(self.path).name} has no pictures after {self.reader.dry_at:.2f} s "
+                "(cut off?): its last one is held to the end of the span"
+            )
+        return "; ".join(n for n in notes if n)
+
     def close(self) -> None:
         self._seek.wait(reraise=False)
         self.reader.close()
@@ -533,13 +543,7 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
-    notes += dict.fromkeys(span.note for span in (tl.main, tl.rec) if span is not None)
-    for span in (tl.main, tl.rec):
-        if span is not None and span.reader.dry_at is not None:
-            notes.append(
-                f"{Path(span.path).name} has no pictures after {span.reader.dry_at:.2f} s "
-                "(cut off?): its last one is held to the end of the span"
-            )
+    notes += dict.fromkeys(span.notes() for span in (tl.main, tl.rec) if span is not None)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         if span is None:
             continue
