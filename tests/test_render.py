@@ -275,12 +275,23 @@ def test_probe_reads_colour_tags(bars: tuple[Path, Path]) -> None:
 
 
 @needs_zscale
-def test_hdr_footage_is_tone_mapped_to_sdr(bars: tuple[Path, Path]) -> None:
-    sdr, hlg = bars
+@pytest.mark.parametrize("transfer", ["arib-std-b67", "smpte2084"])  # HLG, PQ (HDR10)
+def test_hdr_footage_is_tone_mapped_to_sdr(
+    bars: tuple[Path, Path], transfer: str, tmp_path: Path
+) -> None:
+    sdr, hdr = bars
+    if transfer != "arib-std-b67":
+        hdr = tmp_path / "pq.mp4"
+        run_ffmpeg(
+            ["-f", "lavfi", "-i", BARS, "-vf", TO_HLG.replace("arib-std-b67", transfer),
+             "-c:v", "libx264", "-crf", "12",
+             *[t.replace("arib-std-b67", transfer) for t in HLG_TAGS], str(hdr)],
+        )  # fmt: skip
+    assert probe(hdr).transfer == transfer
     preset = _fast("youtube")
     want = _frame_at(sdr, 0.5, (320, 180))
     want = cv2.resize(want.astype(np.uint8), preset.size, interpolation=cv2.INTER_AREA)
-    span = Span(str(hlg), 0.5, 1.0, preset, "", None)
+    span = Span(str(hdr), 0.5, 1.0, preset, "", None)
     try:
         got = span.frame(0.0).astype(float)
     finally:
