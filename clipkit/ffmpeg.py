@@ -95,6 +95,16 @@ def run_ffmpeg(
     return subprocess.run(cmd, capture_output=True, timeout=timeout)
 
 
+def complaint(text: str, default: str = "ffmpeg could not read it") -> str:
+    """The most telling line of ffmpeg's stderr ``text``: its last, without the path or
+    the "[dec:h264 @ 0x..]" tags it puts in front."""
+    for line in reversed(text.strip().splitlines()):
+        line = re.sub(r"^(\[[^]]*\] )+", "", line.strip())
+        if line:
+            return line.split(": ", 1)[-1] if line.startswith(("/", ".")) else line
+    return default
+
+
 @functools.cache
 def has_filters(*names: str) -> bool:
     """Whether the ffmpeg in use has every one of these filters (a system ffmpeg may

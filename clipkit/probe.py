@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clipkit.errors import InputError
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.ffmpeg import complaint, run_ffmpeg
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,6 @@ def _colour(desc: str) -> tuple[str, str]:
     return "", ""
 
 
-def _first_line(text: str) -> str:
-    """The most telling line of ffmpeg's complaint, without the path it repeats."""
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line:
-            return line.split(": ", 1)[-1] if line.startswith(("/", ".")) else line
-    return "ffmpeg could not read it"
-
-
 def _scan_duration(path: str) -> float:
     """Duration by reading the packets, for containers that do not state it."""
     out = run_ffmpeg(["-i", path, "-map", "0:V:0", "-c", "copy", "-f", "null", "-"])
@@ -166,7 +157,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
             audio = desc
     if video is None:
         if "Input #0" not in err:
-            raise InputError(f"{p}: not a readable video ({_first_line(err)})")
+            raise InputError(f"{p}: not a readable video ({complaint(err)})")
         raise InputError(f"{p}: no video stream")
 
     size = _SIZE.search(video)

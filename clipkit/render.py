@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import subprocess
 import tempfile
 import threading
@@ -32,7 +31,7 @@ import numpy as np
 from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import ffmpeg_exe, run_ffmpeg
+from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
@@ -215,9 +214,7 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
                 err = self.proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
             except (subprocess.TimeoutExpired, OSError, ValueError):
                 err = ""
-            # "[vist#0:0/h264 @ 0x..] [dec:h264 @ 0x..] Decoding error: Invalid data ..."
-            lines = [re.sub(r"^(\[[^]]*\] )+", "", ln).strip() for ln in err.splitlines()]
-            return next((ln for ln in reversed(lines) if ln), "truncated or corrupt")
+            return complaint(err, "truncated or corrupt")
 
     return Reader()
 

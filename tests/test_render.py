@@ -347,14 +347,14 @@ def test_25_fps_footage_gives_a_25_fps_clip(make_clip: Callable[..., Path], tmp_
     assert abs(frames - info.duration * 25) <= 1
 
 
-def test_non_square_pixels_are_shown_at_their_shape(tmp_path: Path) -> None:
+def test_non_square_pixels_are_shown_at_their_shape(make_clip: Callable[..., Path]) -> None:
     """Anamorphic footage (here 2:1 pixels, 320x360 coded for a 640x360 picture) is
     read at the shape it is shown at, not squeezed to half its width."""
-    wide, squeezed = tmp_path / "wide.mp4", tmp_path / "squeezed.mp4"
-    src = "testsrc2=s=640x360:r=30:d=2"
-    run_ffmpeg(["-f", "lavfi", "-i", src, "-pix_fmt", "yuv420p", "-crf", "12", str(wide)])
-    run_ffmpeg(["-f", "lavfi", "-i", src, "-vf", "scale=320:360,setsar=2", "-pix_fmt",
-                "yuv420p", "-crf", "12", str(squeezed)])  # fmt: skip
+    opts = {"duration": 2.0, "size": "640x360", "fps": 30, "audio": False}
+    wide = make_clip("wide.mp4", **opts, extra=("-crf", "12"))
+    squeezed = make_clip(
+        "squeezed.mp4", **opts, extra=("-vf", "scale=320:360,setsar=2", "-crf", "12")
+    )
     info = probe(squeezed)
     assert (info.width, info.height) == (640, 360)
     preset = _fast("youtube").with_overrides(width=640, height=360)
@@ -407,11 +407,12 @@ def test_even_cut_holds_the_crop() -> None:
     assert _even_cut(Reframe(540, 960, "blur"), 640, 360) is None
 
 
-def test_pixel_shape_set_by_the_container_counts(tmp_path: Path) -> None:
+def test_pixel_shape_set_by_the_container_counts(
+    make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
     """HDV's 1440x1080 with a 16:9 shape set in the MOV box (not the stream) is 1920 wide."""
-    raw, mov = tmp_path / "hdv.mp4", tmp_path / "hdv.mov"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=1440x1080:r=25:d=1", "-pix_fmt", "yuv420p",
-                str(raw)])  # fmt: skip
+    raw = make_clip("hdv.mp4", duration=1.0, size="1440x1080", audio=False)
+    mov = tmp_path / "hdv.mov"
     run_ffmpeg(["-i", str(raw), "-c", "copy", "-aspect", "16:9", str(mov)])
     info = probe(mov)
     assert (info.width, info.height) == (1920, 1080) and info.pixel_aspect == pytest.approx(4 / 3)
@@ -472,14 +473,14 @@ def test_recovery_from_a_file_of_another_matrix_keeps_its_colours(
     assert np.abs(got - want)[flat].mean(axis=0).max() < 1.5  # 0.5 for the bars alone
 
 
-def test_source_that_runs_dry_is_named(tmp_path: Path) -> None:
+def test_source_that_runs_dry_is_named(make_clip: Callable[..., Path], tmp_path: Path) -> None:
     """A source cut off in the middle (its index intact, as a phone that died leaves it):
     a clip that runs past the cut holds the last picture and its note says so; one that
     starts past it fails, naming the file and the time (moviepy blamed old ffmpeg
     versions, under the temporary file's name)."""
-    full, cut = tmp_path / "full.mp4", tmp_path / "cut.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=12", "-pix_fmt", "yuv420p",
-                "-movflags", "+faststart", str(full)])  # fmt: skip
+    full = make_clip("full.mp4", duration=12.0, size="320x180", fps=30, audio=False,
+                     extra=("-movflags", "+faststart"))  # fmt: skip
+    cut = tmp_path / "cut.mp4"
     data = full.read_bytes()
     cut.write_bytes(data[: len(data) // 2])  # about 6 s of pictures
     preset = _fast("reels").with_overrides(width=180, height=320)
