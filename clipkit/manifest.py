@@ -67,10 +67,23 @@ class ClipRecord:
         return asdict(self)
 
 
+# Bump when the same source, plan and preset come out differently (reframing, captions,
+# colour, sound, encoding): a re-run then renders every clip again instead of keeping
+# clips made the old way. Releases are covered by __version__; this covers the commits
+# in between.
+RENDER_VERSION = 1
+
+
 def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) -> str:
     """Hash of everything a rendered clip depends on."""
     blob = json.dumps(
-        {"src": source_fingerprint, "plan": plan, "preset": preset_digest, "v": __version__},
+        {
+            "src": source_fingerprint,
+            "plan": plan,
+            "preset": preset_digest,
+            "v": __version__,
+            "render": RENDER_VERSION,
+        },
         sort_keys=True,
         default=str,
     )

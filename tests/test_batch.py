@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from clipkit import manifest
 from clipkit.cli import main
 from clipkit.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
@@ -131,6 +132,15 @@ def test_changed_preset_rerenders_its_clips(done: Path, cache: Path) -> None:
     work = done
     n = len(clips(work / "out"))
     (work / "small.yaml").write_text(SMALL + "crf: 30\n")
+    assert made(cut(work, cache)) == n
+
+
+def test_a_new_way_of_rendering_rerenders_every_clip(
+    done: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = done
+    n = len(clips(work / "out"))
+    monkeypatch.setattr(manifest, "RENDER_VERSION", manifest.RENDER_VERSION + 1)
     assert made(cut(work, cache)) == n
 
 
