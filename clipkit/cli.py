@@ -449,11 +449,15 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
     for r in report.results:
         if r.error:
             click.echo(f"clipkit: {r.error}", err=True)
-        if not quiet:  # what the manifest notes of a new clip (in a pool, too)
+        if not quiet:  # what the manifest notes of a source and a new clip (in a pool, too)
+            for note in r.notes:
+                click.echo(f"note: {r.path}: {note}", err=True)
             for rec in r.made:
                 for note in rec.notes:
                     click.echo(f"note: {out_dir / rec.output}: {note}", err=True)
         if verbose:
+            if not r.error and not r.moments:
+                click.echo(f"no moments in {r.path}", err=True)
             for rec in r.made:
                 click.echo(f"made {out_dir / rec.output}", err=True)
             for rec in r.kept:
@@ -469,9 +473,11 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
         gone = f", {len(stale)} stale clip(s) would be removed" if stale else ""
         click.echo(f"{len(would)} clip(s) would be made, {kept} up to date{gone}.")
     elif not quiet or report.failed:
+        empty = sum(1 for r in report.results if not r.error and not r.moments)
+        none = f", {empty} file(s) without moments" if empty else ""
         click.echo(
-            f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed "
-            f"-> {out_dir / 'index.html'}",
+            f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed"
+            f"{none} -> {out_dir / 'index.html'}",
             err=True,
         )
 

@@ -167,6 +167,20 @@ def test_detect_json_carries_the_notes(
     assert entry["moments"] == [] and "shorter than 2 s" in entry["notes"][0]
 
 
+def test_cut_says_which_files_gave_no_moments_and_why(
+    runner: CliRunner, make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    clip = make_clip("cut_short.mp4", duration=1.5)
+    args = ["cut", str(clip), "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path)]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert f"note: {clip}: shorter than 2 s: no moments" in lines
+    assert lines[-1].startswith("0 clip(s) made, 0 up to date, 0 file(s) failed, 1 file(s) ")
+    assert f"no moments in {clip}" not in lines
+    assert f"no moments in {clip}" in runner.invoke(main, [*args, "-v"]).output.splitlines()
+
+
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[ClipPlan]:
     """The plans that `clipkit render` hands over to be rendered (and nothing rendered)."""
@@ -369,13 +383,13 @@ def test_notes_of_new_clips_are_printed_unless_quiet(
 ) -> None:
     from types import SimpleNamespace
 
+    from clipkit.batch import BatchReport, SourceResult
     from clipkit.cli import _report
 
     note = "sound at -16.8 LUFS, under the preset's -14"
     clip = SimpleNamespace(output="reels/a_01_reels.mp4", notes=[note])
-    done = SimpleNamespace(error=None, made=[clip], kept=[], removed=[], would_make=[])
-    _report(SimpleNamespace(results=[done], failed=[]), Path("out"), dry_run=False,
-            verbose=False, quiet=quiet)  # fmt: skip
+    done = SourceResult("a.mp4", moments=[{"peak": 3.0}], made=[clip])  # type: ignore[list-item]
+    _report(BatchReport([done]), Path("out"), dry_run=False, verbose=False, quiet=quiet)
     err = capsys.readouterr().err
     assert (f"note: {Path('out/reels/a_01_reels.mp4')}: {note}" in err) is not quiet
 
