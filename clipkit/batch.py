@@ -98,6 +98,11 @@ class SourceResult:
     timeline: str | None = None  # review-page picture of the signals, as a data URI
     plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
 
+    @property
+    def no_moments(self) -> bool:
+        """Analysed without error, and nothing stood out."""
+        return not self.error and not self.moments
+
     def summary(self) -> dict[str, Any]:
         return {
             "path": self.path,

@@ -456,7 +456,7 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
                 for note in rec.notes:
                     click.echo(f"note: {out_dir / rec.output}: {note}", err=True)
         if verbose:
-            if not r.error and not r.moments:
+            if r.no_moments:
                 click.echo(f"no moments in {r.path}", err=True)
             for rec in r.made:
                 click.echo(f"made {out_dir / rec.output}", err=True)
@@ -473,7 +473,7 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
         gone = f", {len(stale)} stale clip(s) would be removed" if stale else ""
         click.echo(f"{len(would)} clip(s) would be made, {kept} up to date{gone}.")
     elif not quiet or report.failed:
-        empty = sum(1 for r in report.results if not r.error and not r.moments)
+        empty = sum(r.no_moments for r in report.results)
         none = f", {empty} file(s) without moments" if empty else ""
         click.echo(
             f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed"
