@@ -52,7 +52,7 @@ CHILD = """
 import json, os, resource, sys, threading, time
 from pathlib import Path
 from clipkit.analyse import analyse
-from clipkit.detect import DetectOptions, detect
+from clipkit.detection import DetectOptions, detect
 from clipkit.probe import probe
 
 def rss_kb(pid):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from clipkit.detect import DetectOptions
+from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
 from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
@@ -214,7 +214,7 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
     """Find the moments in one file (and plan its clips when ``job.preset`` is set)."""
 
     def work(res: SourceResult) -> None:
-        from clipkit.detect import detect_with_notes
+        from clipkit.detection import detect_with_notes
         from clipkit.plan import plan_clips
         from clipkit.presets import load_preset
 
@@ -236,7 +236,7 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
 
 
 def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
-    from clipkit.detect import detect_with_notes
+    from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
     from clipkit.presets import load_preset
 

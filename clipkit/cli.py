@@ -84,7 +84,7 @@ def detect_options(func: F) -> F:
     """
     from dataclasses import MISSING, fields
 
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     for f in reversed(fields(DetectOptions)):
         default = f.default if f.default is not MISSING else None
@@ -110,7 +110,7 @@ def checked_detect(values: dict[str, Any]) -> dict[str, Any]:
     """The detection flags the user gave, checked by DetectOptions itself."""
     from dataclasses import fields
 
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     names = {f.name for f in fields(DetectOptions)}
     chosen = given(**{k: v for k, v in values.items() if k in names})

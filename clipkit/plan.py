@@ -40,7 +40,7 @@ MAX_OVERLAP = 0.5
 
 
 class MomentLike(Protocol):
-    """What plan needs of a detected moment (clipkit.detect.Moment fits)."""
+    """What plan needs of a detected moment (clipkit.detection.Moment fits)."""
 
     @property
     def start(self) -> float: ...

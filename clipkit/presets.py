@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from clipkit.detect import DetectOptions
+from clipkit.detection import DetectOptions
 from clipkit.errors import PresetError
 
 log = logging.getLogger(__name__)

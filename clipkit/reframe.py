@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from clipkit.detect import action_map
+from clipkit.detection import action_map
 from clipkit.signals import Signals
 
 # The action of a moment is looked for from 1 s before its peak to 1.5 s after: a thing
@@ -35,7 +35,7 @@ BLUR_DIM = 0.6
 
 
 def action_around(signals: Signals | None, peak: float) -> np.ndarray | None:
-    """Where the action of the moment peaking at ``peak`` s is: see ``detect.action_map``."""
+    """Where the action of the moment peaking at ``peak`` s is: see ``clipkit.detection.action_map``."""
     if signals is None:
         return None
     return action_map(signals, peak - ACTION_BEFORE, peak + ACTION_AFTER)

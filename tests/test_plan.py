@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.detect import Moment
+from clipkit.detection import Moment
 from clipkit.errors import InputError
 from clipkit.plan import (
     ClipPlan,

@@ -127,7 +127,7 @@ def test_option_specs_share_names_and_defaults() -> None:
 
 
 def test_detection_settings_in_a_preset(tmp_path: Path) -> None:
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     f = tmp_path / "eager.yaml"
     f.write_text("extends: reels\nsensitivity: 0.8\nmin_gap: 6\n")

@@ -18,7 +18,7 @@ import yaml
 
 from clipkit import decode, render
 from clipkit.captions import safe_box
-from clipkit.detect import Moment
+from clipkit.detection import Moment
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import has_filters, run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
