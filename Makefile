@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.clipkit-installed
 OUT    ?= out
 
-.PHONY: setup demo test lint samples bench clean plans clips
+.PHONY: setup demo test lint samples bench train clean plans clips
 
 setup: $(STAMP)
 
@@ -27,12 +27,17 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check clipkit tests bench
-	$(BIN)/ruff format --check clipkit tests bench
-	$(BIN)/mypy clipkit
+	$(BIN)/ruff check clipkit tests bench tools
+	$(BIN)/ruff format --check clipkit tests bench tools
+	$(BIN)/mypy clipkit tools
 
 samples: setup
 	$(BIN)/python -m clipkit.samplegen samples/
+
+# Fit the detection model (clipkit/detection/model.json) on the labelled footage in
+# ../shared/footage* and the synthetic events made from it (tools/_work/, not committed).
+train: setup
+	$(BIN)/python -m tools.train
 
 bench: setup
 	$(BIN)/python bench/accuracy.py

@@ -32,7 +32,7 @@ from clipkit.detection.model import MODEL_FILE, Model  # noqa: E402
 from clipkit.detection.moments import describe  # noqa: E402
 from clipkit.probe import probe  # noqa: E402
 from clipkit.signals import Signals  # noqa: E402
-from tools.labels import label_of, load_labels  # noqa: E402
+from tools.labels import TOLERANCE, label_of, load_labels, windows  # noqa: E402
 
 WORK = ROOT / "tools" / "_work"
 CACHE = WORK / "cache"
@@ -98,12 +98,27 @@ class Table:
         return Table(self.x[keep], self.y[keep], self.clip[keep], self.synthetic[keep])
 
 
+def labels(c: Clip) -> list[int | None]:
+    """Each candidate's label: on an event, only the one with the strongest motion is a
+    positive (it is the moment; the others on the same event are its build-up or
+    aftermath, neither right nor wrong, so they are left out); elsewhere 0; None in an
+    ignore window."""
+    _, times, feats, _ = c.desc
+    out = [label_of(float(peak), c.label) for _, peak, _ in times]
+    motion = feats[:, FEATURES.index("motion")] if len(out) else np.zeros(0)
+    for a, b in windows(c.label, "events"):
+        on = [k for k, (_, peak, _) in enumerate(times) if a - TOLERANCE <= peak <= b + TOLERANCE]
+        best = max(on, key=lambda k: motion[k], default=None)
+        for k in on:
+            out[k] = 1 if k == best else None
+    return out
+
+
 def table(clips: Iterable[Clip]) -> Table:
     xs, ys, cs, ss = [], [], [], []
     for i, c in enumerate(clips):
-        _, times, feats, _ = c.desc
-        for row, (_, peak, _) in zip(feats, times, strict=True):
-            y = label_of(float(peak), c.label)
+        _, _, feats, _ = c.desc
+        for row, y in zip(feats, labels(c), strict=True):
             if y is None:
                 continue
             xs.append(row)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clipkit.detection.series import Prepared
+from clipkit.detection.series import APPEARANCE_LAG, Prepared
 
 # A local maximum of the motion excess (mean excess over the regions, relative to the
 # file's usual motion) this high is proposed: a quarter of what a plain, clear mishap
@@ -32,9 +32,13 @@ AUDIO_MOTION = 0.05
 # within 0.5 s of each other are one candidate.
 PEAK_HALF = 0.5
 # A candidate extends from its peak while its signal stays above this share of the
-# peak value, over dips shorter than EXTENT_GAP s.
+# peak value, over dips shorter than EXTENT_GAP s: from the first stir to the settling.
 EXTENT_SHARE = 0.2
 EXTENT_GAP = 0.3
+# Its core, which its features describe, is where the signal stays above half the peak,
+# over dips shorter than one frame interval of steppy 5 fps footage.
+CORE_SHARE = 0.5
+CORE_GAP = 0.2
 # ...and at most this far (s): longer than a boil-over's rise, shorter than the clip.
 MAX_BEFORE = 4.0
 MAX_AFTER = 6.0
@@ -42,12 +46,14 @@ MAX_AFTER = 6.0
 
 @dataclass(frozen=True)
 class Candidate:
-    """Frame indices of a candidate's start, peak and end, and what proposed it."""
+    """Frame indices of a candidate's start, peak and end, of its core (where it is at
+    more than half its peak: what its features describe), and what proposed it."""
 
     a: int
     p: int
     b: int
     sources: tuple[str, ...]
+    core: tuple[int, int] = (0, 0)
 
 
 def local_peaks(t: np.ndarray, x: np.ndarray, floor: float, half: float = PEAK_HALF) -> list[int]:
@@ -63,17 +69,19 @@ def local_peaks(t: np.ndarray, x: np.ndarray, floor: float, half: float = PEAK_H
     return out
 
 
-def extent(t: np.ndarray, x: np.ndarray, p: int) -> tuple[int, int]:
-    """The run around ``p`` where ``x`` stays above EXTENT_SHARE of ``x[p]``, bridging
-    dips shorter than EXTENT_GAP s, within MAX_BEFORE/MAX_AFTER s."""
-    level = EXTENT_SHARE * x[p]
+def extent(
+    t: np.ndarray, x: np.ndarray, p: int, share: float = EXTENT_SHARE, gap: float = EXTENT_GAP
+) -> tuple[int, int]:
+    """The run around ``p`` where ``x`` stays above ``share`` of ``x[p]``, bridging dips
+    shorter than ``gap`` s, within MAX_BEFORE/MAX_AFTER s."""
+    level = share * x[p]
     a = b = p
     last = p
     while a > 0 and t[p] - t[a - 1] <= MAX_BEFORE:
         a -= 1
         if x[a] >= level:
             last = a
-        elif t[last] - t[a] > EXTENT_GAP:
+        elif t[last] - t[a] > gap:
             break
     a = last
     last = p
@@ -81,7 +89,7 @@ def extent(t: np.ndarray, x: np.ndarray, p: int) -> tuple[int, int]:
         b += 1
         if x[b] >= level:
             last = b
-        elif t[b] - t[last] > EXTENT_GAP:
+        elif t[b] - t[last] > gap:
             break
     return a, last
 
@@ -106,29 +114,60 @@ def candidates(pr: Prepared) -> list[Candidate]:
 
 
 def _merge(pr: Prepared, proposals: list[tuple[int, str]]) -> list[Candidate]:
-    """Proposals within PEAK_HALF s of each other as one candidate: its peak is the
-    strongest motion among them, its extent the union of theirs."""
+    """Proposals as candidates. Motion and sound proposals within PEAK_HALF s of each
+    other are one candidate, its peak the strongest motion among them. A change of
+    appearance is measured against the picture APPEARANCE_LAG s before, so a sudden
+    change shows as one for that long after it: an appearance proposal from PEAK_HALF s
+    before a motion candidate's peak to APPEARANCE_LAG s after its motion ends is part
+    of that candidate; the others are candidates of their own (foam rising slowly,
+    smoke)."""
     t = pr.s.t
+    moving = _groups(t, [i for i, src in proposals if src != "appearance"])
+    looks = [i for i, src in proposals if src == "appearance"]
+    sources = {(i, src) for i, src in proposals}
     out: list[Candidate] = []
-    group: list[tuple[int, str]] = []
+    alone: list[int] = []
+    attached: dict[int, list[int]] = {}
+    peaks = [max(g, key=lambda i: (pr.motion.x[i], -i)) for g in moving]
+    ends = [extent(t, pr.motion.x, p)[1] for p in peaks]
+    for i in looks:
+        near = [
+            k for k, (p, b) in enumerate(zip(peaks, ends, strict=True))
+            if t[p] - PEAK_HALF <= t[i] <= t[b] + APPEARANCE_LAG
+        ]  # fmt: skip
+        if near:
+            attached.setdefault(min(near, key=lambda k: abs(t[i] - t[peaks[k]])), []).append(i)
+        else:
+            alone.append(i)
+    for k, (g, p) in enumerate(zip(moving, peaks, strict=True)):
+        srcs = {src for i, src in sources if i in g}
+        out.append(_candidate(pr, p, attached.get(k, []), srcs))
+    for g in _groups(t, alone):
+        p = max(g, key=lambda i: (pr.appearance.x[i], -i))
+        out.append(_candidate(pr, p, g, set()))
+    return sorted(out, key=lambda c: c.p)
 
-    def close() -> None:
-        if not group:
-            return
-        idx = [i for i, _ in group]
-        p = max(idx, key=lambda i: (pr.motion.x[i], -i))
-        a, b = extent(t, pr.motion.x, p)
-        for i, src in group:
-            if src == "appearance":
-                a2, b2 = extent(t, pr.appearance.x, i)
-                a, b = min(a, a2), max(b, b2)
-        sources = tuple(sorted({src for _, src in group}))
-        out.append(Candidate(a, p, b, sources))
-        group.clear()
 
-    for i, src in proposals:
-        if group and t[i] - t[group[0][0]] > PEAK_HALF:
-            close()
-        group.append((i, src))
-    close()
+def _groups(t: np.ndarray, idx: list[int]) -> list[list[int]]:
+    """Frame indices (sorted) in runs whose members lie within PEAK_HALF s of the first."""
+    out: list[list[int]] = []
+    for i in sorted(idx):
+        if out and t[i] - t[out[-1][0]] <= PEAK_HALF:
+            out[-1].append(i)
+        else:
+            out.append([i])
     return out
+
+
+def _candidate(pr: Prepared, p: int, looks: list[int], sources: set[str]) -> Candidate:
+    """The candidate peaking at ``p``, its extent the union of its motion's and that of
+    each change of appearance in ``looks``."""
+    t = pr.s.t
+    a, b = extent(t, pr.motion.x, p)
+    for i in looks:
+        a2, b2 = extent(t, pr.appearance.x, i)
+        a, b = min(a, a2), max(b, b2)
+    if looks:
+        sources = sources | {"appearance"}
+    core = extent(t, pr.motion.x, p, CORE_SHARE, CORE_GAP)
+    return Candidate(a, p, b, tuple(sorted(sources)), core)

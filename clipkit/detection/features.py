@@ -30,7 +30,7 @@ FEATURES = (
     "cut",  # how much the strongest frame looks like a hard cut, 0..1
     "spike",  # log of how much more the strongest frame changed than its neighbours
     "frames",  # log(1 + distinct frames at more than half the peak's motion)
-    "from_start",  # seconds from the recording's start to the burst's start, up to 3, / 3
+    "from_start",  # seconds from the recording's start to the peak, up to 3, / 3
     "to_end",  # seconds from the peak to the recording's end, up to 3, / 3
     "has_audio",  # 1 when the file has sound
     "audio",  # strongest sound onset near the peak, in robust spreads / 4, up to 3
@@ -97,7 +97,7 @@ def features(pr: Prepared, cands: list[Candidate]) -> np.ndarray:
 
 def _row(pr: Prepared, c: Candidate) -> list[float]:
     s, t, m = pr.s, pr.s.t, pr.motion
-    a, p, b = c.a, c.p, c.b
+    (a, b), p = c.core, c.p
     burst = slice(a, b + 1)
     near = _window(t, t[a] - NEAR, t[b] + NEAR)
     x = m.x
@@ -128,7 +128,7 @@ def _row(pr: Prepared, c: Candidate) -> list[float]:
         float(s.cut[burst].max()) if s.cut.size else 0.0,
         _spike(pr, a, b),
         float(np.log1p(int(((x[burst] >= 0.5 * x[p]) & pr.valid[burst]).sum()))),
-        min(float(t[a] - t[0]), EDGE_CAP) / EDGE_CAP,
+        min(float(t[p] - t[0]), EDGE_CAP) / EDGE_CAP,
         min(float(s.duration - t[p]), EDGE_CAP) / EDGE_CAP,
         1.0 if s.has_audio else 0.0,
         float(np.clip(pr.audio[p] / 4.0, 0.0, 3.0)),
@@ -177,9 +177,9 @@ SETTLE = 0.5
 
 def _changed(pr: Prepared, a: int, b: int) -> float:
     """log(1 + how much the regions' grey levels after the burst differ from before it,
-    one gain and offset for the whole picture taken out, in the file's usual
-    frame-to-frame wobble of a region): a thing fallen, a person on the floor, a spill
-    stays; stirring and chopping leave the scene as it was."""
+    one gain and offset for the whole picture taken out, relative to how much they
+    usually change over a second in this file): a thing fallen, a person on the floor, a
+    spill stays; stirring and chopping leave the scene as it was."""
     lum, t = pr.s.cells_luma, pr.s.t
     if lum.ndim != 2 or not lum.size:
         return 0.0
@@ -188,4 +188,4 @@ def _changed(pr: Prepared, a: int, b: int) -> float:
     gain, off = (float(v[0, 0]) for v in fit_gain(pre[None], post[None], np.ones((1, pre.size))))
     res = np.abs(post - (gain * pre + off))
     top = np.sort(res)[-3:].mean()  # a few regions: what fell covers one or two
-    return float(np.log1p(top / pr.luma_noise))
+    return float(np.log1p(top / pr.luma_change))

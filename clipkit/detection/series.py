@@ -32,8 +32,8 @@ SPREAD_K = 2.0
 MOTION_FLOOR = 0.01
 # The same for a change of appearance: 1 % of full scale (2.5 grey levels).
 LUMA_FLOOR = 0.01
-# A region's grey level wobbles from frame to frame by at least this (a quarter of a grey
-# level): the unit of a lasting change of look.
+# A region's grey level wobbles by at least this (a quarter of a grey level) however
+# still the scene: the least unit of a lasting change of look.
 LUMA_NOISE_FLOOR = 0.001
 # Frames whose mean grey change is below 0.1 % (a quarter of a grey level) repeat the
 # previous one (frozen or duplicated frames, CCTV that updates a few times a second):
@@ -306,17 +306,16 @@ class Prepared:
     light: np.ndarray  # how much the light changed over APPEARANCE_LAG (global fit), 0..1
     audio: np.ndarray  # strongest sound onset near each frame, robust spreads
     audio_lag: np.ndarray  # its time less the frame's, s
-    luma_noise: float  # a region's usual change of grey level from frame to frame, 0..1
+    luma_change: float  # the few most changed regions' usual change over APPEARANCE_LAG
 
 
 def prepare(s: Signals) -> Prepared:
     valid = distinct(s)
     light, local = light_fit(s)
     audio, lag = audio_z(s)
-    lum = s.cells_luma
-    noise = float(np.median(np.abs(np.diff(lum, axis=0)))) if lum.ndim == 2 and lum.shape[0] > 1 else 0.0
+    top = np.sort(local, axis=1)[:, -3:].mean(axis=1) if local.shape[1] >= 3 else local[:, 0]
     return Prepared(
         s=s, valid=valid, rate=per_interval(s.t, s.motion, valid), motion=motion_excess(s),
         appearance=appearance_excess(s, local), light=light, audio=audio, audio_lag=lag,
-        luma_noise=noise + LUMA_NOISE_FLOOR,
+        luma_change=float(np.median(top)) + LUMA_NOISE_FLOOR,
     )  # fmt: skip
