@@ -26,29 +26,37 @@ MIN_MOVING_SHARE = 0.25
 MIN_MOVING_STEPS = 3
 
 
-def scene_motion(frames: np.ndarray, ref: int, first: int) -> np.ndarray | None:
-    """(n, 2, 3) affine maps from frame ``ref``'s coordinates to each frame's (frames
-    before ``first`` are left as identity), or None when the camera held still (or
-    moved too seldom to be told from motion in the scene)."""
+def camera_steps(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The camera's motion into each frame from the one before, as (n, 3, 3) maps of
+    full-size pixels (the first is the identity), and which steps were taken as moves.
+    Each step depends on its two frames alone, so one pass serves every event."""
     n, h, w, _ = frames.shape
     tw = min(TRACK_WIDTH, w)
     th = max(int(round(h * tw / w)), 8)
     k = tw / w
     tracker = CameraTracker(tw, th)
-    chain = np.tile(np.eye(3), (n, 1, 1))  # frame ``first`` -> frame i
-    moved = 0
-    for i in range(first, n):
-        grey = cv2.cvtColor(cv2.resize(frames[i], (tw, th), interpolation=cv2.INTER_AREA),
-                            cv2.COLOR_BGR2GRAY)  # fmt: skip
-        fit = tracker.step(grey)
-        step = np.eye(3)
+    steps = np.tile(np.eye(3), (n, 1, 1))
+    moved = np.zeros(n, bool)
+    for i in range(n):
+        small = cv2.resize(frames[i], (tw, th), interpolation=cv2.INTER_AREA)
+        fit = tracker.step(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
         if fit is not None and fit.moved and fit.confidence >= MIN_CONFIDENCE:
-            step[:2] = fit.matrix
-            step[:2, 2] /= k  # its shift in full-size pixels (turn and zoom stay)
-            moved += 1
-        if i > first:
-            chain[i] = step @ chain[i - 1]
-    if moved < max(MIN_MOVING_STEPS, MIN_MOVING_SHARE * (n - first - 1)):
+            steps[i, :2] = fit.matrix
+            steps[i, :2, 2] /= k  # its shift in full-size pixels (turn and zoom stay)
+            moved[i] = True
+    return steps, moved
+
+
+def scene_motion(steps: np.ndarray, moved: np.ndarray, ref: int, first: int) -> np.ndarray | None:
+    """(n, 2, 3) affine maps from frame ``ref``'s coordinates to each frame's, chained
+    from ``steps`` (frames before ``first`` are left as identity), or None when the
+    camera held still from ``first`` on (or moved too seldom to be told from motion in
+    the scene)."""
+    n = len(steps)
+    if int(moved[first + 1 :].sum()) < max(MIN_MOVING_STEPS, MIN_MOVING_SHARE * (n - first - 1)):
         return None
+    chain = np.tile(np.eye(3), (n, 1, 1))  # frame ``first`` -> frame i
+    for i in range(first + 1, n):
+        chain[i] = steps[i] @ chain[i - 1]
     back = np.linalg.inv(chain[ref])
     return np.stack([(c @ back)[:2] for c in chain])
