@@ -100,7 +100,9 @@ class Foam(Event):
             c = (int(rng.integers(0, bw) * 16), int(rng.integers(0, bh + extra) * 16))
             cv2.circle(tex, c, int(r * 16), float(rng.uniform(0.86, 0.95)), 1, cv2.LINE_AA, 4)
         soft = cv2.GaussianBlur(tex, (0, 0), 0.7)
-        self._texture = soft[..., None] * bgr(FOAM) * self.scene.light
+        # Foam is the brightest thing around: a camera exposing a dim scene keeps it
+        # pale (the square root of the scene's light factor, not the factor).
+        self._texture = soft[..., None] * bgr(FOAM) * np.sqrt(self.scene.light)
         self._pot = self._paint_pot(rng) if self.pot else None
 
     def _paint_pot(self, rng: np.random.Generator) -> Layer:

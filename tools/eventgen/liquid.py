@@ -3,8 +3,8 @@
 A spill is droplets thrown up and out on parabolas from where the liquid lands (each
 leaves a small stain where it comes down) and a puddle that spreads fast and then ever
 slower (its radius approaches its final size exponentially), irregular at its edge,
-semi-transparent, with a glossy highlight. A splash may be preceded by the gush that
-causes it, falling into the picture from above.
+semi-transparent, with a glossy highlight. A splash may be caused by a stream of
+liquid falling into the picture from above.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from tools.eventgen.events import Event, Geometry, Hit, blurred, soft_ellipse
+from tools.eventgen.events import Event, Geometry, Hit, blurred
 from tools.eventgen.layer import Layer
 from tools.eventgen.sprites import bgr
 
@@ -33,6 +33,9 @@ YOLK = (250, 178, 36)
 SHIFT = 4
 # A puddle's radius reaches 95 % of its final size after three time constants.
 SETTLE_TAUS = 3.0
+# Share of splashes poured or spilt from above the picture (the rest splash out from
+# where they are, as from a knocked glass at the spot).
+GUSH = 0.6
 
 
 def _fx(v: float) -> int:
@@ -190,7 +193,8 @@ class Spill:
 
 
 class Splash(Event):
-    """Liquid landing on a surface, perhaps falling into view first."""
+    """Liquid landing on a surface: poured or spilt from above the picture (a stream
+    falling into view and draining into the pool), or splashing out where it is."""
 
     kind = "splash"
 
@@ -200,17 +204,21 @@ class Splash(Event):
         liquid = str(rng.choice(list(LIQUIDS)))
         radius = u * rng.uniform(0.04, 0.14)
         cx, cy = w * rng.uniform(0.1, 0.9), h * rng.uniform(0.4, 0.93)
-        # The gush that causes it falls 10-35 % of the frame in 0.15-0.35 s: a pour
-        # from a tipped glass or pan just out of view, accelerating as it falls.
-        fall = h * rng.uniform(0.1, 0.35)
-        t_fall = rng.uniform(0.15, 0.35)
-        self.g = 2 * fall / t_fall**2
-        self.gush = rng.random() < 0.6
-        self.t_hit = t_fall if self.gush else 0.0
-        self.top = cy - fall
-        self.gush_w = radius * rng.uniform(0.25, 0.5)
+        self.gush = rng.random() < GUSH
+        self.width = radius * rng.uniform(0.15, 0.35)  # the stream's width
+        self.top = -self.width  # its front starts just above the picture
+        if self.gush:
+            # It reaches the surface 0.15-0.4 s after entering the picture: the
+            # acceleration follows (the camera's distance sets the scale, as for falls).
+            self.t_hit = rng.uniform(0.15, 0.4)
+            self.g = 2 * (cy - self.top) / self.t_hit**2
+            self.appear = math.sqrt(2 * self.width / self.g)
+        else:
+            self.t_hit = 0.0
+            self.g = 2 * h * rng.uniform(0.1, 0.5) / rng.uniform(0.2, 0.5) ** 2
+        self.pour = rng.uniform(0.05, 0.2)  # s of liquid: how long the stream is
         self.spill = Spill(rng, geo, cx, cy, liquid, radius, self.g)
-        self.duration = self.t_hit + self.spill.settle
+        self.duration = self.t_hit + max(self.spill.settle, self.pour if self.gush else 0.0)
         self.where = (cx, cy, radius * 2)
         self.hits = [Hit(self.t_hit, "splash", 1.0, 0.3)]
         self._rest: Layer | None = None  # the settled spill, drawn once
@@ -220,16 +228,38 @@ class Splash(Event):
         self.spill.prepare(self.scene.around, self.scene.light, rng)
         self._rest = None
 
-    def _at(self, t: float) -> Layer | None:
-        if t < 0:
+    def _stream(self, t: float) -> Layer | None:
+        """The falling stream at ``t``: from its tail (where its front was ``pour`` s
+        ago) to its front, cut where it meets the surface."""
+        if not self.gush or t <= 0:
             return None
-        if t < self.t_hit:
-            # The gush: an elongated body of liquid, fading in over its first 40 ms.
-            y = self.top + 0.5 * self.g * t * t
-            w = self.gush_w
-            op = self.spill.opacity * min(1.0, t / 0.04)
-            return soft_ellipse(self.spill.pool.cx, y, w, w * 1.8, op, self.spill.colour)
-        return self.spill.at(t - self.t_hit)
+        front = self.top + 0.5 * self.g * t * t
+        tail = self.top + 0.5 * self.g * max(t - self.pour, 0.0) ** 2
+        cx, cy = self.spill.pool.cx, self.spill.pool.cy
+        lo, hi = max(tail, -self.width), min(front, cy)
+        if hi <= lo:
+            return None
+        half = self.width / 2
+        x0, y0 = int(cx - half) - 2, int(lo - half) - 2
+        x1, y1 = int(cx + half) + 3, int(hi + half) + 3
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        # Narrower towards its tail, as a pour thins out; a rounded front.
+        pts = [(cx - half * 0.6, lo), (cx + half * 0.6, lo), (cx + half, hi), (cx - half, hi)]
+        poly = np.array([[_fx(x - x0), _fx(y - y0)] for x, y in pts], np.int32)
+        cv2.fillConvexPoly(mask, poly, 1.0, cv2.LINE_AA, SHIFT)
+        if front < cy:
+            cv2.circle(mask, (_fx(cx - x0), _fx(hi - y0)), max(_fx(half), 1), 1.0, -1,
+                       cv2.LINE_AA, SHIFT)  # fmt: skip
+        a = mask * min(1.0, self.spill.opacity * 1.2)
+        rgb = a[..., None] * self.spill.colour.astype(np.float32)
+        return Layer(x0, y0, rgb.astype(np.float32), a)
+
+    def _at(self, t: float) -> Layer | None:
+        stream = self._stream(t)
+        spill = self.spill.at(t - self.t_hit) if t >= self.t_hit else None
+        if stream is None:
+            return spill
+        return stream.over(spill)
 
     def draw(self, t: float, shutter: float) -> Layer | None:
         if t >= self.duration:

@@ -28,8 +28,8 @@ PALETTE = (
 )  # fmt: skip
 # Glossiness (strength of the highlight, 0..1) by outline: shells and crockery shine,
 # packaging and food less.
-GLOSS = {"egg": 0.25, "round": 0.3, "box": 0.08, "carton": 0.1, "cup": 0.45, "blob": 0.12,
-         "patch": 0.05, "bottle": 0.55}  # fmt: skip
+GLOSS = {"egg": 0.12, "round": 0.18, "box": 0.05, "carton": 0.06, "cup": 0.25, "blob": 0.08,
+         "patch": 0.03, "bottle": 0.3}  # fmt: skip
 # Outlines whose faces are flat (shaded only near the edges) rather than rounded.
 FLAT = {"box", "carton"}
 # Rectangular outlines: how wide they are as a share of their length (a brick-like box,
@@ -193,9 +193,9 @@ def paint(
             rim = ((xx - ex + ew) / ew) ** 2 + (yy / eh) ** 2 < 1
             base = np.where(rim[..., None], base * 0.45, base)
     rgb = base * shade[..., None] * light
-    gloss = GLOSS.get(shape.kind, 0.1) * rng.uniform(0.5, 1.5)
-    hx, hy = 0.45 * reach * np.cos(ang), 0.45 * reach * np.sin(ang)
-    spot = np.exp(-((xx - hx) ** 2 + (yy - hy) ** 2) / (2 * (0.18 * reach) ** 2))
+    gloss = GLOSS.get(shape.kind, 0.1) * rng.uniform(0.3, 1.2)
+    hx, hy = 0.4 * reach * np.cos(ang), 0.4 * reach * np.sin(ang)
+    spot = np.exp(-((xx - hx) ** 2 + (yy - hy) ** 2) / (2 * (0.25 * reach) ** 2))
     rgb = rgb + (255 * gloss * light * spot)[..., None]
     rgb = np.clip(rgb, 0, 255).astype(np.float32)
     a = shape.mask.copy()
