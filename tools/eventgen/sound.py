@@ -17,19 +17,22 @@ import numpy as np
 from tools.eventgen.events import Hit
 
 # Level of an event's loudest sound, in dB over the background's RMS level, by sound:
-# impacts stand out over the room; splashes, fizzing and flames are softer.
+# impacts stand out over the room (real drops and falls: 20-30 dB over a quiet room's
+# typical level); splashes, fizzing and flames are softer.
 LEVEL_DB = {
-    "thud": (0.0, 20.0),
-    "clink": (0.0, 18.0),
-    "crack": (-3.0, 14.0),
+    "thud": (0.0, 26.0),
+    "clink": (0.0, 22.0),
+    "crack": (-3.0, 16.0),
     "splash": (-6.0, 10.0),
     "fizz": (-18.0, -3.0),
     "whoosh": (-8.0, 8.0),
 }
 # Share of events of each kind whose sound is not added (too far, masked, or quiet).
 SILENT = {"fall": 0.2, "knock": 0.2, "splash": 0.4, "foam": 0.6, "flame": 0.4}
-# Background quieter than this RMS (-70 dBFS: a silent track) counts as this quiet.
-FLOOR_RMS = 3e-4
+# A soundtrack quieter than this RMS (-120 dBFS: digital silence, a muted recording)
+# stays silent, as real footage with such a track does. Quiet rooms are far louder: the
+# fall-dataset webcams record at -65 to -82 dBFS, their thuds 20-35 dB over that.
+SILENT_RMS = 1e-6
 # A sound's peak sits this far over its RMS-matched level: impacts are peaky.
 CREST = 3.0
 # Nothing mixed in exceeds this peak, so a loud bang clips no more than a phone would.
@@ -131,7 +134,9 @@ def mix(audio: np.ndarray, rate: int, hits: list[Hit], at: float, kind: str,
     ``kind`` into ``audio`` (samples, channels) in place, or, now and then, nothing."""
     if not hits or rng.random() < SILENT.get(kind, 0.0):
         return
-    level = max(float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))), FLOOR_RMS)
+    level = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+    if level < SILENT_RMS:
+        return
     loudest = max(hits, key=lambda h: h.strength).sound
     lo, hi = LEVEL_DB[loudest]
     peak = min(level * CREST * 10 ** (rng.uniform(lo, hi) / 20), MAX_PEAK)
