@@ -105,6 +105,17 @@ def test_an_unchanged_corpus_is_reused(footage: Path, corpus: Path) -> None:
     assert said == [f"eventgen: {corpus} is up to date"]
 
 
+def test_the_command_line_makes_a_corpus(
+    footage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.eventgen.__main__ import main
+
+    out = tmp_path / "cli"
+    assert main([str(footage), "-o", str(out), "--events", "1", "--workers", "1"]) == 0
+    assert len(labels_of(out)) == 1 + 2
+    assert str(out) in capsys.readouterr().out
+
+
 def test_labels_name_the_background_and_keep_events_inside_and_clear_of_ignore(
     corpus: Path,
 ) -> None:

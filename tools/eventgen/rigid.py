@@ -223,12 +223,14 @@ class Knock(Event):
         """Tip angle phi(t) (0 standing, pi/2 flat) of a block pivoting on its corner:
         phi'' = k sin(phi - balance). Solved with k = 1, then time is scaled so that
         it lands after ``t_total`` s (time goes as 1/sqrt(k))."""
-        # The push leaves it just enough speed to pass its balance point.
+        # The push leaves it just enough speed to pass its balance point: the energy to
+        # lift its centre there, and 1-8 % of k more (it hesitates on its corner, then
+        # goes: a harder push would fling it rather than tip it).
         w0 = math.sqrt(2 * (1 - math.cos(balance)) + 2 * rng.uniform(0.01, 0.08))
-        dt = 1e-3
+        dt = 1e-3  # with k = 1 a fall takes 2-5 time units: thousands of steps
         phi, w, t = 0.0, w0, 0.0
         ts, ps = [0.0], [0.0]
-        while phi < math.pi / 2 and t < 100:
+        while phi < math.pi / 2 and t < 100:  # (it always lands well before 100)
             w += math.sin(phi - balance) * dt
             phi += w * dt
             t += dt
@@ -248,7 +250,7 @@ class Knock(Event):
             ps.append(math.pi / 2 - (e * w_land * s - 0.5 * brake * s * s))
         self.t, self.phi = np.array(times), np.array(ps)
         self.hits = [Hit(t_land, self.sound, 1.0), Hit(t_land + t_up, self.sound, e)]
-        self.duration = t_land + t_up + 0.05
+        self.duration = t_land + t_up + 0.05  # and 50 ms to settle
 
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
