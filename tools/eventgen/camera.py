@@ -16,11 +16,13 @@ import numpy as np
 
 # Share of clips moved, by how: about a third of all clips get a camera motion.
 MODES = {"still": 0.67, "handheld": 0.22, "pan": 0.11}
-# A hand-held velocity stays correlated over a few frames (0.8 per frame: ~5 frames)...
-SMOOTH = 0.8
-# ...and the position is pulled back towards centre by 3 % a frame, so the walk stays
-# within a few dozen pixels instead of wandering off.
-RETURN = 0.03
+# A hand-held velocity stays correlated over a few frames (0.6 per frame: ~2-3 frames,
+# a hand's tremor)...
+SMOOTH = 0.6
+# ...and the position is pulled back towards centre by 15 % a frame: at 2.5 px a frame
+# the picture wanders within about 20 px (so the zoom that hides its edges stays under
+# 10 %); at 3 % it drifted 50-80 px and needed 20-45 %.
+RETURN = 0.15
 # Speeds are given for a 640 px wide picture and scaled with the picture's width.
 REFERENCE_WIDTH = 640.0
 

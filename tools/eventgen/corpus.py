@@ -24,7 +24,7 @@ from tools.eventgen.backgrounds import Background
 from tools.eventgen.plan import room
 
 # Bump when a change to the generator changes what it makes: older corpora are remade.
-VERSION = 2
+VERSION = 3
 # Clips with an event per background (23 backgrounds, one with no room: ~300 events).
 EVENTS_PER_BACKGROUND = 14
 # Event-free copies per background (same segment and camera treatment, no event).
@@ -148,7 +148,7 @@ def generate(jobs: list[Job], out: Path, want: dict[str, Any], workers: int, log
     """Make every clip of ``jobs`` in ``out`` (replacing an older corpus there)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "recipe.json").unlink(missing_ok=True)  # unfinished from here on
-    for old in out.glob("synth_*.mp4"):
+    for old in [*out.glob("synth_*.mp4"), *out.glob(".synth_*.part.mp4")]:
         old.unlink()
     labels: dict[str, dict[str, Any]] = {}
     args = [(j, out) for j in jobs]
