@@ -15,7 +15,15 @@ import numpy as np
 from tools.eventgen.events import Event, Geometry, Hit, blurred, soft_ellipse
 from tools.eventgen.layer import Layer
 from tools.eventgen.liquid import Spill
-from tools.eventgen.sprites import Shape, Sprite, make_shape, paint, pick_colour
+from tools.eventgen.sprites import (
+    PALETTE,
+    SHELLS,
+    Shape,
+    Sprite,
+    make_shape,
+    paint,
+    pick_colour,
+)
 
 # Simulation step: 1 ms, a thirtieth of a frame, so an impact is timed to the sample.
 DT = 0.001
@@ -141,7 +149,8 @@ class Fall(Event):
         texture = None
         if self.shape_kind == "patch":
             texture = _texture(frame, self.shape.side, rng)
-        colour = pick_colour(rng, self.scene.around, self.low_contrast)
+        palette = SHELLS if self.shape_kind == "egg" else PALETTE
+        colour = pick_colour(rng, self.scene.around, self.low_contrast, palette)
         self.sprite = paint(self.shape, rng, colour, self.scene.light, texture)
         if self.spill is not None:
             self.spill.prepare(self.scene.around, self.scene.light, rng)

@@ -26,6 +26,8 @@ PALETTE = (
     (150, 156, 162), (52, 92, 182), (142, 96, 60), (176, 136, 92), (44, 82, 52),
     (92, 52, 26), (230, 220, 190), (222, 142, 152), (112, 62, 122), (250, 250, 246),
 )  # fmt: skip
+# Egg shells (RGB): white, brown, cream.
+SHELLS = ((238, 232, 218), (196, 146, 100), (226, 204, 168))
 # Glossiness (strength of the highlight, 0..1) by outline: shells and crockery shine,
 # packaging and food less.
 GLOSS = {"egg": 0.12, "round": 0.18, "box": 0.05, "carton": 0.06, "cup": 0.25, "blob": 0.08,
@@ -105,11 +107,16 @@ def bgr(rgb: tuple[int, int, int] | np.ndarray) -> np.ndarray:
     return np.asarray(rgb, np.float32)[::-1].copy()
 
 
-def pick_colour(rng: np.random.Generator, around: np.ndarray, low_contrast: bool) -> np.ndarray:
-    """A BGR colour from PALETTE, or (``low_contrast``) one close to ``around``, the
+def pick_colour(
+    rng: np.random.Generator,
+    around: np.ndarray,
+    low_contrast: bool,
+    palette: tuple[tuple[int, int, int], ...] = PALETTE,
+) -> np.ndarray:
+    """A BGR colour from ``palette``, or (``low_contrast``) one close to ``around``, the
     background's colour where the object will be: a brown egg on a wooden board."""
     if not low_contrast:
-        return bgr(PALETTE[int(rng.integers(len(PALETTE)))])
+        return bgr(palette[int(rng.integers(len(palette)))])
     # 12-35 levels lighter or darker, with a slight tint: barely stands out.
     shift = rng.uniform(12, 35) * rng.choice([-1, 1]) + rng.normal(0, 6, 3)
     return np.clip(around + shift, 10, 245).astype(np.float32)
