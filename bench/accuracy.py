@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from clipkit.detection.model import Model, shipped  # noqa: E402
 from clipkit.detection.moments import DetectOptions, Moment, Scored, pick  # noqa: E402
-from tools.labels import Score, coverage, score_peaks, windows  # noqa: E402
-from tools.train import Clip, corpus, default_folders, fit, load_folder, table  # noqa: E402
+from tools.labels import Score, coverage, score_peaks  # noqa: E402
+from tools.train import Clip, corpus, default_folders, fit, load_folder  # noqa: E402
 
 WORK = ROOT / "bench" / "_work"
 SAMPLES = ROOT / "samples"
@@ -67,15 +67,13 @@ class Judged:
     shipped_peaks: list[float] = field(default_factory=list)
 
 
-def held_out_models(clips: list[Clip], targets: list[int], folds: list[list[int]]) -> dict:
-    """For each fold (indices into ``clips``), the model fitted on every clip whose group
-    is not in that fold's groups."""
-    t = table(clips)
+def held_out_models(clips: list[Clip], folds: list[list[int]]) -> dict[int, Model]:
+    """For each fold (indices into ``clips``), the model fitted (threshold included) on
+    every clip whose group is not in that fold's groups."""
     out = {}
     for fold in folds:
         groups = {clips[i].group for i in fold}
-        keep = np.array([clips[i].group not in groups for i in t.clip])
-        model = fit(t.rows(keep))
+        model = fit([c for c in clips if c.group not in groups])
         for i in fold:
             out[i] = model
     return out
@@ -83,7 +81,7 @@ def held_out_models(clips: list[Clip], targets: list[int], folds: list[list[int]
 
 def run_real(clips: list[Clip], options: DetectOptions, dvr: Path | None) -> list[Judged]:
     real = [i for i, c in enumerate(clips) if not c.synthetic]
-    models = held_out_models(clips, real, [[i] for i in real])
+    models = held_out_models(clips, [[i] for i in real])
     model = shipped()
     judged = []
     for i in real:
@@ -115,7 +113,9 @@ def report_real(judged: list[Judged], options: DetectOptions) -> dict[str, Score
             folder = name
             tot, ins, dv = Score(), Score(), Score()
             print(f"\n{folder}")
-            print(f"{'file':46s} {'CV TP FP FN':>12s} {'in-sample':>10s} {'DVR-Scan':>10s}  CV peaks")
+            print(
+                f"{'file':46s} {'CV TP FP FN':>12s} {'in-sample':>10s} {'DVR-Scan':>10s}  CV peaks"
+            )
         ms = moments(j.clip, j.model, options)
         sc = score_peaks([m.peak for m in ms], j.clip.label)
         si = score_peaks(j.shipped_peaks, j.clip.label)
@@ -157,7 +157,9 @@ def curve(judged: list[Judged]) -> None:
     r = {float(s): sc.recall for s, sc in rows}
     print(f"  average precision {ap:.2f}")
     ok = r[0.9] >= r[0.5]
-    print(f"  recall at 0.9 ({r[0.9]:.2f}) >= recall at 0.5 ({r[0.5]:.2f}): {'yes' if ok else 'NO'}")
+    print(
+        f"  recall at 0.9 ({r[0.9]:.2f}) >= recall at 0.5 ({r[0.5]:.2f}): {'yes' if ok else 'NO'}"
+    )
     mono = all(b.recall >= a.recall for (_, a), (_, b) in zip(rows, rows[1:], strict=False))
     print(f"  recall never falls as sensitivity rises: {'yes' if mono else 'NO'}")
 
@@ -187,7 +189,7 @@ def run_synthetic(clips: list[Clip], options: DetectOptions) -> None:
     groups = sorted({clips[i].group for i in syn})
     fold_of = {g: k % SYNTHETIC_FOLDS for k, g in enumerate(groups)}
     folds = [[i for i in syn if fold_of[clips[i].group] == k] for k in range(SYNTHETIC_FOLDS)]
-    models = held_out_models(clips, syn, [f for f in folds if f])
+    models = held_out_models(clips, [f for f in folds if f])
     tot = Score()
     kinds: dict[str, Score] = {}
     for i in syn:
@@ -266,10 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         if k in totals:
             both.add(totals[k])
     p, r = TARGET_REAL
-    print(
-        f"\n{' + '.join(k for k in TARGET_SETS if k in totals)}, leave-one-clip-out: {both}"
-        f"   target P >= {p}, R >= {r}: {'met' if both.precision >= p and both.recall >= r else 'NOT met'}"
-    )
+    met = "met" if both.precision >= p and both.recall >= r else "NOT met"
+    sets = " + ".join(k for k in TARGET_SETS if k in totals)
+    print(f"\n{sets}, leave-one-clip-out: {both}   target P >= {p}, R >= {r}: {met}")
     curve(judged)
     report_cover(judged, options)
     run_synthetic(clips, options)

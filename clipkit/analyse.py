@@ -24,6 +24,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from clipkit.camera import (
+    FINEST_SCALE,
+    FIT_ITERS,
+    FIT_TOLERANCE,
+    FLOW_STEP,
+    MOVE_MARGIN,
+    SUBPIXEL,
+    CameraFit,
+    CameraTracker,
+)
 from clipkit.decode import (
     AUDIO_RATE,
     SKIP_RULE,
@@ -36,19 +46,9 @@ from clipkit.decode import (
     split_threads,
     tone_map_filter,
 )
-from clipkit.camera import (
-    FINEST_SCALE,
-    FIT_ITERS,
-    FIT_TOLERANCE,
-    FLOW_STEP,
-    MOVE_MARGIN,
-    SUBPIXEL,
-    CameraFit,
-    CameraTracker,
-)
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
-from clipkit.signals import CELL_GRID, Signals
+from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ MIN_CHANGE = 10.0
 # Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
 # grey levels: a hand or finger a few cm from the lens is far out of focus.
 FLAT_CELL = 1.5
-# Coverage and motion grid: 8x6 cells, coarse enough that one cell holds real texture.
-GRID = CELL_GRID
+# Coverage, flow and grey-level grid: 8x6 cells, coarse enough that one holds real
+# texture; motion is gathered on the finer CELL_GRID.
+GRID = LOOK_GRID
 # Thumbnail width used for the cut score (global structure, not detail).
 CUT_THUMB_W = 32
 # Width of the averaged-down change mask whose centre of mass locates the motion.
@@ -72,7 +73,8 @@ ROW_FIELDS = (
     "motion", "camera", "cut", "brightness", "coverage", "sharpness",
     "motion_x", "motion_y", "change", "cam_conf", "shift", "raw",
 )  # fmt: skip
-# Per-frame vectors, one value per cell of GRID (row-major).
+# Per-frame vectors, one value per cell (row-major): of CELL_GRID for "cells", of GRID
+# for the others.
 VECTOR_FIELDS = ("cells", "cells_dy", "cells_luma")
 
 
@@ -110,11 +112,12 @@ class FrameFeatures:
         self.prev_thumb: tuple[np.ndarray, float] | None = None
         self.prev_t = 0.0
         n = GRID[0] * GRID[1]
-        # Changed fraction per grid cell for the last frame (row-major), the unexplained
-        # vertical motion there (frame heights a second, + down) and its mean grey level.
-        self.cells = np.zeros(n, np.float32)
+        # Changed fraction per CELL_GRID cell for the last frame (row-major); per GRID
+        # cell, the unexplained vertical motion (frame heights a second, + down) and the
+        # mean grey level.
+        self.cells = np.zeros(CELL_GRID[0] * CELL_GRID[1], np.float32)
         self.cells_dy = np.zeros(n, np.float32)
-        self.cells_luma = np.zeros(n, np.float32)
+        self.cells_luma = np.zeros(CELL_GRID[0] * CELL_GRID[1], np.float32)
         # Which cell each flow sample falls in, and how many samples each cell has.
         cx = np.minimum(self.tracker.full[:, 0] * GRID[0] // width, GRID[0] - 1)
         cy = np.minimum(self.tracker.full[:, 1] * GRID[1] // height, GRID[1] - 1)
@@ -123,7 +126,7 @@ class FrameFeatures:
         # Where the motion is: the changed mask averaged down to about 64 px wide first
         # (its centre of mass there is as good for reframing, at a tenth of the cost).
         fw = min(CENTRE_W, width)
-        self.fine = (fw, max(GRID[1], round(height * fw / width)))
+        self.fine = (fw, max(CELL_GRID[1], round(height * fw / width)))
 
     def vectors(self) -> tuple[np.ndarray, ...]:
         """The VECTOR_FIELDS of the last frame."""
@@ -133,7 +136,7 @@ class FrameFeatures:
         lap = cv2.convertScaleAbs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
         cells = cv2.resize(lap.astype(np.float32), GRID, interpolation=cv2.INTER_AREA)
         coverage = float((cells < FLAT_CELL).mean())
-        luma = cv2.resize(frame, GRID, interpolation=cv2.INTER_AREA)
+        luma = cv2.resize(frame, CELL_GRID, interpolation=cv2.INTER_AREA)
         self.cells_luma = luma.ravel().astype(np.float32) / np.float32(255)
         mean, std = cv2.meanStdDev(frame)
         sharp = float(cells.mean()) / (float(std[0, 0]) + 1.0)
@@ -192,9 +195,12 @@ class FrameFeatures:
         motion = cv2.countNonZero(mask) / mask.size
         full = cv2.copyMakeBorder(mask, mg, mg, mg, mg, cv2.BORDER_CONSTANT, value=0)
         fine = cv2.resize(full, self.fine, interpolation=cv2.INTER_AREA)
-        self.cells = cv2.resize(fine, GRID, interpolation=cv2.INTER_AREA).ravel() / np.float32(255)
+        cells = cv2.resize(fine, CELL_GRID, interpolation=cv2.INTER_AREA)
+        self.cells = cells.ravel() / np.float32(255)
         dt = max(t - self.prev_t, 1e-3)
-        dy = np.bincount(self.sample_cell, weights=fit.residual_dy, minlength=self.cells.size)
+        dy = np.bincount(
+            self.sample_cell, weights=fit.residual_dy, minlength=self.cell_samples.size
+        )
         self.cells_dy = (dy / self.cell_samples / (self.h * dt)).astype(np.float32)
         cx = cy = math.nan
         if motion > 0:
@@ -242,7 +248,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 20
+ANALYSIS_VERSION = 22
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -303,7 +309,7 @@ class _Stretch:
         self.ts = array.array("d")
         self.rows = array.array("d")  # ROW_FIELDS per frame
         self.vectors = [array.array("f") for _ in VECTOR_FIELDS]
-        self.width = self.feats.cells.size  # values per frame in each vector
+        self.widths = [v.size for v in self.feats.vectors()]  # values per frame in each
 
     def add(self, pts: float, frame: np.ndarray) -> None:
         self.ts.append(pts)
@@ -315,16 +321,16 @@ class _Stretch:
         """Keep the first ``n`` frames."""
         del self.ts[n:]
         del self.rows[n * len(ROW_FIELDS) :]
-        for v in self.vectors:
-            del v[n * self.width :]
+        for v, w in zip(self.vectors, self.widths, strict=True):
+            del v[n * w :]
 
     def join(self, tail: _Stretch, late: float) -> None:
         """Append ``tail``'s frames after its first (this stretch's last), their times
         moved by ``late`` seconds."""
         self.ts.extend(t + late for t in tail.ts[1:])
         self.rows.extend(tail.rows[len(ROW_FIELDS) :])
-        for v, w in zip(self.vectors, tail.vectors, strict=True):
-            v.extend(w[self.width :])
+        for v, more, w in zip(self.vectors, tail.vectors, self.widths, strict=True):
+            v.extend(more[w:])
 
 
 class _Tail:

@@ -107,7 +107,7 @@ class CameraTracker:
             return CameraFit(IDENTITY, 0.0, 0.0, False, np.zeros(n))
         # A new DIS for every pair: one that is reused carries buffers from the pairs
         # before into the next result, which would then depend on where decoding began.
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]
         dis.setFinestScale(FINEST_SCALE)
         flow = dis.calc(prev, cur, None)
         d = flow[self.grid].reshape(-1, 2)  # (n, 2), flow pixels

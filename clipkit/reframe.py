@@ -35,7 +35,8 @@ BLUR_DIM = 0.6
 
 
 def action_around(signals: Signals | None, peak: float) -> np.ndarray | None:
-    """Where the action of the moment peaking at ``peak`` s is: see ``clipkit.detection.action_map``."""
+    """Where the action of the moment peaking at ``peak`` s is (see
+    ``clipkit.detection.action_map``)."""
     if signals is None:
         return None
     return action_map(signals, peak - ACTION_BEFORE, peak + ACTION_AFTER)

@@ -37,8 +37,13 @@ EXTRA_FRAME_SERIES = (
     # taken over a still camera (``camera`` is the motion compensated)
     "raw",  # changed fraction of the picture without camera compensation, 0..1
 )
-# The coarse grid of ``Signals.cells``, (columns, rows): row by row, left to right.
-CELL_GRID = (8, 6)
+# The grid of ``Signals.cells``, (columns, rows): row by row, left to right. 16 x 12: a
+# dropped egg or a coin (a few percent of the picture's width) fills a good part of one
+# cell, so its motion stands out of that cell's own baseline.
+CELL_GRID = (16, 12)
+# The coarser grid of ``cells_dy`` and ``cells_luma`` (and of lens coverage): cells big
+# enough to hold real texture and enough flow samples.
+LOOK_GRID = (8, 6)
 # Series sampled on the audio hop grid ``audio_t``.
 AUDIO_SERIES = (
     "audio_rms",  # loudness per hop, dBFS
@@ -70,8 +75,8 @@ class Signals:
     # Local motion per cell of a coarse grid over the picture, shape (len(t), cells):
     # lets detection judge each region against its own baseline (work stays in its place).
     cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    # Per cell, the same shape: the vertical motion the camera does not explain (frame
-    # heights a second, + is down) and the mean grey level (0..1).
+    # Per cell of LOOK_GRID, shape (len(t), cells): the vertical motion the camera does
+    # not explain (frame heights a second, + is down) and the mean grey level (0..1).
     cells_dy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     cells_luma: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     meta: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ import pytest
 
 from clipkit.analyse import ROW_FIELDS, FrameFeatures
 from clipkit.camera import CameraTracker
-from clipkit.signals import CELL_GRID
+from clipkit.signals import LOOK_GRID
 
 W, H = 320, 180
 FPS = 30.0
@@ -95,8 +95,8 @@ def test_shake_is_compensated_and_a_dropped_object_stands_out() -> None:
     falling = [r_drop[i]["motion"] for i in range(10, 16)]
     assert min(falling) > 3 * max(calm)
     # Where it falls, the unexplained motion points down (frame heights a second).
-    col = CELL_GRID[0] // 2
-    centre = [dys[i].reshape(CELL_GRID[1], CELL_GRID[0])[:, col - 1 : col + 1].max()
+    col = LOOK_GRID[0] // 2
+    centre = [dys[i].reshape(LOOK_GRID[1], LOOK_GRID[0])[:, col - 1 : col + 1].max()
               for i in range(11, 16)]  # fmt: skip
     assert max(centre) > 0.3
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,14 @@ if str(ROOT) not in sys.path:
 from clipkit.analyse import analyse  # noqa: E402
 from clipkit.detection.features import FEATURES  # noqa: E402
 from clipkit.detection.model import MODEL_FILE, Model  # noqa: E402
-from clipkit.detection.moments import describe  # noqa: E402
+from clipkit.detection.moments import DetectOptions, Scored, describe, pick  # noqa: E402
 from clipkit.probe import probe  # noqa: E402
 from clipkit.signals import Signals  # noqa: E402
-from tools.labels import TOLERANCE, label_of, load_labels, windows  # noqa: E402
+from tools.eventgen import default_folders  # noqa: E402
+from tools.labels import TOLERANCE, Score, label_of, load_labels, score_peaks, windows  # noqa: E402
 
 WORK = ROOT / "tools" / "_work"
 CACHE = WORK / "cache"
-SHARED = ROOT.parent / "shared"
 OUT = ROOT / "clipkit" / "detection" / MODEL_FILE
 # L2 regularisation of the logistic regression on standardised features (scikit-learn's
 # C: smaller is stronger). 0.5: with a few dozen real events, the fit must not lean on
@@ -45,10 +45,8 @@ C = 0.5
 # Share of the total weight given to the synthetic corpus (the rest to real footage):
 # real footage is what clipkit is for; the synthetic events widen what it has seen.
 SYNTHETIC_SHARE = 0.4
-
-
-def default_folders() -> list[Path]:
-    return sorted(p for p in SHARED.glob("footage*") if (p / "labels.yaml").exists())
+# Folds of real clips (by group) whose out-of-fold scores choose the threshold.
+THRESHOLD_FOLDS = 5
 
 
 @dataclass
@@ -140,8 +138,9 @@ def weights(t: Table) -> np.ndarray:
     return w
 
 
-def fit(t: Table, info: dict[str, Any] | None = None) -> Model:
-    """A logistic regression on standardised features (deterministic: lbfgs)."""
+def fit_scores(t: Table) -> Model:
+    """A logistic regression on standardised features (deterministic: lbfgs), with the
+    default threshold."""
     from sklearn.linear_model import LogisticRegression
 
     mean = t.x.mean(axis=0)
@@ -149,7 +148,54 @@ def fit(t: Table, info: dict[str, Any] | None = None) -> Model:
     scale[scale < 1e-9] = 1.0
     lr = LogisticRegression(C=C, max_iter=5000)
     lr.fit((t.x - mean) / scale, t.y, sample_weight=weights(t))
-    return Model(FEATURES, mean, scale, lr.coef_[0].copy(), float(lr.intercept_[0]), info or {})
+    return Model(FEATURES, mean, scale, lr.coef_[0].copy(), float(lr.intercept_[0]))
+
+
+def fit(clips: list[Clip], info: dict[str, Any] | None = None) -> Model:
+    """The model fitted on ``clips``: its coefficients on all their candidates, its
+    threshold (the score needed at sensitivity 0.5) the one that balanced precision and
+    recall best (F1) on their real clips, each scored by a model fitted without it."""
+    model = fit_scores(table(clips))
+    return replace(model, threshold=choose_threshold(clips), info=info or {})
+
+
+def out_of_fold(clips: list[Clip], folds: int = THRESHOLD_FOLDS) -> dict[int, np.ndarray]:
+    """Scores of the candidates of each real clip (by index into ``clips``) from a model
+    fitted on the clips of the other folds (clips are dealt into folds by group, so a
+    synthetic clip goes with the real clip it was made from)."""
+    real = [i for i, c in enumerate(clips) if not c.synthetic]
+    groups = sorted({clips[i].group for i in real})
+    fold_of = {g: k % folds for k, g in enumerate(groups)}
+    out: dict[int, np.ndarray] = {}
+    for k in range(folds):
+        held = {g for g, f in fold_of.items() if f == k}
+        model = fit_scores(table([c for c in clips if c.group not in held]))
+        for i in real:
+            if clips[i].group in held:
+                feats = clips[i].desc[2]
+                out[i] = model.score(feats) if len(feats) else np.zeros(0)
+    return out
+
+
+def choose_threshold(clips: list[Clip]) -> float:
+    """The score threshold with the best F1 of the moments found on the real clips,
+    scored out of fold; the middle of the best run of thresholds (they come in steps)."""
+    scores = out_of_fold(clips)
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    f1 = np.array([_f1_at(clips, scores, float(thr)) for thr in grid])
+    best = np.flatnonzero(f1 >= f1.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])
+
+
+def _f1_at(clips: list[Clip], scores: dict[int, np.ndarray], thr: float) -> float:
+    dummy = Model(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
+                  np.zeros(len(FEATURES)), 0.0, threshold=thr)  # fmt: skip
+    tot = Score()
+    for i, sc in scores.items():
+        cands, times, feats, reasons = clips[i].desc
+        found = pick(Scored(cands, times, feats, sc, reasons), DetectOptions(), dummy)
+        tot.add(score_peaks([m.peak for m in found.moments], clips[i].label))
+    return tot.f1
 
 
 def corpus(folders: list[Path], synthetic: bool, log: Any = print) -> list[Clip]:
@@ -173,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     clips = corpus(folders, not args.no_synthetic)
     t = table(clips)
-    info = {
+    info: dict[str, Any] = {
         "folders": [f.name for f in folders],
         "clips": len(clips),
         "synthetic_clips": sum(c.synthetic for c in clips),
@@ -182,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         "C": C,
         "synthetic_share": SYNTHETIC_SHARE,
     }
-    model = fit(t, info)
+    model = fit(clips, info)
     model.save(args.out)
-    print(f"{args.out}: {info}")
+    print(f"{args.out}: threshold {model.threshold:.2f}, {info}")
     for name, c in sorted(zip(FEATURES, model.coef, strict=True), key=lambda v: -abs(v[1])):
         print(f"  {name:12s} {c:+.2f}")
     return 0

@@ -3,7 +3,8 @@
 A candidate is proposed by a burst of local motion (a peak of the motion excess), a
 burst of local change of appearance (foam, smoke, a flame, spilled milk) or a sharp
 sound with motion near it. Proposals close together are one candidate. Nothing is
-turned down here: each candidate is described by its features and the model decides.
+turned down here but what physics rules out (see ``candidates``): each candidate is
+described by its features and the model decides.
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def candidates(pr: Prepared) -> list[Candidate]:
         j = int(near[np.argmax(m.x[near])])
         if m.x[j] >= AUDIO_MOTION:
             proposals.append((j, "audio"))
-    return _merge(pr, sorted(proposals))
+    # The one hard rule: a burst already going in the first frame that can show motion
+    # began before the recording did. Whether it was sudden cannot be seen (a hand at
+    # the lens starting the camera looks just like it), so it is no candidate.
+    first = int(np.argmax(pr.valid)) if pr.valid.any() else 0
+    return [c for c in _merge(pr, sorted(proposals)) if c.core[0] > first]
 
 
 def _merge(pr: Prepared, proposals: list[tuple[int, str]]) -> list[Candidate]:

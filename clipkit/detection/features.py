@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from clipkit.detection.candidates import Candidate
-from clipkit.detection.series import Prepared, fit_gain
+from clipkit.detection.series import Prepared, fit_gain, pool
+from clipkit.signals import LOOK_GRID
 
 # The names, in the order of the model's coefficients.
 FEATURES = (
@@ -43,7 +44,7 @@ FEATURES = (
     "changed",  # how much the regions' look differs after the burst from before it
 )  # fmt: skip
 
-# What a feature means, said of a candidate it counts against.
+# What a feature means, said of a candidate it counts against ("" for none).
 TEXT = {
     "motion": "little stands out from the usual motion",
     "region": "no region stands out much",
@@ -61,7 +62,7 @@ TEXT = {
     "frames": "too few frames show it",
     "from_start": "the start of the recording (the camera being handled)",
     "to_end": "the end of the recording (the camera being handled)",
-    "has_audio": "the file's sound",
+    "has_audio": "",  # a property of the file, not of the candidate: never a reason
     "audio": "no sharp sound with it",
     "audio_lag": "the sound is not at the same time",
     "fall": "nothing falls",
@@ -160,9 +161,9 @@ def _vertical(pr: Prepared, a: int, b: int) -> tuple[float, float]:
     """Fastest downward and upward motion (frame heights a second) in the regions newly
     active during the burst, each frame's weighted by how active each region is."""
     dy = pr.s.cells_dy
-    if dy.ndim != 2 or dy.shape[1] != pr.motion.regions.smoothed.shape[1]:
+    w = pool(pr.motion.regions.new(slice(a, b + 1)), LOOK_GRID)
+    if dy.ndim != 2 or w is None or dy.shape[1] != w.shape[1]:
         return 0.0, 0.0
-    w = pr.motion.regions.new(slice(a, b + 1))
     tot = w.sum(axis=1)
     ok = tot > 1e-6
     if not ok.any():
@@ -176,16 +177,16 @@ SETTLE = 0.5
 
 
 def _changed(pr: Prepared, a: int, b: int) -> float:
-    """log(1 + how much the regions' grey levels after the burst differ from before it,
-    one gain and offset for the whole picture taken out, relative to how much they
-    usually change over a second in this file): a thing fallen, a person on the floor, a
-    spill stays; stirring and chopping leave the scene as it was."""
+    """log(1 + how much the look of the regions where the burst moved differs after it
+    from before it, one gain and offset for the whole picture taken out, relative to how
+    much those regions' look usually changes over a second): a thing fallen, a person
+    on the floor, a spill stays; stirring and chopping leave the scene as it was."""
     lum, t = pr.s.cells_luma, pr.s.t
-    if lum.ndim != 2 or not lum.size:
+    w = pr.motion.regions.new(slice(a, b + 1)).sum(axis=0)
+    if lum.ndim != 2 or lum.shape[1] != w.size or not w.sum() > 0:
         return 0.0
     pre = lum[_window(t, t[a] - SETTLE, t[a])].mean(axis=0)
     post = lum[_window(t, t[b], t[b] + SETTLE)].mean(axis=0)
     gain, off = (float(v[0, 0]) for v in fit_gain(pre[None], post[None], np.ones((1, pre.size))))
-    res = np.abs(post - (gain * pre + off))
-    top = np.sort(res)[-3:].mean()  # a few regions: what fell covers one or two
-    return float(np.log1p(top / pr.luma_change))
+    res = np.abs(post - (gain * pre + off)) / pr.luma_change
+    return float(np.log1p((w * res).sum() / w.sum()))

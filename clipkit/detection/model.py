@@ -35,6 +35,10 @@ class Model:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+    # The score a candidate needs at the default sensitivity (0.5): the one that gave the
+    # best balance of precision and recall on footage the model had not seen while
+    # fitting (see tools/train.py).
+    threshold: float = 0.5
     info: dict[str, Any] = field(default_factory=dict)  # what it was fitted on, and how
 
     def __post_init__(self) -> None:
@@ -43,6 +47,15 @@ class Model:
             raise ModelError(f"model: {n} features but arrays of other lengths")
         if not (np.all(np.isfinite(self.coef)) and np.all(self.scale > 0)):
             raise ModelError("model: coefficients must be finite and scales positive")
+        if not 0.0 < self.threshold < 1.0:
+            raise ModelError(f"model: threshold must be between 0 and 1, not {self.threshold}")
+
+    def needed(self, sensitivity: float) -> float:
+        """The score a candidate needs at ``sensitivity`` (0..1): 1 at 0, ``threshold`` at
+        0.5, 0 at 1, straight in between: more sensitivity never asks for more."""
+        if sensitivity <= 0.5:
+            return 1.0 - (1.0 - self.threshold) * sensitivity / 0.5
+        return self.threshold * (1.0 - sensitivity) / 0.5
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Each feature's share of the log-odds, per row (same shape as ``x``)."""
@@ -61,6 +74,7 @@ class Model:
             "scale": [round(float(v), 6) for v in self.scale],
             "coef": [round(float(v), 6) for v in self.coef],
             "intercept": round(float(self.intercept), 6),
+            "threshold": round(float(self.threshold), 6),
             "info": self.info,
         }
 
@@ -75,6 +89,7 @@ class Model:
                 scale=np.asarray(d["scale"], float),
                 coef=np.asarray(d["coef"], float),
                 intercept=float(d["intercept"]),
+                threshold=float(d.get("threshold", 0.5)),
                 info=dict(d.get("info") or {}),
             )
         except (KeyError, TypeError, ValueError) as e:
@@ -87,8 +102,7 @@ class Model:
         """Self, when it was fitted for the features this clipkit computes."""
         if self.features != FEATURES:
             raise ModelError(
-                f"{where}: fitted for other features than this clipkit computes "
-                "(run `make train`)"
+                f"{where}: fitted for other features than this clipkit computes (run `make train`)"
             )
         return self
 

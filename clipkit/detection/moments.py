@@ -17,7 +17,7 @@ from clipkit.signals import Signals
 # Files shorter than this give no moments: there is no baseline to stand out from.
 MIN_DURATION = 2.0
 # The lowest score a moment needs, whatever the sensitivity: at sensitivity 1 every
-# candidate would otherwise be a moment.
+# candidate would otherwise be a moment, the faintest flicker too.
 MIN_SCORE = 0.01
 # Candidates scoring at least this are listed by --explain with why they were turned
 # down; below it there are many, and none was close.
@@ -33,9 +33,10 @@ class DetectOptions:
     sensitivity: float = field(
         default=0.5,
         metadata={
-            "help": "0..1: how readily a candidate counts as a moment: one counts when the "
-            "model's probability that it is a mishap is at least 1 - sensitivity. Higher "
-            "finds more (and more false alarms), never fewer."
+            "help": "0..1: how readily a candidate counts as a moment. 0.5 asks the model's "
+            "probability that it is a mishap to reach the level that balanced precision and "
+            "recall on footage it had not seen; 1 takes any candidate, 0 none. Higher finds "
+            "more (and more false alarms), never fewer."
         },
     )
     # 10: more than that in one file is rarely worth posting, and a bound keeps a long
@@ -56,11 +57,6 @@ class DetectOptions:
             raise ValueError(f"max_moments must be >= 0, not {self.max_moments}")
         if self.min_gap < 0:
             raise ValueError(f"min_gap must be >= 0, not {self.min_gap}")
-
-    @property
-    def min_score(self) -> float:
-        """The score a moment needs: 1 - sensitivity (at least MIN_SCORE)."""
-        return max(1.0 - self.sensitivity, MIN_SCORE)
 
 
 def _written(x: Moment | Rejected) -> dict[str, object]:
@@ -170,12 +166,13 @@ def pick(sc: Scored, options: DetectOptions, model: Model) -> Detection:
     """The moments among scored candidates, and the candidates turned down."""
     kept: list[Moment] = []
     rejected: list[Rejected] = []
+    need = max(model.needed(options.sensitivity), MIN_SCORE)
     for k in np.argsort(-sc.scores, kind="stable"):
         a, p, b = (float(v) for v in sc.times[k])
         s = float(sc.scores[k])
-        if s < options.min_score:
+        if s < need:
             if s >= EXPLAIN_FROM:
-                rejected.append(Rejected(a, p, b, s, _why_low(sc.features[k], s, options, model)))
+                rejected.append(Rejected(a, p, b, s, _why_low(sc.features[k], need, model)))
             continue
         if any(abs(p - q.peak) < options.min_gap for q in kept):
             why = f"within --min-gap {options.min_gap:g} s of a stronger moment"
@@ -189,9 +186,9 @@ def pick(sc: Scored, options: DetectOptions, model: Model) -> Detection:
     return Detection(kept, rejected=tuple(rejected))
 
 
-def _why_low(x: np.ndarray, s: float, options: DetectOptions, model: Model) -> str:
+def _why_low(x: np.ndarray, need: float, model: Model) -> str:
     """The score against the one needed, and what counted most against it."""
     contrib = model.contributions(x)[0]
-    order = [i for i in np.argsort(contrib) if contrib[i] < 0][:EXPLAIN_TOP]
-    said = "; ".join(TEXT[model.features[i]] for i in order)
-    return f"score below {options.min_score:.2f}" + (f": {said}" if said else "")
+    order = [i for i in np.argsort(contrib) if contrib[i] < 0 and TEXT[model.features[i]]]
+    said = "; ".join(TEXT[model.features[i]] for i in order[:EXPLAIN_TOP])
+    return f"score below {need:.2f}" + (f": {said}" if said else "")

@@ -263,6 +263,16 @@ def audio_z(s: Signals) -> tuple[np.ndarray, np.ndarray]:
     return best, lag
 
 
+def pool(cells: np.ndarray, grid: tuple[int, int]) -> np.ndarray | None:
+    """Rows of CELL_GRID values summed into the cells of the coarser ``grid`` (None when
+    the rows are not on CELL_GRID or it does not divide evenly)."""
+    (cw, ch), (gw, gh) = CELL_GRID, grid
+    if cells.shape[-1] != cw * ch or cw % gw or ch % gh:
+        return None
+    v = cells.reshape(-1, gh, ch // gh, gw, cw // gw)
+    return v.sum(axis=(2, 4)).reshape(-1, gw * gh)
+
+
 def action_map(s: Signals, t0: float, t1: float) -> np.ndarray | None:
     """Where in the picture motion stood above its region's baseline between ``t0`` and
     ``t1`` s: the summed excess per region, shape (rows, columns) of CELL_GRID (None
@@ -306,16 +316,15 @@ class Prepared:
     light: np.ndarray  # how much the light changed over APPEARANCE_LAG (global fit), 0..1
     audio: np.ndarray  # strongest sound onset near each frame, robust spreads
     audio_lag: np.ndarray  # its time less the frame's, s
-    luma_change: float  # the few most changed regions' usual change over APPEARANCE_LAG
+    luma_change: np.ndarray  # each region's usual change of look over APPEARANCE_LAG
 
 
 def prepare(s: Signals) -> Prepared:
     valid = distinct(s)
     light, local = light_fit(s)
     audio, lag = audio_z(s)
-    top = np.sort(local, axis=1)[:, -3:].mean(axis=1) if local.shape[1] >= 3 else local[:, 0]
     return Prepared(
         s=s, valid=valid, rate=per_interval(s.t, s.motion, valid), motion=motion_excess(s),
         appearance=appearance_excess(s, local), light=light, audio=audio, audio_lag=lag,
-        luma_change=float(np.median(top)) + LUMA_NOISE_FLOOR,
+        luma_change=np.median(local, axis=0) + LUMA_NOISE_FLOOR,
     )  # fmt: skip
