@@ -21,8 +21,10 @@ import numpy as np
 from tools.eventgen.layer import Layer, average
 
 # Instants averaged into one frame while something moves: 5 over the open shutter draw
-# a fall of 20 px in a frame as a smooth streak at the detector's scale.
+# a fall of 20 px in a frame as a smooth streak at the detector's scale; a faster one
+# gets an instant for every third of its thickness it moves, up to MAX_SUBFRAMES.
 SUBFRAMES = 5
+MAX_SUBFRAMES = 24
 # The scene's brightness at which a painted object shows its own colours (mean grey
 # level around it): a typical lit kitchen counter. Darker scenes dim it, by this power
 # (cameras lift dark scenes, so objects dim less than the light does)...
@@ -120,19 +122,22 @@ def noise_level(frame: np.ndarray) -> float:
     return float(np.clip(1.4826 * np.median(np.abs(hp)), 0.5, 4.0))
 
 
-def blurred(at: Callable[[float], Layer | None], t: float, shutter: float) -> Layer | None:
+def blurred(
+    at: Callable[[float], Layer | None], t: float, shutter: float, n: int = SUBFRAMES
+) -> Layer | None:
     """What a camera records of a moving thing drawn by ``at`` over a shutter open for
-    ``shutter`` s around ``t``: the mean of SUBFRAMES instants."""
+    ``shutter`` s around ``t``: the mean of ``n`` instants (SUBFRAMES, or more for a
+    thing that moves further than a fraction of its size meanwhile)."""
     if shutter <= 0:
         return at(t)
-    steps = (np.arange(SUBFRAMES) / (SUBFRAMES - 1) - 0.5) * shutter
+    steps = (np.arange(n) / (n - 1) - 0.5) * shutter
     layers = [la for la in (at(t + float(d)) for d in steps) if la is not None]
     if not layers:
         return None
-    if len(layers) < SUBFRAMES:  # shown for part of the exposure: fainter
+    if len(layers) < n:  # shown for part of the exposure: fainter
         out = average(layers)
         assert out is not None
-        k = len(layers) / SUBFRAMES
+        k = len(layers) / n
         out.rgb *= k
         out.a *= k
         return out

@@ -23,6 +23,8 @@ COLOURS = np.array([[0, 0, 0], [0, 30, 170], [10, 110, 255], [50, 190, 255], [19
 GLOW = np.array([60, 150, 255], np.float32) / 255
 # The envelope ends at exp(-3) = 5 % of full height: the flare has died back.
 DECAY_TAUS = 3.0
+# Flames flare up 8-25 % of the frame's unit tall (at 640x360: 40-120 px).
+TALL = (0.08, 0.25)
 # Flame tongues flicker at 6-14 Hz.
 FLICKER_HZ = (6.0, 14.0)
 
@@ -36,7 +38,7 @@ class Flame(Event):
         super().__init__(rng, geo)
         w, h, u = geo.width, geo.height, geo.unit
         self.bx, self.by = w * rng.uniform(0.15, 0.85), h * rng.uniform(0.35, 0.92)
-        self.tall = u * rng.uniform(0.08, 0.3)
+        self.tall = u * rng.uniform(*TALL)
         self.width = self.tall * rng.uniform(0.3, 0.7)  # a bushy flare, not a torch
         self.t_rise = rng.uniform(0.06, 0.25)
         self.t_hold = rng.uniform(0.15, 0.8)

@@ -24,6 +24,10 @@ FOAM = (248, 245, 234)
 MILK = (232, 226, 210)
 # Pots: steel, dark non-stick, red and cream enamel (RGB).
 POTS = ((150, 154, 160), (46, 46, 50), (150, 40, 32), (226, 218, 196))
+# Foam is 15-40 % of the frame's width across (the rim's width)...
+WIDTH = (0.15, 0.40)
+# ...and rises 12-30 % of that above the rim.
+TALL = (0.12, 0.30)
 # Share of boil-overs with a painted pot (the rest rise from a line in the scene).
 POT = 0.5
 # Foam spreads past the rim's ends by up to 12 % of the rim's width as it overflows.
@@ -39,11 +43,11 @@ class Foam(Event):
 
     def __init__(self, rng: np.random.Generator, geo: Geometry) -> None:
         super().__init__(rng, geo)
-        w, h, u = geo.width, geo.height, geo.unit
-        self.half = min(u * rng.uniform(0.08, 0.22), w * 0.4)  # half the rim's width
+        w, h = geo.width, geo.height
+        self.half = w * rng.uniform(*WIDTH) / 2  # half the rim's width
         self.cx = rng.uniform(self.half * 1.15, w - self.half * 1.15)
         self.rim = h * rng.uniform(0.3, 0.8)
-        self.tall = u * rng.uniform(0.03, 0.10)  # the dome's final height above the rim
+        self.tall = 2 * self.half * rng.uniform(*TALL)  # the dome's final height above the rim
         self.rise = rng.uniform(1.5, 4.0)
         self.pot = rng.random() < POT
         self.lip = self.half * rng.uniform(0.12, 0.25) if self.pot else 0.0
@@ -51,8 +55,8 @@ class Foam(Event):
         self.pot_colour = bgr(POTS[int(rng.integers(len(POTS)))])
         n = int(rng.integers(1, 5))
         self.drip_x = self.cx + self.half * rng.uniform(-0.9, 0.9, n)
-        self.drip_w = u * rng.uniform(0.008, 0.025, n)
-        self.drip_len = np.minimum(u * rng.uniform(0.03, 0.15, n), self.depth * 1.2)
+        self.drip_w = 2 * self.half * rng.uniform(0.03, 0.08, n)
+        self.drip_len = np.minimum(2 * self.half * rng.uniform(0.1, 0.5, n), self.depth * 1.2)
         self.drip_t = self.rise * rng.uniform(0.75, 1.0, n)
         self.drip_tau = rng.uniform(0.15, 0.45, n)
         self.duration = float(max(self.rise, (self.drip_t + SETTLE_TAUS * self.drip_tau).max()))

@@ -33,6 +33,8 @@ YOLK = (250, 178, 36)
 SHIFT = 4
 # A puddle's radius reaches 95 % of its final size after three time constants.
 SETTLE_TAUS = 3.0
+# A splash's pool spreads to 8-30 % of the frame's unit across (at 640x360: 40-145 px).
+SPREAD = (0.08, 0.30)
 # Share of splashes poured or spilt from above the picture (the rest splash out from
 # where they are, as from a knocked glass at the spot).
 GUSH = 0.6
@@ -202,7 +204,7 @@ class Splash(Event):
         super().__init__(rng, geo)
         w, h, u = geo.width, geo.height, geo.unit
         liquid = str(rng.choice(list(LIQUIDS)))
-        radius = u * rng.uniform(0.04, 0.14)
+        radius = u * rng.uniform(*SPREAD) / 2
         cx, cy = w * rng.uniform(0.1, 0.9), h * rng.uniform(0.4, 0.93)
         self.gush = rng.random() < GUSH
         self.width = radius * rng.uniform(0.15, 0.35)  # the stream's width

@@ -88,10 +88,19 @@ def _polygon(kind: str, rng: np.random.Generator, length: float) -> np.ndarray:
     return np.array([[-a, -b], [a, -b], [a, b], [-a, b]], np.float64)
 
 
-def make_shape(kind: str, rng: np.random.Generator, length: float) -> Shape:
-    """A ``kind`` outline about ``length`` px long ("egg", "round", "box", "carton",
-    "cup", "blob", "patch" or "bottle")."""
-    pts = _polygon(kind, rng, length)
+def make_shape(
+    kind: str, rng: np.random.Generator, length: float | None = None, *, area: float | None = None
+) -> Shape:
+    """A ``kind`` outline ("egg", "round", "box", "carton", "cup", "blob", "patch" or
+    "bottle") about ``length`` px long, or covering ``area`` px^2."""
+    pts = _polygon(kind, rng, 1.0)
+    if area is not None:
+        x, y = pts[:, 0], pts[:, 1]
+        own = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+        pts = pts * math.sqrt(area / own)
+    else:
+        assert length is not None
+        pts = pts * length
     reach = float(np.sqrt((pts**2).sum(axis=1)).max())
     side = int(math.ceil(2 * reach)) + 6  # room to turn it, and for its defocus
     big = np.zeros((side * SUPERSAMPLE, side * SUPERSAMPLE), np.uint8)
