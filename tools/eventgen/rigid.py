@@ -13,13 +13,18 @@ import math
 import numpy as np
 
 from tools.eventgen.events import (
+    FAINT,
+    LOW_CONTRAST,
     MAX_SUBFRAMES,
+    STAND_OUT,
     SUBFRAMES,
     Event,
     Geometry,
     Hit,
+    Scene,
     blurred,
     soft_ellipse,
+    standing_out,
 )
 from tools.eventgen.layer import Layer
 from tools.eventgen.liquid import Spill
@@ -28,9 +33,11 @@ from tools.eventgen.sprites import (
     SHELLS,
     Shape,
     Sprite,
+    bgr,
     make_shape,
     paint,
     pick_colour,
+    shade_gain,
 )
 
 # Simulation step: 1 ms, a thirtieth of a frame, so an impact is timed to the sample.
@@ -72,14 +79,14 @@ SOUND = {"egg": "crack", "round": "thud", "box": "thud", "cup": "clink", "blob":
          "patch": "thud", "bottle": "clink", "carton": "thud"}  # fmt: skip
 # Share of eggs that break (the rest bounce, as a boiled egg or a ball would).
 EGG_BREAKS = 0.6
-# Share of objects painted in nearly the background's colour (hard to see).
-LOW_CONTRAST = 0.25
 # Share of falls with a soft shadow under the object, darkening as it nears the floor.
 SHADOW = 0.5
 # A bounce lower than half a pixel is not seen: the object is at rest.
 MIN_BOUNCE_PX = 0.5
 # Knocked-over bottles and cartons stand 10-35 % of the frame's height tall.
 KNOCK_TALL = (0.10, 0.35)
+# Texture patches tried for a piece of the scene's own stuff that stands out.
+TEXTURE_TRIES = 12
 
 
 class Fall(Event):
@@ -131,7 +138,8 @@ class Fall(Event):
         if not self.before:  # falls into view from above: the event starts as it shows
             visible = self.y + np.array([self.shape.below(a) for a in self.angle]) > 0
             self.appear = float(self.t[np.argmax(visible)])
-        self.where = (float(self.x[-1]), self.floor, length * 1.5)
+        # Where it comes to rest, and what it falls past just above that.
+        self.where = (float(self.x[-1]), self.floor - 0.5 * length, length)
         self.spill: Spill | None = None
         if self.breaks:
             t_hit = self.hits[0].t
@@ -193,10 +201,14 @@ class Fall(Event):
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
         texture = None
+        gain = self.scene.light * shade_gain(self.shape)
         if self.shape_kind == "patch":
-            texture = _texture(frame, self.shape.side, rng)
-        palette = SHELLS if self.shape_kind == "egg" else PALETTE
-        colour = pick_colour(rng, self.scene.around, self.low_contrast, palette)
+            texture = _texture(frame, self.shape.side, rng, self.scene, self.low_contrast)
+        if self.shape_kind == "egg":  # a shell is white, brown or cream
+            looks = [bgr(c) * gain for c in SHELLS]
+            colour = bgr(SHELLS[standing_out(rng, looks, self.scene, self.low_contrast)])
+        else:
+            colour = pick_colour(rng, self.scene, self.low_contrast, PALETTE, gain)
         self.sprite = paint(self.shape, rng, colour, self.scene.light, texture)
         if self.spill is not None:
             self.spill.prepare(self.scene.around, self.scene.light, rng)
@@ -239,14 +251,28 @@ class Fall(Event):
         return blurred(self._at, t, shutter, n)
 
 
-def _texture(frame: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
+def _texture(frame: np.ndarray, side: int, rng: np.random.Generator, scene: Scene,
+             low_contrast: bool) -> np.ndarray:  # fmt: skip
     """A ``side`` x ``side`` piece of ``frame`` from a random place: an object made of
-    the scene's own stuff (a lump of dough, a peel, a rag)."""
+    the scene's own stuff (a lump of dough, a peel, a rag). Of TEXTURE_TRIES places, the
+    first whose colour (as painted) stands out from ``scene`` (or, ``low_contrast``,
+    barely does), else the one that stands out most (or least)."""
     h, w = frame.shape[:2]
     if side >= min(h, w):
         return np.full((side, side, 3), frame.reshape(-1, 3).mean(axis=0), np.float32)
-    y, x = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
-    return frame[y : y + side, x : x + side].astype(np.float32)
+    best, best_score = None, 0.0
+    for _ in range(TEXTURE_TRIES):
+        y, x = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
+        piece = frame[y : y + side, x : x + side].astype(np.float32)
+        # As painted: the texture's own light, lit again by the scene's (see paint).
+        gap = scene.gap(piece.reshape(-1, 3).mean(axis=0) * scene.light * 0.95)
+        if (FAINT[0] <= gap <= FAINT[1]) if low_contrast else gap >= STAND_OUT:
+            return piece
+        score = -abs(gap - FAINT[0]) if low_contrast else gap
+        if best is None or score > best_score:
+            best, best_score = piece, score
+    assert best is not None
+    return best
 
 
 class Knock(Event):
@@ -317,7 +343,8 @@ class Knock(Event):
 
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
-        colour = pick_colour(rng, self.scene.around, self.low_contrast)
+        gain = self.scene.light * shade_gain(self.shape)
+        colour = pick_colour(rng, self.scene, self.low_contrast, PALETTE, gain)
         self.sprite = paint(self.shape, rng, colour, self.scene.light)
         self._rest = None
 
