@@ -1,4 +1,5 @@
-"""A pot boiling over: bubbly white foam rising above a rim and running down the side.
+"""A pot boiling over: bubbly foam (milk, soup, sauce) rising above a rim and running
+down the side.
 
 The rim is a horizontal line in the scene, or the front edge of a pot painted into it
 (standing there from the first frame, as a pot on a stove would). The foam grows from
@@ -14,14 +15,33 @@ import math
 import cv2
 import numpy as np
 
-from tools.eventgen.events import Event, Geometry, Hit
+from tools.eventgen.events import (
+    STAND_OUT,
+    Event,
+    Geometry,
+    Hit,
+    backdrop,
+    luma,
+    pick_standing_out,
+)
 from tools.eventgen.layer import Layer
 from tools.eventgen.sprites import bgr
 
-# Milk foam is white with a cream tint (RGB).
-FOAM = (248, 245, 234)
-# Milk inside the pot before it rises.
-MILK = (232, 226, 210)
+# Foam (RGB), by how often it boils over: milk or pasta water (white, a cream tint),
+# soup or porridge (cream), tomato sauce, cocoa or jam. The one shown is picked from
+# those that stand out from the background where it rises (white most often).
+FOAMS = {
+    "milk": (0.55, (248, 245, 234)),
+    "soup": (0.2, (236, 222, 176)),
+    "tomato": (0.15, (222, 104, 66)),
+    "cocoa": (0.1, (150, 102, 70)),
+}
+# The liquid inside the pot before it rises: the foam's colour, a little darker.
+LIQUID = 0.9
+# Foam is 15-40 % of the frame's width across (the rim's width)...
+WIDTH = (0.15, 0.40)
+# ...and rises 12-30 % of that above the rim.
+TALL = (0.12, 0.30)
 # Pots: steel, dark non-stick, red and cream enamel (RGB).
 POTS = ((150, 154, 160), (46, 46, 50), (150, 40, 32), (226, 218, 196))
 # Share of boil-overs with a painted pot (the rest rise from a line in the scene).
@@ -39,20 +59,21 @@ class Foam(Event):
 
     def __init__(self, rng: np.random.Generator, geo: Geometry) -> None:
         super().__init__(rng, geo)
-        w, h, u = geo.width, geo.height, geo.unit
-        self.half = min(u * rng.uniform(0.08, 0.22), w * 0.4)  # half the rim's width
+        w, h = geo.width, geo.height
+        self.half = w * rng.uniform(*WIDTH) / 2  # half the rim's width
         self.cx = rng.uniform(self.half * 1.15, w - self.half * 1.15)
         self.rim = h * rng.uniform(0.3, 0.8)
-        self.tall = u * rng.uniform(0.03, 0.10)  # the dome's final height above the rim
+        self.tall = 2 * self.half * rng.uniform(*TALL)  # the dome's final height above the rim
         self.rise = rng.uniform(1.5, 4.0)
         self.pot = rng.random() < POT
         self.lip = self.half * rng.uniform(0.12, 0.25) if self.pot else 0.0
         self.depth = self.half * rng.uniform(0.5, 1.0)
-        self.pot_colour = bgr(POTS[int(rng.integers(len(POTS)))])
+        self.foam_colour = bgr(FOAMS["milk"][1])
+        self.pot_colour = bgr(POTS[0])
         n = int(rng.integers(1, 5))
         self.drip_x = self.cx + self.half * rng.uniform(-0.9, 0.9, n)
-        self.drip_w = u * rng.uniform(0.008, 0.025, n)
-        self.drip_len = np.minimum(u * rng.uniform(0.03, 0.15, n), self.depth * 1.2)
+        self.drip_w = 2 * self.half * rng.uniform(0.03, 0.08, n)
+        self.drip_len = np.minimum(2 * self.half * rng.uniform(0.1, 0.5, n), self.depth * 1.2)
         self.drip_t = self.rise * rng.uniform(0.75, 1.0, n)
         self.drip_tau = rng.uniform(0.15, 0.45, n)
         self.duration = float(max(self.rise, (self.drip_t + SETTLE_TAUS * self.drip_tau).max()))
@@ -101,8 +122,26 @@ class Foam(Event):
             cv2.circle(tex, c, int(r * 16), float(rng.uniform(0.86, 0.95)), 1, cv2.LINE_AA, 4)
         soft = cv2.GaussianBlur(tex, (0, 0), 0.7)
         # Foam is the brightest thing around: a camera exposing a dim scene keeps it
-        # pale (the square root of the scene's light factor, not the factor).
-        self._texture = soft[..., None] * bgr(FOAM) * np.sqrt(self.scene.light)
+        # pale (the square root of the scene's light factor, not the factor). Of the
+        # foams that stand out from what is behind where it rises, one at random by
+        # how common it is.
+        light = np.sqrt(self.scene.light)
+        behind = backdrop(frame, self.cx - self.half, self.rim - self.tall, self.cx + self.half,
+                          self.rim)  # fmt: skip
+        names = list(FOAMS)
+        gaps = [behind.gap(bgr(FOAMS[n][1]) * light * 0.88) for n in names]  # (its shading)
+        ok = [i for i, g in enumerate(gaps) if g >= STAND_OUT]
+        if not ok:
+            ok = [pick_standing_out(rng, gaps)]
+        p = np.array([FOAMS[names[i]][0] for i in ok])
+        self.foam_colour = bgr(FOAMS[names[ok[int(rng.choice(len(ok), p=p / p.sum()))]]][1])
+        self._texture = soft[..., None] * self.foam_colour * light
+        # A pot that the foam running down its side shows on clearly (twice STAND_OUT:
+        # cream enamel under white foam passed once, and the foam hardly showed).
+        foam = luma(self.foam_colour * light)
+        gaps = [abs(luma(bgr(c) * self.scene.light) - foam) for c in POTS]
+        ok = [i for i, g in enumerate(gaps) if g >= 2 * STAND_OUT] or [int(np.argmax(gaps))]
+        self.pot_colour = bgr(POTS[ok[int(rng.integers(len(ok)))]])
         self._pot = self._paint_pot(rng) if self.pot else None
 
     def _paint_pot(self, rng: np.random.Generator) -> Layer:
@@ -122,7 +161,7 @@ class Foam(Event):
         rim_a = np.clip(1 - np.abs(np.sqrt(e2) - 1) * self.lip, 0, 1) * 0.8
         # The milk's surface, in the rim's shadow at the back.
         back = np.clip(yy - self.rim + self.lip, 0, None) / max(2 * self.lip, 1.0)
-        milk = bgr(MILK) * self.scene.light * (0.8 + 0.2 * back)[..., None]
+        milk = self.foam_colour * LIQUID * self.scene.light * (0.8 + 0.2 * back)[..., None]
         a = np.maximum(body_a, np.maximum(milk_a, rim_a))
         rgb = body_rgb * body_a[..., None]
         rgb = rgb * (1 - milk_a[..., None]) + milk * milk_a[..., None]

@@ -14,7 +14,16 @@ import math
 import cv2
 import numpy as np
 
-from tools.eventgen.events import Event, Geometry, Hit, blurred
+from tools.eventgen.events import (
+    LOW_CONTRAST,
+    Event,
+    Geometry,
+    Hit,
+    Scene,
+    blurred,
+    pick_faint,
+    pick_standing_out,
+)
 from tools.eventgen.layer import Layer
 from tools.eventgen.sprites import bgr
 
@@ -27,12 +36,16 @@ LIQUIDS = {
     "sauce": ((165, 42, 24), (0.85, 0.97)),
     "juice": ((236, 140, 32), (0.6, 0.85)),
 }
+# A wet surface keeps its colour, darker by this much where the water covers it.
+WET = 0.4
 EGG_WHITE = ((236, 232, 205), (0.3, 0.5))
 YOLK = (250, 178, 36)
 # Fixed-point fraction bits for OpenCV's drawing: positions to 1/16 px.
 SHIFT = 4
 # A puddle's radius reaches 95 % of its final size after three time constants.
 SETTLE_TAUS = 3.0
+# A splash's pool spreads to 8-30 % of the frame's unit across (at 640x360: 40-145 px).
+SPREAD = (0.08, 0.30)
 # Share of splashes poured or spilt from above the picture (the rest splash out from
 # where they are, as from a knocked glass at the spot).
 GUSH = 0.6
@@ -122,10 +135,8 @@ class Spill:
 
     def __init__(self, rng: np.random.Generator, geo: Geometry, cx: float, cy: float,
                  liquid: str, radius: float, g: float) -> None:  # fmt: skip
-        self.liquid = liquid
-        colour, (lo, hi) = EGG_WHITE if liquid == "egg" else LIQUIDS[liquid]
-        self.rgb_colour = bgr(colour)
-        self.opacity = float(rng.uniform(lo, hi))
+        self.thickness = float(rng.uniform())  # where in its liquid's opacity range
+        self.set_liquid(liquid)
         aspect = float(rng.uniform(0.35, 0.7))
         tau = float(rng.uniform(0.04, 0.1) if liquid == "egg" else rng.uniform(0.06, 0.25))
         self.pool = Puddle(rng, cx, cy, radius, aspect, tau)
@@ -146,6 +157,20 @@ class Spill:
         self.light = 1.0
         self.vary = np.zeros((self.box[3] - self.box[1], self.box[2] - self.box[0]), np.float32)
 
+    def set_liquid(self, liquid: str) -> None:
+        """Make it a spill of ``liquid`` (a LIQUIDS name or "egg")."""
+        self.liquid = liquid
+        colour, (lo, hi) = EGG_WHITE if liquid == "egg" else LIQUIDS[liquid]
+        self.rgb_colour = bgr(colour)
+        self.opacity = lo + (hi - lo) * self.thickness
+
+    def gap(self, scene: Scene) -> float:
+        """How far (mean absolute grey levels) the pool changes the background
+        ``scene`` (see Scene.gap)."""
+        if self.liquid == "water":  # darkens what it wets by WET of its cover
+            return WET * self.opacity * float(scene.greys.mean())
+        return scene.gap(self.rgb_colour * scene.light, self.opacity)
+
     def prepare(self, around: np.ndarray, light: float, rng: np.random.Generator) -> None:
         self.light = light
         # Uneven depth: thicker patches hide more and look darker, over a few px.
@@ -154,7 +179,7 @@ class Spill:
         vary = cv2.GaussianBlur(noise, (0, 0), max(self.pool.radius * 0.12, 1.0))
         self.vary = (vary / max(float(np.abs(vary).max()), 1e-6)).astype(np.float32)
         if self.liquid == "water":  # a wet surface: the same colour, darker
-            self.colour = around * 0.6
+            self.colour = around * (1 - WET)
         else:
             self.colour = self.rgb_colour * light
 
@@ -201,8 +226,8 @@ class Splash(Event):
     def __init__(self, rng: np.random.Generator, geo: Geometry) -> None:
         super().__init__(rng, geo)
         w, h, u = geo.width, geo.height, geo.unit
-        liquid = str(rng.choice(list(LIQUIDS)))
-        radius = u * rng.uniform(0.04, 0.14)
+        liquid = str(rng.choice(list(LIQUIDS)))  # (the scene may ask for another)
+        radius = u * rng.uniform(*SPREAD) / 2
         cx, cy = w * rng.uniform(0.1, 0.9), h * rng.uniform(0.4, 0.93)
         self.gush = rng.random() < GUSH
         self.width = radius * rng.uniform(0.15, 0.35)  # the stream's width
@@ -219,12 +244,22 @@ class Splash(Event):
         self.pour = rng.uniform(0.05, 0.2)  # s of liquid: how long the stream is
         self.spill = Spill(rng, geo, cx, cy, liquid, radius, self.g)
         self.duration = self.t_hit + max(self.spill.settle, self.pour if self.gush else 0.0)
-        self.where = (cx, cy, radius * 2)
+        self.where = (cx, cy, radius)  # (the pool's own place, not what is around)
         self.hits = [Hit(self.t_hit, "splash", 1.0, 0.3)]
+        self.low_contrast = rng.random() < LOW_CONTRAST
         self._rest: Layer | None = None  # the settled spill, drawn once
 
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
+        # The liquid that stands out on this surface (milk on a dark board, coffee or
+        # sauce on a white counter; water only barely does anywhere).
+        names = list(LIQUIDS)
+        gaps = []
+        for name in names:
+            self.spill.set_liquid(name)
+            gaps.append(self.spill.gap(self.scene))
+        pick = pick_faint(rng, gaps) if self.low_contrast else pick_standing_out(rng, gaps)
+        self.spill.set_liquid(names[pick])
         self.spill.prepare(self.scene.around, self.scene.light, rng)
         self._rest = None
 

@@ -12,7 +12,20 @@ import math
 
 import numpy as np
 
-from tools.eventgen.events import Event, Geometry, Hit, blurred, soft_ellipse
+from tools.eventgen.events import (
+    FAINT,
+    LOW_CONTRAST,
+    MAX_SUBFRAMES,
+    STAND_OUT,
+    SUBFRAMES,
+    Event,
+    Geometry,
+    Hit,
+    Scene,
+    blurred,
+    soft_ellipse,
+    standing_out,
+)
 from tools.eventgen.layer import Layer
 from tools.eventgen.liquid import Spill
 from tools.eventgen.sprites import (
@@ -20,34 +33,60 @@ from tools.eventgen.sprites import (
     SHELLS,
     Shape,
     Sprite,
+    bgr,
     make_shape,
     paint,
     pick_colour,
+    shade_gain,
 )
 
 # Simulation step: 1 ms, a thirtieth of a frame, so an impact is timed to the sample.
 DT = 0.001
-# Dropped things, by how often they fall, with their length range as a share of the
-# frame's unit (480 px on 640x360): an egg is 17-31 px there, a few percent of the width.
+# Dropped things, by how often they fall, with their area as a share of the frame's
+# (log-uniform) and their real length in m (which sets the scale of their fall). A
+# mishap a creator films is close: 0.5-6 % of the picture (an egg 2-4 %, 100-140 px
+# long at 640x360)...
 DROPPED = {
-    "egg": (0.22, (0.035, 0.065)),
-    "round": (0.16, (0.04, 0.10)),
-    "box": (0.16, (0.05, 0.13)),
-    "cup": (0.14, (0.05, 0.11)),
-    "blob": (0.16, (0.03, 0.09)),
-    "patch": (0.16, (0.05, 0.12)),
+    "egg": (0.22, (0.02, 0.04), (0.055, 0.065)),
+    "round": (0.16, (0.005, 0.06), (0.06, 0.10)),
+    "box": (0.16, (0.005, 0.06), (0.08, 0.22)),
+    "cup": (0.14, (0.005, 0.06), (0.08, 0.12)),
+    "blob": (0.16, (0.005, 0.06), (0.03, 0.10)),
+    "patch": (0.16, (0.005, 0.06), (0.05, 0.15)),
 }
+# ...but some are small, in a wide shot: 0.2-0.5 % of the picture.
+SMALL = 0.15
+SMALL_AREA = (0.002, 0.005)
+# Things drop from 5 cm (slipping from fingers over a counter) to 60 cm (off a shelf),
+# log-uniform, under gravity: the object's size in the picture sets how many pixels a
+# metre is, and so how far and how fast it falls on screen (an egg filling 3 % of a
+# 640x360 picture falls its height, from rest, in 0.2 s)...
+DROP_M = (0.05, 0.6)
+GRAVITY = 9.81
+# ...but at least over 15 % of the frame's height (a shorter drop is not seen as a
+# fall); from higher than the picture shows, it falls into view from the top edge.
+MIN_DROP = 0.15
+# It lands on a table, counter or floor: its lowest point comes to rest in the lower
+# 60 % of the picture, more often the lower part of that (half of them below 80 %).
+FLOOR = (0.4, 0.97)
+# It stays in view: at least this many px from the picture's sides.
+MARGIN = 2.0
+# A bounce at most this share of the height it falls back to in view (a lively ball
+# dropped from a metre would leave the picture).
+MAX_BOUNCE = 0.6
 # What each sounds like when it lands.
 SOUND = {"egg": "crack", "round": "thud", "box": "thud", "cup": "clink", "blob": "thud",
          "patch": "thud", "bottle": "clink", "carton": "thud"}  # fmt: skip
 # Share of eggs that break (the rest bounce, as a boiled egg or a ball would).
 EGG_BREAKS = 0.6
-# Share of objects painted in nearly the background's colour (hard to see).
-LOW_CONTRAST = 0.25
 # Share of falls with a soft shadow under the object, darkening as it nears the floor.
 SHADOW = 0.5
 # A bounce lower than half a pixel is not seen: the object is at rest.
 MIN_BOUNCE_PX = 0.5
+# Knocked-over bottles and cartons stand 10-35 % of the frame's height tall.
+KNOCK_TALL = (0.10, 0.35)
+# Texture patches tried for a piece of the scene's own stuff that stands out.
+TEXTURE_TRIES = 12
 
 
 class Fall(Event):
@@ -61,37 +100,46 @@ class Fall(Event):
         names = list(DROPPED)
         p = np.array([DROPPED[n][0] for n in names])
         self.shape_kind = str(rng.choice(names, p=p / p.sum()))
-        lo, hi = DROPPED[self.shape_kind][1]
-        # Small things are commoner than large (log-uniform size).
-        length = u * math.exp(rng.uniform(math.log(lo), math.log(hi)))
-        self.shape: Shape = make_shape(self.shape_kind, rng, length)
-        # Real falls take 0.2-0.5 s over 10-50 % of the frame's height: the pixel
-        # acceleration follows (the camera's distance sets the scale).
-        t_fall, drop = rng.uniform(0.2, 0.5), h * rng.uniform(0.1, 0.5)
-        self.g = 2 * drop / t_fall**2
-        self.floor = h * rng.uniform(0.35, 0.97)  # where its lowest point comes to rest
-        x_land = w * rng.uniform(0.06, 0.94)
-        vx = rng.uniform(-0.25, 0.25) * drop / t_fall  # pushed off an edge, or tossed
+        _, (lo, hi), real = DROPPED[self.shape_kind]
+        if rng.random() < SMALL:
+            lo, hi = SMALL_AREA
+        area = u * u * math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        self.shape: Shape = make_shape(self.shape_kind, rng, area=area)
+        length = self.shape.length
+        px_per_m = length / rng.uniform(*real)
+        drop_m = math.exp(rng.uniform(*np.log(DROP_M)))
+        drop = max(drop_m * px_per_m, MIN_DROP * h)
+        self.g = GRAVITY * px_per_m
+        t_fall = math.sqrt(2 * drop / self.g)
+        lo_y, hi_y = FLOOR  # where its lowest point comes to rest
+        self.floor = h * (lo_y + (hi_y - lo_y) * math.sqrt(rng.uniform()))
+        reach = float(np.sqrt((self.shape.outline**2).sum(axis=1)).max())
+        lo_x, hi_x = reach + MARGIN, max(w - reach - MARGIN, reach + MARGIN + 1)
+        x_land = rng.uniform(lo_x, hi_x)
+        # Pushed off an edge, or tossed: up to a quarter of its drop sideways, no
+        # further than keeps it in view from its start to where it comes to rest.
+        vx = rng.uniform(-0.25, 0.25) * drop / t_fall
+        room = (x_land - lo_x, hi_x - x_land) if vx > 0 else (hi_x - x_land, x_land - lo_x)
+        vx = math.copysign(min(abs(vx), room[0] / t_fall, room[1] / (1.5 * t_fall)), vx)
         angle = rng.uniform(0, 2 * np.pi)
         spin = rng.uniform(-1, 1) * rng.uniform(0, 10)  # rad/s: tumbling, or not
         self.breaks = self.shape_kind == "egg" and rng.random() < EGG_BREAKS
         self.low_contrast = rng.random() < LOW_CONTRAST
         self.shadow = float(rng.uniform(0.2, 0.5)) if rng.random() < SHADOW else 0.0
         y0 = self.floor - drop - self.shape.below(angle)
-        reach = float(np.sqrt((self.shape.outline**2).sum(axis=1)).max())
         if y0 - reach < 0 < y0 + self.shape.below(angle):
             # Cut by the frame's top edge: it would wait there half in view. It falls
-            # from just above the frame instead (a little further in the same time).
+            # from just above the frame instead (a little further, a little faster).
             y0 = -reach - 1
             drop = self.floor - self.shape.below(angle) - y0
-            self.g = 2 * drop / t_fall**2
         self.drop = drop
         self._simulate(rng, x_land - vx * t_fall, y0, vx, angle, spin)
         self.before = y0 + self.shape.below(angle) > 0  # visible, waiting to fall
         if not self.before:  # falls into view from above: the event starts as it shows
             visible = self.y + np.array([self.shape.below(a) for a in self.angle]) > 0
             self.appear = float(self.t[np.argmax(visible)])
-        self.where = (float(self.x[-1]), self.floor, length * 1.5)
+        # Where it comes to rest, and what it falls past just above that.
+        self.where = (float(self.x[-1]), self.floor - 0.5 * length, length)
         self.spill: Spill | None = None
         if self.breaks:
             t_hit = self.hits[0].t
@@ -108,6 +156,9 @@ class Fall(Event):
         """Free fall, bounces (restitution 0.2-0.5), then a short slide or roll to rest;
         records the path in self.t, .x, .y, .angle and the impacts in self.hits."""
         e = rng.uniform(0.2, 0.5)
+        # A bounce rises e^2 of its drop: kept within MAX_BOUNCE of the view above it.
+        view = max(self.floor - self.shape.length, 1.0)
+        e = min(e, math.sqrt(MAX_BOUNCE * view / self.drop))
         bounces = 0 if self.breaks else int(rng.integers(1, 3))
         path = [(0.0, x, y, angle)]  # (t, x, y, angle)
         t, vy, first = 0.0, 0.0, 0.0
@@ -143,14 +194,21 @@ class Fall(Event):
             path.append((t + s * rest_t, x, self.floor - self.shape.below(angle), angle))
         self.t, self.x, self.y, self.angle = np.array(path).T
         self.duration = float(self.t[-1])
+        dt = np.maximum(np.diff(self.t), 1e-9)
+        v = np.hypot(np.diff(self.x), np.diff(self.y)) / dt
+        self.speed = np.concatenate([v[:1], v])  # px/s, for its motion blur
 
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
         texture = None
+        gain = self.scene.light * shade_gain(self.shape)
         if self.shape_kind == "patch":
-            texture = _texture(frame, self.shape.side, rng)
-        palette = SHELLS if self.shape_kind == "egg" else PALETTE
-        colour = pick_colour(rng, self.scene.around, self.low_contrast, palette)
+            texture = _texture(frame, self.shape.side, rng, self.scene, self.low_contrast)
+        if self.shape_kind == "egg":  # a shell is white, brown or cream
+            looks = [bgr(c) * gain for c in SHELLS]
+            colour = bgr(SHELLS[standing_out(rng, looks, self.scene, self.low_contrast)])
+        else:
+            colour = pick_colour(rng, self.scene, self.low_contrast, PALETTE, gain)
         self.sprite = paint(self.shape, rng, colour, self.scene.light, texture)
         if self.spill is not None:
             self.spill.prepare(self.scene.around, self.scene.light, rng)
@@ -188,17 +246,33 @@ class Fall(Event):
             return self._rest
         if t < 0:
             return self._at(t)
-        return blurred(self._at, t, shutter)
+        travel = float(np.interp(t, self.t, self.speed)) * shutter
+        n = int(np.clip(math.ceil(3 * travel / self.shape.thickness) + 1, SUBFRAMES, MAX_SUBFRAMES))
+        return blurred(self._at, t, shutter, n)
 
 
-def _texture(frame: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
+def _texture(frame: np.ndarray, side: int, rng: np.random.Generator, scene: Scene,
+             low_contrast: bool) -> np.ndarray:  # fmt: skip
     """A ``side`` x ``side`` piece of ``frame`` from a random place: an object made of
-    the scene's own stuff (a lump of dough, a peel, a rag)."""
+    the scene's own stuff (a lump of dough, a peel, a rag). Of TEXTURE_TRIES places, the
+    first whose colour (as painted) stands out from ``scene`` (or, ``low_contrast``,
+    barely does), else the one that stands out most (or least)."""
     h, w = frame.shape[:2]
     if side >= min(h, w):
         return np.full((side, side, 3), frame.reshape(-1, 3).mean(axis=0), np.float32)
-    y, x = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
-    return frame[y : y + side, x : x + side].astype(np.float32)
+    best, best_score = None, 0.0
+    for _ in range(TEXTURE_TRIES):
+        y, x = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
+        piece = frame[y : y + side, x : x + side].astype(np.float32)
+        # As painted: the texture's own light, lit again by the scene's (see paint).
+        gap = scene.gap(piece.reshape(-1, 3).mean(axis=0) * scene.light * 0.95)
+        if (FAINT[0] <= gap <= FAINT[1]) if low_contrast else gap >= STAND_OUT:
+            return piece
+        score = -abs(gap - FAINT[0]) if low_contrast else gap
+        if best is None or score > best_score:
+            best, best_score = piece, score
+    assert best is not None
+    return best
 
 
 class Knock(Event):
@@ -210,15 +284,21 @@ class Knock(Event):
 
     def __init__(self, rng: np.random.Generator, geo: Geometry) -> None:
         super().__init__(rng, geo)
-        w, h, u = geo.width, geo.height, geo.unit
+        w, h = geo.width, geo.height
         kind = "bottle" if rng.random() < 0.5 else "carton"
         self.sound = SOUND[kind]
-        # 10-28 % of the frame's unit tall: a bottle or a packet on a counter.
-        self.shape = make_shape(kind, rng, u * rng.uniform(0.10, 0.28))
+        # A bottle or a packet on a counter, KNOCK_TALL of the frame's height tall.
+        self.shape = make_shape(kind, rng, h * rng.uniform(*KNOCK_TALL))
         tall, wide = self.shape.length, self.shape.thickness
         self.side = 1 if rng.random() < 0.5 else -1  # falls to the right, or left
-        base_y = h * rng.uniform(0.4, 0.95)
-        cx = w * rng.uniform(0.1, 0.9)
+        # Its base on the lower 60 % of the picture, its top in view; standing and
+        # lying it stays in the picture.
+        base_y = rng.uniform(max(0.4 * h, tall + MARGIN), 0.95 * h)
+        lo_x, hi_x = wide / 2 + MARGIN, w - wide / 2 - tall - MARGIN
+        if hi_x <= lo_x:  # (a narrow frame: room only from edge to edge)
+            lo_x = hi_x = (w - tall) / 2
+        cx = rng.uniform(lo_x, hi_x)
+        cx = cx if self.side > 0 else w - cx
         self.pivot = (cx + self.side * wide / 2, base_y)
         self.rel = (-self.side * wide / 2, -tall / 2)  # pivot -> centre, standing
         self.low_contrast = rng.random() < LOW_CONTRAST
@@ -263,7 +343,8 @@ class Knock(Event):
 
     def prepare(self, frame: np.ndarray, rng: np.random.Generator) -> None:
         super().prepare(frame, rng)
-        colour = pick_colour(rng, self.scene.around, self.low_contrast)
+        gain = self.scene.light * shade_gain(self.shape)
+        colour = pick_colour(rng, self.scene, self.low_contrast, PALETTE, gain)
         self.sprite = paint(self.shape, rng, colour, self.scene.light)
         self._rest = None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tools.eventgen.events import FAINT, Scene, luma, standing_out
 from tools.eventgen.layer import Layer
 
 # Outlines are drawn at 4x and shrunk: edges get anti-aliased coverage, as a camera's.
@@ -88,10 +89,19 @@ def _polygon(kind: str, rng: np.random.Generator, length: float) -> np.ndarray:
     return np.array([[-a, -b], [a, -b], [a, b], [-a, b]], np.float64)
 
 
-def make_shape(kind: str, rng: np.random.Generator, length: float) -> Shape:
-    """A ``kind`` outline about ``length`` px long ("egg", "round", "box", "carton",
-    "cup", "blob", "patch" or "bottle")."""
-    pts = _polygon(kind, rng, length)
+def make_shape(
+    kind: str, rng: np.random.Generator, length: float | None = None, *, area: float | None = None
+) -> Shape:
+    """A ``kind`` outline ("egg", "round", "box", "carton", "cup", "blob", "patch" or
+    "bottle") about ``length`` px long, or covering ``area`` px^2."""
+    pts = _polygon(kind, rng, 1.0)
+    if area is not None:
+        x, y = pts[:, 0], pts[:, 1]
+        own = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+        pts = pts * math.sqrt(area / own)
+    else:
+        assert length is not None
+        pts = pts * length
     reach = float(np.sqrt((pts**2).sum(axis=1)).max())
     side = int(math.ceil(2 * reach)) + 6  # room to turn it, and for its defocus
     big = np.zeros((side * SUPERSAMPLE, side * SUPERSAMPLE), np.uint8)
@@ -109,17 +119,51 @@ def bgr(rgb: tuple[int, int, int] | np.ndarray) -> np.ndarray:
 
 def pick_colour(
     rng: np.random.Generator,
-    around: np.ndarray,
+    scene: Scene,
     low_contrast: bool,
     palette: tuple[tuple[int, int, int], ...] = PALETTE,
+    gain: float = 1.0,
 ) -> np.ndarray:
-    """A BGR colour from ``palette``, or (``low_contrast``) one close to ``around``, the
-    background's colour where the object will be: a brown egg on a wooden board."""
+    """A BGR colour that, painted (times ``gain``: the light there and the object's
+    shading), stands out from the background where the object will be (``scene``):
+    one of ``palette`` (see events.standing_out); or (``low_contrast``) one close to
+    the background's mean colour that barely does: a brown egg on a wooden board."""
     if not low_contrast:
-        return bgr(palette[int(rng.integers(len(palette)))])
-    # 12-35 levels lighter or darker, with a slight tint: barely stands out.
-    shift = rng.uniform(12, 35) * rng.choice([-1, 1]) + rng.normal(0, 6, 3)
-    return np.clip(around + shift, 10, 245).astype(np.float32)
+        return bgr(palette[standing_out(rng, [bgr(c) * gain for c in palette], scene)])
+    # FAINT grey levels lighter or darker once painted, with a slight tint; the other
+    # way where that one is out of reach (lighter than white).
+    shift = float(rng.uniform(*FAINT))
+    sign = float(rng.choice([-1, 1]))
+    tint = rng.normal(0, 6, 3)
+    tint -= luma(tint)  # (a change of hue, not of grey)
+    tries = []
+    for s in (sign, -sign):
+        colour = np.clip((scene.around + s * shift + tint) / max(gain, 1e-3), 0, 255)
+        gap = scene.gap(colour * gain)
+        if FAINT[0] - 0.5 <= gap <= FAINT[1] + 0.5:
+            return colour.astype(np.float32)
+        # Else the nearest to FAINT from above, or the furthest below it.
+        tries.append(((gap < FAINT[0], gap if gap >= FAINT[0] else -gap), colour))
+    return min(tries, key=lambda x: x[0])[1].astype(np.float32)
+
+
+def shade_gain(shape: Shape) -> float:
+    """How bright the painted object is on average for its colour (its shading, flat or
+    rounded, over its area): what its contrast with the background is judged by."""
+    shade = _base_shade(shape)
+    return float((shade * shape.mask).sum() / max(float(shape.mask.sum()), 1e-6))
+
+
+def _base_shade(shape: Shape) -> np.ndarray:
+    """Brightness over the object from its form alone: darker towards a rounded
+    object's edges, or only near a flat one's."""
+    inside = (shape.mask > 0.5).astype(np.uint8)
+    d = cv2.distanceTransform(inside, cv2.DIST_L2, 3).astype(np.float32)
+    d = d / max(float(d.max()), 1.0)
+    if shape.kind in FLAT:
+        edge = min(shape.thickness * 0.15, 3.0) / max(shape.thickness / 2, 1.0)
+        return 0.78 + 0.22 * np.clip(d / max(edge, 1e-3), 0, 1)
+    return 0.5 + 0.5 * np.sqrt(d)
 
 
 def _shading(
@@ -129,14 +173,7 @@ def _shading(
     above at a random slant, with grain; also the canvas coordinates from the centre,
     the light's direction and the object's reach, for its highlight."""
     side = shape.side
-    inside = (shape.mask > 0.5).astype(np.uint8)
-    d = cv2.distanceTransform(inside, cv2.DIST_L2, 3).astype(np.float32)
-    d = d / max(float(d.max()), 1.0)
-    if shape.kind in FLAT:
-        edge = min(shape.thickness * 0.15, 3.0) / max(shape.thickness / 2, 1.0)
-        shade = 0.78 + 0.22 * np.clip(d / max(edge, 1e-3), 0, 1)
-    else:
-        shade = 0.5 + 0.5 * np.sqrt(d)
+    shade = _base_shade(shape)
     # Light from above, up to 50 degrees off vertical either way.
     ang = -np.pi / 2 + float(rng.uniform(-0.9, 0.9))
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) - side / 2
