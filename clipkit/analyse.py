@@ -135,7 +135,7 @@ class FrameFeatures:
     def _still(self, frame: np.ndarray) -> tuple[float, float, float]:
         lap = cv2.convertScaleAbs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
         cells = cv2.resize(lap.astype(np.float32), GRID, interpolation=cv2.INTER_AREA)
-        coverage = float((cells < FLAT_CELL).mean())
+        coverage = np.count_nonzero(cells < FLAT_CELL) / cells.size
         luma = cv2.resize(frame, CELL_GRID, interpolation=cv2.INTER_AREA)
         self.cells_luma = luma.ravel().astype(np.float32) / np.float32(255)
         mean, std = cv2.meanStdDev(frame)
@@ -180,7 +180,7 @@ class FrameFeatures:
     ) -> tuple[float, ...]:  # fmt: skip
         assert self.prev is not None and self.prev_thumb is not None
         mask, mg = self._changed(frame, self.prev, 1), 1
-        raw = cv2.countNonZero(mask) / mask.size
+        raw = motion = cv2.countNonZero(mask) / mask.size
         speed = 0.0
         if fit.moved:
             m = self.tracker.margin(fit.matrix)
@@ -192,7 +192,7 @@ class FrameFeatures:
                     borderMode=cv2.BORDER_REPLICATE,
                 )  # fmt: skip
                 mask, mg, speed = self._changed(frame, warped, m), m, fit.fitted
-        motion = cv2.countNonZero(mask) / mask.size
+                motion = cv2.countNonZero(mask) / mask.size
         full = cv2.copyMakeBorder(mask, mg, mg, mg, mg, cv2.BORDER_CONSTANT, value=0)
         fine = cv2.resize(full, self.fine, interpolation=cv2.INTER_AREA)
         cells = cv2.resize(fine, CELL_GRID, interpolation=cv2.INTER_AREA)
@@ -315,7 +315,7 @@ class _Stretch:
         self.ts.append(pts)
         self.rows.extend(self.feats.step(pts, frame))
         for out, v in zip(self.vectors, self.feats.vectors(), strict=True):
-            out.extend(v)
+            out.frombytes(v.astype(np.float32, copy=False).tobytes())  # no float per value
 
     def cut(self, n: int) -> None:
         """Keep the first ``n`` frames."""

@@ -329,6 +329,8 @@ class FrameReader:
 
     def _frame_of(self, n: int) -> tuple[float, bool] | None:
         """The time and key flag of frame ``n``, waiting for ffmpeg to report them."""
+        if len(self._frames) > n:  # reported already (the list only grows): no lock
+            return self._frames[n]
         with self._ready:
             self._ready.wait_for(lambda: len(self._frames) > n or self._done, timeout=60)
             return self._frames[n] if len(self._frames) > n else None
