@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from clipkit.detection.candidates import Candidate
-from clipkit.detection.series import Prepared, fit_gain, pool
+from clipkit.detection.series import CUT_FRAME, Prepared, fit_gain, pool
 from clipkit.signals import LOOK_GRID
 
 # The names, in the order of the model's coefficients.
@@ -126,7 +126,7 @@ def _row(pr: Prepared, c: Candidate) -> list[float]:
         float(np.log1p(20.0 * pr.light[burst].max())),
         max(cover, 0.0),
         float(np.clip(defocus, 0.0, 1.0)),
-        float(s.cut[burst].max()) if s.cut.size else 0.0,
+        float(s.cut[near].max()) if s.cut.size else 0.0,
         _spike(pr, a, b),
         float(np.log1p(int(((x[burst] >= 0.5 * x[p]) & pr.valid[burst]).sum()))),
         min(float(t[p] - t[0]), EDGE_CAP) / EDGE_CAP,
@@ -180,11 +180,14 @@ def _changed(pr: Prepared, a: int, b: int) -> float:
     """log(1 + how much the look of the regions where the burst moved differs after it
     from before it, one gain and offset for the whole picture taken out, relative to how
     much those regions' look usually changes over a second): a thing fallen, a person
-    on the floor, a spill stays; stirring and chopping leave the scene as it was."""
+    on the floor, a spill stays; stirring and chopping leave the scene as it was. Across
+    a hard cut the two looks are of two shots: 0, as for no change."""
     lum, t = pr.s.cells_luma, pr.s.t
     w = pr.motion.regions.new(slice(a, b + 1)).sum(axis=0)
     if lum.ndim != 2 or lum.shape[1] != w.size or not w.sum() > 0:
         return 0.0
+    if pr.s.cut.size and pr.s.cut[_window(t, t[a] - SETTLE, t[b] + SETTLE)].max() >= CUT_FRAME:
+        return 0.0  # before and after are two shots: there is nothing to compare
     pre = lum[_window(t, t[a] - SETTLE, t[a])].mean(axis=0)
     post = lum[_window(t, t[b], t[b] + SETTLE)].mean(axis=0)
     gain, off = (float(v[0, 0]) for v in fit_gain(pre[None], post[None], np.ones((1, pre.size))))

@@ -110,11 +110,20 @@ def rolling_median_mad(
     return med, mad, idx
 
 
+# A frame whose thumbnail has lost this much of its correlation with the previous one
+# (the analysis's cut score, 1 - NCC) is a hard cut: motion within one shot keeps it near
+# 0 (the samples' 99th percentile: 0.05), a cut between two kitchen shots gives 0.15-0.9.
+CUT_FRAME = 0.1
+
+
 def distinct(s: Signals) -> np.ndarray:
-    """Frames that are not repeats of the previous one (and not the very first)."""
+    """Frames that are not repeats of the previous one (and not the very first), and
+    not hard cuts: what changed at a cut is the shot, not anything in it."""
     valid = s.motion > REPEAT_MOTION
     if s.change.size:
         valid &= s.change > REPEAT_CHANGE
+    if s.cut.size:
+        valid &= s.cut < CUT_FRAME
     valid[0] = False  # the first frame has nothing to differ from
     return valid
 
@@ -287,7 +296,9 @@ def action_map(s: Signals, t0: float, t1: float) -> np.ndarray | None:
     part = replace(
         s,
         **{
-            f: getattr(s, f)[near] for f in ("t", "motion", "cells", "change") if getattr(s, f).size
+            f: getattr(s, f)[near]
+            for f in ("t", "motion", "cells", "change", "cut")
+            if getattr(s, f).size
         },
     )
     valid = distinct(part)
