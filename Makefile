@@ -54,6 +54,7 @@ clean:
 #                               delete clips you don't want)
 #   make clips                  render every plan for every platform into $(OUT)/<preset>/
 #   make clips FOOTAGE=~/week42 PLATFORMS="reels shorts"
+#   make plans DETECT="--sensitivity 0.7"   (any `clipkit detect` option)
 #
 # Both steps are incremental: make re-detects only changed footage, and clipkit
 # re-renders only the clips whose source, plan or preset changed. A plan you edited is
@@ -64,6 +65,7 @@ PLANS     ?= plans
 PLATFORMS ?= reels tiktok shorts
 CLIPKIT   ?= $(BIN)/clipkit
 SETUP     ?= $(STAMP)
+DETECT    ?=
 EXTS      := mp4 mov m4v mkv avi webm 3gp mts m2ts mpg
 VIDEOS    := $(sort $(foreach e,$(EXTS) $(shell echo $(EXTS) | tr a-z A-Z),$(wildcard $(FOOTAGE)/*.$(e))))
 PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
@@ -84,7 +86,7 @@ plans: $(PLAN_FILES)
 
 $(PLANS)/%.yaml: $(FOOTAGE)/% | $(SETUP)
 	@mkdir -p $(@D)
-	$(CLIPKIT) detect --quiet --plan $@ $<
+	$(CLIPKIT) detect --quiet $(DETECT) --plan $@ $<
 
 clips: $(OUT)/manifest.json
 

@@ -20,9 +20,13 @@ from clipkit.cli import main
 from clipkit.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
 
-# A tiny output format: the same pipeline as reels, rendered in a fraction of the time.
-SMALL = "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
-# Two files with the same pictures: detection tuning cannot change what these tests see.
+# A tiny output format: the same pipeline as reels, rendered in a fraction of the time;
+# every candidate a moment, two a file at most: the workflow is under test, not the model.
+SMALL = (
+    "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
+    "sensitivity: 1\nmax_moments: 2\n"
+)
+# Two files with the same pictures.
 SOURCES = {"a.mp4": "counter_stir_drop_spill.mp4", "b.mp4": "counter_stir_drop_spill.mp4"}
 
 
@@ -165,7 +169,8 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
     runner = CliRunner()
     plan = work / "a.yaml"
     src = str(work / "footage" / "a.mp4")
-    res = runner.invoke(main, ["detect", "-q", src, "--plan", str(plan), "--cache-dir", str(cache)])
+    res = runner.invoke(main, ["detect", "-q", src, "-p", str(work / "small.yaml"), "--plan",
+                               str(plan), "--cache-dir", str(cache)])  # fmt: skip
     assert res.exit_code == 0, res.output
     render = ["render", str(plan), "-p", str(work / "small.yaml"), "-o", str(work / "out"),
               "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
@@ -340,7 +345,8 @@ def test_makefile_workflow(work: Path, cache: Path) -> None:
     env = {**os.environ, "CLIPKIT_CACHE_DIR": str(cache)}
     args = ["make", "-s", "-C", str(REPO), f"FOOTAGE={work / 'footage'}", f"PLANS={work / 'plans'}",
             f"OUT={work / 'out'}", f"PLATFORMS={work / 'small.yaml'}", "SETUP=",
-            f"CLIPKIT={sys.executable} -m clipkit"]  # fmt: skip
+            f"CLIPKIT={sys.executable} -m clipkit",
+            "DETECT=--sensitivity 1 --max-moments 2"]  # fmt: skip
     run = subprocess.run([*args, "plans", "clips"], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert (work / "plans" / "a.mp4.yaml").exists()
