@@ -111,6 +111,7 @@ class SourceResult:
             "error": self.error,
             "moments": self.moments,
             "notes": self.notes,
+            "rejected": self.rejected,
             "timeline": self.timeline,
         }
 
@@ -155,6 +156,8 @@ def _record(
         duration=result.duration,
         size_bytes=result.size_bytes,
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
+        recovery_source=plan.recovery_source,
+        plan_note=plan.note,
     )
 
 
@@ -249,7 +252,8 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
         if name == opts.presets[0]:
             res.notes = list(found.notes)
             res.moments = [m.to_dict() for m in moments]
-            res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+            res.rejected = [r.to_dict() for r in found.rejected]
+            res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         plans = plan_clips(
             info, signals, moments, preset,
             caption=opts.caption, recovery_caption=opts.recovery_caption,
@@ -387,7 +391,7 @@ def _plans_one(
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]
-        res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+        res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         state = State(opts.out_dir)
         presets = [load_preset(name) for name in opts.presets]
         # All checked before any is rendered: an edited plan that asks for the impossible

@@ -108,6 +108,11 @@ def test_first_run_then_nothing_to_do(
                 "clipkit_version", "size_bytes", "duration"):  # fmt: skip
         assert key in row
     assert (out / "manifest.csv").read_text().count("\n") == len(doc["clips"]) + 1
+    # What the review page needs: the candidates turned down (a hand at the lens at both
+    # ends of these samples), and each recovery shot's file.
+    why = [r["why"] for s in doc["sources"] for r in s["rejected"]]
+    assert why and all(isinstance(w, str) and w for w in why)
+    assert all(c["recovery_source"] == c["source"] for c in doc["clips"] if c["recovery"])
     assert (out / "index.html").exists()
     before = clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns}
 
