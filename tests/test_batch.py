@@ -19,6 +19,7 @@ from clipkit import manifest
 from clipkit.cli import main
 from clipkit.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
+from tests.test_progress import check_plain
 
 # A tiny output format: the same pipeline as reels, rendered in a fraction of the time.
 SMALL = "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
@@ -113,6 +114,7 @@ def test_first_run_then_nothing_to_do(
     why = [r["why"] for s in doc["sources"] for r in s["rejected"]]
     assert why and all(isinstance(w, str) and w for w in why)
     assert all(c["recovery_source"] == c["source"] for c in doc["clips"] if c["recovery"])
+    check_plain(first.output)  # every clip rendered to 100 %, and the whole batch
     assert (out / "index.html").exists()
     before = clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns}
 
