@@ -138,14 +138,17 @@ box-sizing:border-box;min-width:1.4em}}
 .axis span::before{{content:"";position:absolute;left:50%;top:-1px;height:4px;
 border-left:1px solid #999}}
 .axis span:first-child{{transform:none}} .axis span:first-child::before{{left:0}}
+.axis span.end{{transform:translateX(-100%)}} .axis span.end::before{{left:auto;right:0}}
 .turned{{font-size:.8em;color:#888;margin:.3em 0}}
 .turned ul{{margin:.2em 0;padding-left:1.4em}}
 .clips{{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}}
-.clip{{width:300px;border:1px solid #ddd;padding:.5em;border-radius:6px}}
+.clip{{width:300px;border:1px solid #ddd;padding:.5em;border-radius:6px;
+scroll-margin-top:7em}}
+h2 small{{font-weight:normal;color:#888;font-size:.75em;margin-left:.5em}}
 .clip.dropped{{opacity:.45;background:#f6f6f6}}
 .clip .head{{display:flex;justify-content:space-between;align-items:center;gap:.5em}}
-.clip video{{display:block;width:100%;height:auto;max-height:400px;object-fit:contain;
-background:#000;margin:.4em 0}}
+.clip video{{display:block;width:auto;height:auto;max-width:100%;max-height:400px;
+margin:.4em auto;background:#000}}
 .clip .cover{{float:right;width:auto;height:auto;max-width:96px;max-height:96px;
 margin:0 0 .3em .5em;border:1px solid #ccc}}
 .clip textarea{{width:100%;box-sizing:border-box;font:inherit;resize:vertical}}
@@ -230,8 +233,8 @@ def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
         if r.recovery_source and Path(r.recovery_source).name != Path(r.source).name:
             rec += f" of {e(Path(r.recovery_source).name)}"
         rec += f": “{e(r.recovery_caption)}”" if r.recovery_caption else ""
-    else:
-        rec = '<span class="warn">no recovery shot</span>'
+    else:  # its note says why, in the list below
+        rec = "" if r.recovery_note else '<span class="warn">no recovery shot</span>'
     notes = "".join(f"<li>{e(n)}</li>" for n in _notes(r))
     return (
         f'<div class="clip" id="{_anchor(r)}" data-output="{e(r.output)}" '
@@ -242,7 +245,7 @@ def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
         f"{cover}"
         f'<div class="meta">{e(r.output)}<br>score {r.score:.2f} · '
         f"{clock(r.start)}-{clock(r.end)} of the source ({r.start:.1f}-{r.end:.1f} s) · "
-        f"{r.duration:.1f} s long<br>{rec}</div>"
+        f"{r.duration:.1f} s long{'<br>' + rec if rec else ''}</div>"
         f'<label class="meta" style="clear:both;display:block">caption'
         f'<textarea class="caption" rows="2">{e(r.caption)}</textarea></label>'
         + (f'<ul class="notes">{notes}</ul>' if notes else "")
@@ -283,8 +286,12 @@ def _timeline_html(src: dict[str, Any], clips: list[ClipRecord]) -> str:
                 f': {r.start:.1f}-{r.end:.1f} s">{r.index}</a>'
             )
         parts.append(f'<div class="lane">{"".join(lane)}</div>')
+        # A label at the right end is set to the left of its tick, not past the edge.
+        end = ' class="end"'
         labels = "".join(
-            f'<span style="left:{_pct(s, duration)}">{clock(s)}</span>' for s in ticks(duration)
+            f'<span{end if s > 0.97 * duration else ""} style="left:{_pct(s, duration)}">'
+            f"{clock(s)}</span>"
+            for s in ticks(duration)
         )
         parts.append(f'<div class="axis" title="time in the source (m:ss)">{labels}</div>')
     parts.append("</div>")
@@ -391,7 +398,8 @@ def render_page(
     ]
     for src in sources:
         path = str(src.get("path"))
-        parts.append(f"<h2>{e(path)}</h2>")
+        name = PurePosixPath(path.replace("\\", "/")).name  # a Windows path too
+        parts.append(f"<h2>{e(name)}<small>{e(path)}</small></h2>")
         if src.get("error"):
             parts.append(f'<p class="err">{e(str(src["error"]))}</p>')
             continue
