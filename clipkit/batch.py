@@ -405,16 +405,20 @@ def _plans_one(
     path, plans = item
 
     def work(res: SourceResult) -> None:
+        from clipkit.detection import detect_with_notes
         from clipkit.plan import for_preset, plan_problem
         from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
+        presets = [load_preset(name) for name in opts.presets]
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]
+        # The review page still shows what detection turned down (numpy on cached series).
+        found = detect_with_notes(signals, detect_options_for(presets[0], opts.detect))
+        res.rejected = [r.to_dict() for r in found.rejected]
         res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         state = State(opts.out_dir)
-        presets = [load_preset(name) for name in opts.presets]
         # All checked before any is rendered: an edited plan that asks for the impossible
         # fails its source with the reason, and leaves its earlier clips as they were.
         for preset in presets:

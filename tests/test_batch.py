@@ -178,6 +178,9 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
               "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
     assert made(runner.invoke(main, render)) >= 2
     before = clips(work / "out")
+    # The review page of rendered plans still lists what detection turned down.
+    sources = json.loads((work / "out" / "manifest.json").read_text())["sources"]
+    assert [len(s["rejected"]) > 0 for s in sources] == [True]
     doc = yaml.safe_load(plan.read_text())
     doc["clips"][1]["caption"] = "Oops! ¡Qué desastre!"
     plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
