@@ -360,8 +360,9 @@ SCRIPT = """
     setTimeout(() => URL.revokeObjectURL(a.href), 60000);
     const folder = whole('.');
     document.getElementById('saved').textContent =
-      `Saved ${a.download}. Render it with: clipkit render ${a.download} -p ${preset} ` +
-      `-o ${folder}  (dropped clips are then removed from that folder)`;
+      `Saved ${a.download}. Render the kept clips with: clipkit render ${a.download} ` +
+      `-p ${preset} -o NEW_FOLDER (or -o ${folder}: unchanged clips are up to date there, ` +
+      `but a dropped clip's file goes only when its video still has a kept clip)`;
   };
   document.addEventListener('change', update);
   document.addEventListener('input', update);

@@ -237,7 +237,7 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
     assert "error" not in got, got
     assert got["offered"] == ["plan-tiny.json"] * 2 and got["dropped"]
     assert got["label"] == "Save plan: tiny (1 of 2 clips)"
-    assert "clipkit render plan-tiny.json -p tiny" in got["saved"]
+    assert "clipkit render plan-tiny.json -p tiny -o NEW_FOLDER" in got["saved"]
     # Saved where a browser puts downloads: elsewhere than the page and the footage.
     (tmp_path / "Downloads").mkdir()
     unchanged = tmp_path / "Downloads" / "plan-tiny (1).json"
@@ -257,6 +257,13 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
 
     assert load_plans(saved) == [replace(plans[1], caption="Edited: oops")]
 
+    # Into a new folder: the kept clip alone, with its new caption.
+    res = runner.invoke(main, ["render", str(saved), *args[:2], "-o", str(tmp_path / "posts")])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "posts" / "manifest.json").read_text())
+    assert [(c["output"], c["caption"]) for c in manifest["clips"]] == [
+        ("tiny/src_02_tiny.mp4", "Edited: oops")
+    ]
     res = runner.invoke(main, ["render", str(saved), *args[:-1], "-v"])
     assert res.exit_code == 0, res.output
     # Into the same folder: the dropped clip goes, the edited one is made again.
