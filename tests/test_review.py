@@ -148,6 +148,36 @@ def test_every_image_and_video_loads_in_chromium(tmp_path: Path) -> None:
     assert all(ok for _, ok in media), media
 
 
+# Each clip's cover and player as laid out: [width / height on the page, the picture's own].
+ASPECTS = """
+  await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+  return [...document.querySelectorAll('.clip')].map(c => {
+    const cover = c.querySelector('img.cover'), video = c.querySelector('video');
+    const ratio = (el) => el.getBoundingClientRect().width / el.getBoundingClientRect().height;
+    return [ratio(cover), ratio(video), cover.naturalWidth / cover.naturalHeight];
+  });
+"""
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+def test_landscape_and_portrait_clips_are_shown_in_their_own_shape(tmp_path: Path) -> None:
+    ff = [ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi"]
+    records = []
+    for name, size in (("tall", "180x320"), ("wide", "320x180")):
+        (tmp_path / name).mkdir()
+        clip, cover = f"{name}/a_01_{name}.mp4", f"{name}/a_01_{name}.jpg"
+        subprocess.run([*ff, "-i", f"testsrc2=s={size}:d=1", "-pix_fmt", "yuv420p",
+                        str(tmp_path / clip)], check=True)  # fmt: skip
+        subprocess.run([*ff, "-i", f"testsrc2=s={size}", "-frames:v", "1", str(tmp_path / cover)],
+                       check=True)  # fmt: skip
+        records.append(record(clip, cover))
+    page = write_review(tmp_path, [{"path": "footage/a.mp4", "moments": []}], records)
+    got = run_in_page(page, ASPECTS)
+    assert [round(own, 2) for _, _, own in got] == [0.56, 1.78]
+    for cover, player, own in got:  # neither squeezed into the other's box
+        assert abs(cover - own) < 0.03 and abs(player - own) < 0.03, got
+
+
 @pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
 def test_chromium_check_notices_a_missing_file(tmp_path: Path) -> None:
     sources = [{"path": "footage/a.mp4", "moments": []}]
