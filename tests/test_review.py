@@ -237,7 +237,7 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
     from clipkit.cli import main
     from clipkit.plan import ClipPlan, load_plans, save_plans
 
-    src = tmp_path / "footage" / "src.mp4"
+    src = tmp_path / "my footage #1 100%" / "src.mp4"  # made whole from a URL: exactly
     src.parent.mkdir()
     ff = [ffmpeg_exe(), "-loglevel", "error", "-y"]
     subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=12", "-f", "lavfi",
