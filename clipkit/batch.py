@@ -111,6 +111,7 @@ class SourceResult:
             "error": self.error,
             "moments": self.moments,
             "notes": self.notes,
+            "rejected": self.rejected,
             "timeline": self.timeline,
         }
 
@@ -155,6 +156,8 @@ def _record(
         duration=result.duration,
         size_bytes=result.size_bytes,
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
+        recovery_source=plan.recovery_source,
+        plan_note=plan.note,
     )
 
 
@@ -242,6 +245,7 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
 
     info, signals = _analysed(path, opts.cache_dir, res, sink)
     state = State(opts.out_dir)
+    planned = []
     for name in opts.presets:
         preset = load_preset(name)
         found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
@@ -249,18 +253,39 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
         if name == opts.presets[0]:
             res.notes = list(found.notes)
             res.moments = [m.to_dict() for m in moments]
-            res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+            res.rejected = [r.to_dict() for r in found.rejected]
+            res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         plans = plan_clips(
             info, signals, moments, preset,
             caption=opts.caption, recovery_caption=opts.recovery_caption,
             recovery_file=opts.recovery_file, no_recovery=opts.no_recovery,
         )  # fmt: skip
-        _render_plans(plans, preset, info, signals, res, state, opts, sink)
+        planned.append((plans, preset))
+    _render_plans(planned, info, signals, res, state, opts, sink)
+
+
+def _named(
+    plan: Any, preset: Any, res: SourceResult, state: State, opts: CutOptions, wanted: set[str]
+) -> tuple[Any, str]:
+    """The plan with the file name it is made under, and that name in the output folder:
+    tagged when another source's clip has the name, numbered when a clip of this one has."""
+    output = f"{preset.name}/{plan.output}"
+    other = state.get(output)
+    if canonical(res.path) in opts.shared_stems or (
+        other and not state.is_source(other.source, res.path)
+    ):
+        name = Path(plan.output)
+        plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
+        output = f"{preset.name}/{plan.output}"
+    if output in wanted:  # a name template without {index}: number the clip
+        name = Path(plan.output)
+        plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
+        output = f"{preset.name}/{plan.output}"
+    return plan, output
 
 
 def _render_plans(
-    plans: list[Any],
-    preset: Any,
+    planned: list[tuple[list[Any], Any]],
     info: Any,
     signals: Any,
     res: SourceResult,
@@ -268,37 +293,37 @@ def _render_plans(
     opts: CutOptions,
     sink: EventSink | None,
 ) -> None:
+    """Render (or keep, when up to date) each preset's clips of a source. Progress counts
+    the clips across presets (clip 3 of 4), so that the source's only goes forward."""
     from clipkit.render import render_clip
 
-    out = opts.out_dir / preset.name
-    wanted: set[str] = set()
-    me = canonical(res.path)
-    for i, plan in enumerate(plans, 1):
-        output = f"{preset.name}/{plan.output}"
-        other = state.get(output)
-        if me in opts.shared_stems or (other and not state.is_source(other.source, me)):
-            name = Path(plan.output)
-            plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
-            output = f"{preset.name}/{plan.output}"
-        if output in wanted:  # a name template without {index}: number the clip
-            name = Path(plan.output)
-            plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
-            output = f"{preset.name}/{plan.output}"
-        wanted.add(output)
-        key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
-        kept = None if opts.force else state.current(output, key)
-        if kept is not None:
-            res.kept.append(kept)
-            continue
-        if opts.dry_run:
-            res.would_make.append(output)
-            continue
-        emit({"source": res.path, "stage": "render", "clip": i, "clips": len(plans)}, sink)
-        result = render_clip(plan, preset, out, signals=signals)
-        rec = _record(plan, preset, result, key, res, opts.out_dir)
-        state.put(rec)
-        res.made.append(rec)
-    _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
+    total, number = sum(len(plans) for plans, _ in planned), 0
+    for plans, preset in planned:
+        wanted: set[str] = set()
+        for plan in plans:
+            number += 1
+            plan, output = _named(plan, preset, res, state, opts, wanted)
+            wanted.add(output)
+            key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
+            kept = None if opts.force else state.current(output, key)
+            if kept is not None:
+                res.kept.append(kept)
+                continue
+            if opts.dry_run:
+                res.would_make.append(output)
+                continue
+            event = {"source": res.path, "stage": "render", "clip": number, "clips": total}
+            emit(event, sink)
+
+            def progress(frames: int, of: int, event: dict[str, Any] = event) -> None:
+                emit({**event, "frames": frames, "of": of}, sink)
+
+            out = opts.out_dir / preset.name
+            result = render_clip(plan, preset, out, signals=signals, progress=progress)
+            rec = _record(plan, preset, result, key, res, opts.out_dir)
+            state.put(rec)
+            res.made.append(rec)
+        _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
 
 
 def _remove_stale(
@@ -380,16 +405,20 @@ def _plans_one(
     path, plans = item
 
     def work(res: SourceResult) -> None:
+        from clipkit.detection import detect_with_notes
         from clipkit.plan import for_preset, plan_problem
         from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
+        presets = [load_preset(name) for name in opts.presets]
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]
-        res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+        # The review page still shows what detection turned down (numpy on cached series).
+        found = detect_with_notes(signals, detect_options_for(presets[0], opts.detect))
+        res.rejected = [r.to_dict() for r in found.rejected]
+        res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         state = State(opts.out_dir)
-        presets = [load_preset(name) for name in opts.presets]
         # All checked before any is rendered: an edited plan that asks for the impossible
         # fails its source with the reason, and leaves its earlier clips as they were.
         for preset in presets:
@@ -397,9 +426,8 @@ def _plans_one(
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise InputError(f"{path}: {problems[0]}{more}")
-        for preset in presets:
-            mine = [for_preset(p, preset) for p in plans]
-            _render_plans(mine, preset, info, signals, res, state, opts, sink)
+        planned = [([for_preset(p, preset) for p in plans], preset) for preset in presets]
+        _render_plans(planned, info, signals, res, state, opts, sink)
 
     return _guarded(path, work, sink)
 

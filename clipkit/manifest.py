@@ -62,6 +62,10 @@ class ClipRecord:
     size_bytes: int
     clipkit_version: str = __version__
     notes: list[str] = field(default_factory=list)
+    # What the review page needs to write the clip's plan back (``clipkit render``
+    # takes it): the recovery shot's file (named as ``source`` is) and the plan's note.
+    recovery_source: str | None = None
+    plan_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,7 +186,12 @@ class State:
 
     def put(self, record: ClipRecord) -> None:
         """Record a finished clip (its ``source`` as given on the command line)."""
-        record = replace(record, source=self.source_name(record.source))
+        rec_src = record.recovery_source
+        record = replace(
+            record,
+            source=self.source_name(record.source),
+            recovery_source=self.source_name(rec_src) if rec_src else None,
+        )
         write_if_changed(self._path(record.output), json.dumps(record.to_dict(), indent=1))
 
     def drop(self, output: str) -> None:

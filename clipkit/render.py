@@ -429,17 +429,46 @@ class _Prefetch:
         self._thread.join()
 
 
-def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np.ndarray:
+# (frames written, frames in the clip): told as the encoder takes the frames.
+FrameProgress = Callable[[int, int], None]
+
+
+class _Counter:
+    """Tells ``progress`` how many frames the encoder has, at each whole percent (so at
+    most ~100 times a clip), never going back."""
+
+    def __init__(self, total: int, progress: FrameProgress | None) -> None:
+        self.total, self.progress = max(1, total), progress
+        self.told = -1
+
+    def wrote(self, frames: int) -> None:
+        frames = min(frames, self.total)
+        if self.progress is None or frames * 100 // self.total <= self.told:
+            return
+        self.told = frames * 100 // self.total
+        self.progress(frames, self.total)
+
+
+def _write_video(
+    tl: _Timeline,
+    preset: Preset,
+    out: Path,
+    cover_t: float,
+    progress: FrameProgress | None = None,
+) -> np.ndarray:
     """Encode the timeline with moviepy; return the frame at ``cover_t`` for the cover."""
     from moviepy import VideoClip
 
     fps = preset.fps
     cover_i = int(cover_t * fps + 1e-6)
     cover: list[np.ndarray] = []
-    frames = _Prefetch(tl, int(tl.duration * fps + 1e-6))
+    count = int(tl.duration * fps + 1e-6)
+    frames = _Prefetch(tl, count)
+    counter = _Counter(count, progress)
 
     def frame_function(t: float) -> np.ndarray:
         i = int(t * fps + 1e-6)
+        counter.wrote(i)  # asked for frame i: the encoder has the i before it
         f = frames.get(i)
         if not cover and i >= cover_i:
             cover.append(f.copy())
@@ -458,6 +487,7 @@ def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np
             ffmpeg_params=["-vf", RGB_TO_YUV, *x264_args(preset)],
         )
         clip.close()
+        counter.wrote(count)
     except OSError as e:
         last = str(e).strip().splitlines()[-1:] or ["ffmpeg error"]
         raise RenderError(f"{out.name}: encoding failed ({last[0]})") from None
@@ -506,9 +536,15 @@ def output_fps(preset: Preset, source: VideoInfo) -> float:
 
 
 def render_clip(
-    plan: ClipPlan, preset: Preset, out_dir: str | Path, *, signals: Signals | None = None
+    plan: ClipPlan,
+    preset: Preset,
+    out_dir: str | Path,
+    *,
+    signals: Signals | None = None,
+    progress: FrameProgress | None = None,
 ) -> RenderResult:
-    """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing."""
+    """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing;
+    ``progress(written, frames)`` hears how far the encoder is, ending at all frames."""
     out_dir = check_output_dir(out_dir)
     plan = for_preset(plan, preset)
     final = out_dir / plan.output
@@ -526,7 +562,8 @@ def render_clip(
         # The sound is made while the video encodes, then the two are muxed.
         sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
         try:
-            cover = _write_video(tl, preset, video, max(0.0, plan.peak - plan.start))
+            cover_t = max(0.0, plan.peak - plan.start)
+            cover = _write_video(tl, preset, video, cover_t, progress)
         finally:
             sound.wait()
         _mux(video, audio, part)

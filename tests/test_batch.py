@@ -19,6 +19,7 @@ from clipkit import manifest
 from clipkit.cli import main
 from clipkit.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
+from tests.test_progress import check_plain
 
 # A tiny output format: the same pipeline as reels, rendered in a fraction of the time;
 # every candidate a moment, two a file at most: the workflow is under test, not the model.
@@ -112,6 +113,12 @@ def test_first_run_then_nothing_to_do(
                 "clipkit_version", "size_bytes", "duration"):  # fmt: skip
         assert key in row
     assert (out / "manifest.csv").read_text().count("\n") == len(doc["clips"]) + 1
+    # What the review page needs: the candidates turned down (a hand at the lens at both
+    # ends of these samples), and each recovery shot's file.
+    why = [r["why"] for s in doc["sources"] for r in s["rejected"]]
+    assert why and all(isinstance(w, str) and w for w in why)
+    assert all(c["recovery_source"] == c["source"] for c in doc["clips"] if c["recovery"])
+    check_plain(first.output)  # every clip rendered to 100 %, and the whole batch
     assert (out / "index.html").exists()
     before = clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns}
 
@@ -176,6 +183,9 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
               "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
     assert made(runner.invoke(main, render)) >= 2
     before = clips(work / "out")
+    # The review page of rendered plans still lists what detection turned down.
+    sources = json.loads((work / "out" / "manifest.json").read_text())["sources"]
+    assert [len(s["rejected"]) > 0 for s in sources] == [True]
     doc = yaml.safe_load(plan.read_text())
     doc["clips"][1]["caption"] = "Oops! ¡Qué desastre!"
     plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
