@@ -155,6 +155,7 @@ def _record(
         duration=result.duration,
         size_bytes=result.size_bytes,
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
+        loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
     )
 
 

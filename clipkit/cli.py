@@ -442,6 +442,16 @@ def _check_out(out_dir: Path, dry_run: bool) -> None:
     check_output_dir(out_dir)
 
 
+def _describe_loudness(d: dict[str, Any]) -> str:
+    """A clip's loudness record (see clipkit.loudness.Loudness) as one line."""
+    from clipkit.loudness import Loudness
+
+    try:
+        return Loudness(**d).describe()
+    except TypeError:  # a record written by another version
+        return f"sound: {d}"
+
+
 def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool) -> None:
     made = sum(len(r.made) for r in report.results)
     kept = sum(len(r.kept) for r in report.results)
@@ -460,6 +470,8 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
                 click.echo(f"no moments in {r.path}", err=True)
             for rec in r.made:
                 click.echo(f"made {out_dir / rec.output}", err=True)
+                if rec.loudness:
+                    click.echo(f"  {_describe_loudness(rec.loudness)}", err=True)
             for rec in r.kept:
                 click.echo(f"up to date {out_dir / rec.output}", err=True)
             for o in r.removed:

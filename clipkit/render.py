@@ -32,7 +32,7 @@ from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
-from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
+from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
@@ -51,6 +51,7 @@ class RenderResult:
     duration: float  # seconds
     size_bytes: int
     note: str = ""
+    loudness: Loudness | None = None  # what the sound came out at (manifest, --verbose)
 
 
 def check_output_dir(path: str | Path) -> Path:
@@ -554,12 +555,16 @@ def render_clip(
                 f"{what}: {span.caption_text.strip()} not in the font {preset.caption_font}: "
                 "no caption"
             )
-    notes.append(loudness_shortfall(sound.result, preset))
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
         notes.append(f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit")
     note = "; ".join(n for n in notes if n)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
-        path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note
+        path=final,
+        cover=cover_path,
+        duration=round(tl.duration, 3),
+        size_bytes=size,
+        note=note,
+        loudness=sound.result,
     )
