@@ -264,6 +264,18 @@ def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, 
     return x0, y0, w0, h0
 
 
+# Beyond this enlargement of the source's pixels a clip looks soft: its note says so.
+MAX_UPSCALE = 2.0
+
+
+def upscale(reframe: Reframe, src_w: int, src_h: int) -> float:
+    """How many times the source's pixels are enlarged: the crop's width to the output's,
+    or the whole picture fitted into the output frame."""
+    if reframe.mode == "crop" and reframe.rect[2] > 0:
+        return reframe.out_w / reframe.rect[2]
+    return min(reframe.out_w / src_w, reframe.out_h / src_h)
+
+
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
@@ -293,6 +305,17 @@ class Span:
             )
         out_w, out_h = preset.size
         reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
+        scale = upscale(reframe, info.width, info.height)
+        if scale > MAX_UPSCALE:
+            self.note = "; ".join(
+                n
+                for n in (
+                    self.note,
+                    f"{Path(path).name} is {info.width}x{info.height}: scaled up "
+                    f"{scale:.1f}x to {out_w}x{out_h}, it will look soft",
+                )
+                if n
+            )
         filters, size, self.reframe = _reading(info, reframe, preset.size)
         if tone_map:
             filters.append(tone_map)
