@@ -383,12 +383,13 @@ class _Timeline:
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
     action = action_around(signals, plan.peak)
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action, info)
+    main = Span(plan.source, plan.start, plan.end, preset, plan.caption or "", action, info)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
             # The finished dish holds still: so does its (centred) crop.
-            rec = Span(plan.recovery_source, *plan.recovery, preset, plan.recovery_caption, None)
+            rcap = plan.recovery_caption or ""
+            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None)
     except Exception:
         main.close()
         raise
