@@ -47,6 +47,9 @@ MAX_PASSES = 8
 # its loudness ends more than ENCODED_LU off the target.
 ENCODED_TRIES = 2
 ENCODED_LU = 0.3
+# ebur128 prints a tenth of a dB: a true peak read as -1.5 may be -1.45, so a peak must
+# read this much under the ceiling to be surely under it.
+READING = 0.1
 # Below this integrated loudness the clip is silence: nothing to normalise.
 SILENCE_LUFS = -70.0
 _EBUR_I = re.compile(r"I:\s+(-?[\d.]+|-?inf) LUFS")
@@ -271,7 +274,7 @@ def make_audio(
         # The encoder lets the peaks of heavily limited sound overshoot by up to ~2 dB
         # (a mono Opus track), and takes the hiss above its cut-off away (1 LU of a
         # noisy room): the limiter is set lower, the aim higher, and the sound made again.
-        over, off = peak - preset.true_peak, preset.loudness - loud
+        over, off = peak - (preset.true_peak - READING), preset.loudness - loud
         if not math.isfinite(loud) or (over <= 0 and abs(off) <= ENCODED_LU):
             break
         ceiling -= max(0.0, over + 0.2)
