@@ -1,8 +1,10 @@
 """Batch processing: sources in, clips out, for one or more presets.
 
-Each source is one unit of work: probe, analyse (cached), detect, then for every
-preset plan and render the clips that are not already up to date. Units go
-through the Executor; one failing source is reported and the others finish.
+Each source is one unit of work, twice: first probe, analyse (cached), detect and plan
+for every preset; then, once the captions' lines have been chosen over the whole batch
+(no line twice while a pool lasts, Fail Friday numbered in order: clipkit.wording),
+render the clips that are not already up to date. Units go through the Executor; one
+failing source is reported and the others finish.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,8 @@ class CutOptions:
     recovery_caption: str | None = None
     recovery_file: Path | None = None
     no_recovery: bool = False
+    caption_style: str | None = None  # else each preset's
+    lesson: str | None = None
     force: bool = False
     dry_run: bool = False
     cache_dir: Path | None = None
@@ -97,6 +102,10 @@ class SourceResult:
     notes: list[str] = field(default_factory=list)
     timeline: str | None = None  # review-page picture of the signals, as a data URI
     plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
+    # cut: each preset's ClipPlans, between planning and rendering
+    planned: dict[str, list[Any]] = field(default_factory=dict)
+    # cut without an analysis cache: the Signals, from planning to rendering
+    signals: Any = None
 
     @property
     def no_moments(self) -> bool:
@@ -149,8 +158,8 @@ def _record(
         peak=plan.peak,
         score=plan.score,
         reasons=list(reasons),
-        caption=plan.caption,
-        recovery_caption=plan.recovery_caption,
+        caption=plan.caption or "",
+        recovery_caption=plan.recovery_caption or "",
         recovery=list(rec) if rec else None,
         recovery_note=plan.recovery_note or None,
         duration=result.duration,
@@ -158,12 +167,30 @@ def _record(
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
         recovery_source=plan.recovery_source,
         plan_note=plan.note,
+        loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
     )
 
 
 def process_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
-    """Run the whole pipeline on one file. Never raises a ClipkitError: it is returned."""
-    return _guarded(path, lambda res: _process(path, opts, res, sink), sink)
+    """Run the whole pipeline on one file (its captions' lines chosen over it alone).
+    Never raises a ClipkitError: it is returned."""
+    res = plan_source(path, opts, sink)
+    _word_cut([res], opts)
+    return render_source(res, opts, sink)
+
+
+def plan_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
+    """Analyse, detect and plan one file for every preset; captions left to choose."""
+    return _guarded(path, lambda res: _plan(path, opts, res, sink), sink, final=False)
+
+
+def render_source(
+    res: SourceResult, opts: CutOptions, sink: EventSink | None = None
+) -> SourceResult:
+    """Render the planned (and worded) clips of ``res``; a failed source stays failed."""
+    if res.error:  # (planning said so already)
+        return res
+    return _guarded(res.path, lambda new: _render(res, new, opts, sink), sink, start=res)
 
 
 def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventSink | None) -> Any:
@@ -183,9 +210,17 @@ def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventS
     return info, analyse(info, cache_dir=cache_dir, progress=on_progress, split=not in_pool())
 
 
-def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
-    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``."""
-    res = SourceResult(path=path)
+def _guarded(
+    path: str,
+    work: Any,
+    sink: EventSink | None,
+    *,
+    final: bool = True,
+    start: SourceResult | None = None,
+) -> SourceResult:
+    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``. ``final``: the
+    source's last stage (its end is announced); ``start``: what earlier stages found."""
+    res = replace(start) if start is not None else SourceResult(path=path)
     try:
         work(res)
     except ClipkitError as e:
@@ -195,7 +230,8 @@ def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
     except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
         log.debug("unexpected error on %s", path, exc_info=True)
         res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
-    emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
+    if final or res.error:
+        emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
     return res
 
 
@@ -211,6 +247,8 @@ class DetectJob:
     recovery_caption: str | None = None
     recovery_file: Path | None = None
     no_recovery: bool = False
+    caption_style: str | None = None
+    lesson: str | None = None
 
 
 def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> SourceResult:
@@ -228,24 +266,21 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
         res.moments = [m.to_dict() for m in moments]
         res.rejected = [r.to_dict() for r in found.rejected]
         res.notes = list(found.notes)
-        if preset is not None and job.plan:
-            res.plans = plan_clips(
+        if preset is not None and job.plan:  # worded by run_detect, over the batch
+            res.planned[job.preset or preset.name] = plan_clips(
                 info, signals, moments, preset,
-                caption=job.caption, recovery_caption=job.recovery_caption,
-                recovery_file=job.recovery_file, no_recovery=job.no_recovery,
+                recovery_file=job.recovery_file, no_recovery=job.no_recovery, worded=False,
             )  # fmt: skip
 
     return _guarded(path, work, sink)
 
 
-def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
+def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
     from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
     from clipkit.presets import load_preset
 
     info, signals = _analysed(path, opts.cache_dir, res, sink)
-    state = State(opts.out_dir)
-    planned = []
     for name in opts.presets:
         preset = load_preset(name)
         found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
@@ -255,13 +290,74 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
             res.moments = [m.to_dict() for m in moments]
             res.rejected = [r.to_dict() for r in found.rejected]
             res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
-        plans = plan_clips(
+        res.planned[name] = plan_clips(
             info, signals, moments, preset,
-            caption=opts.caption, recovery_caption=opts.recovery_caption,
-            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery,
+            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery, worded=False,
         )  # fmt: skip
-        planned.append((plans, preset))
-    _render_plans(planned, info, signals, res, state, opts, sink)
+    if opts.cache_dir is None:  # nothing to read them back from
+        res.signals = signals
+
+
+def word_batch(
+    results: list[SourceResult],
+    preset_names: Iterable[str],
+    *,
+    caption: str | None = None,
+    recovery_caption: str | None = None,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+) -> None:
+    """Fill in the captions of every planned clip of ``results`` (``planned``), the lines
+    chosen over all of them (see clipkit.wording)."""
+    from clipkit.plan import word_plans, words_of
+    from clipkit.presets import load_preset
+    from clipkit.wording import choose_lines
+
+    presets = {name: load_preset(name) for name in preset_names}
+    style = caption_style
+    words = [
+        words_of(p, presets[name], style, lesson)
+        for r in results
+        for name, plans in r.planned.items()
+        for p in plans
+    ]
+    lines = choose_lines(words)
+    for r in results:
+        for name, plans in r.planned.items():
+            r.planned[name] = word_plans(
+                plans, presets[name],
+                caption=caption, recovery_caption=recovery_caption,
+                caption_style=style, lesson=lesson, lines=lines,
+            )  # fmt: skip
+
+
+def _word_cut(results: list[SourceResult], opts: CutOptions) -> None:
+    word_batch(
+        [r for r in results if not r.error],
+        opts.presets,
+        caption=opts.caption,
+        recovery_caption=opts.recovery_caption,
+        caption_style=opts.caption_style,
+        lesson=opts.lesson,
+    )
+
+
+def _render(
+    planned: SourceResult, res: SourceResult, opts: CutOptions, sink: EventSink | None
+) -> None:
+    from clipkit.analyse import analyse
+    from clipkit.presets import load_preset
+    from clipkit.probe import probe
+
+    info = probe(res.path)
+    # Read back from the cache (quietly: planning showed the analysis already).
+    signals = planned.signals
+    if signals is None:
+        signals = analyse(info, cache_dir=opts.cache_dir, split=not in_pool())
+    res.signals, res.planned = None, {}
+    state = State(opts.out_dir)
+    presets = [(plans, load_preset(name)) for name, plans in planned.planned.items()]
+    _render_plans(presets, info, signals, res, state, opts, sink)
 
 
 def _named(
@@ -362,8 +458,12 @@ def run_batch(
     opts = replace(opts, shared_stems=shared_stems(sources))
     clean_partials(opts)
     executor = Executor(jobs, on_event)
-    results = list(executor.map(partial(_run_one, opts=opts), sources))
     order = {p: i for i, p in enumerate(sources)}
+    planned = sorted(
+        executor.map(partial(_plan_one, opts=opts), sources), key=lambda r: order[r.path]
+    )
+    _word_cut(planned, opts)
+    results = list(executor.map(partial(_render_one, opts=opts), planned))
     results.sort(key=lambda r: order[r.path])
     _write_outputs(opts, results)
     return BatchReport(results)
@@ -395,8 +495,12 @@ def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
         write_review(opts.out_dir, sources, records)
 
 
-def _run_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
-    return process_source(path, opts, sink)
+def _plan_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    return plan_source(path, opts, sink)
+
+
+def _render_one(res: SourceResult, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    return render_source(res, opts, sink)
 
 
 def _plans_one(
@@ -432,12 +536,34 @@ def _plans_one(
     return _guarded(path, work, sink)
 
 
+def _word_render(plans: list[Any], opts: CutOptions) -> list[Any]:
+    """Plans with the captions that their files leave out chosen (over all of them),
+    by their own caption_style, else the run's, else the first preset's."""
+    from clipkit.plan import word_plans
+    from clipkit.presets import load_preset
+
+    todo = [i for i, p in enumerate(plans) if p.caption is None or p.recovery_caption is None]
+    if not todo or not opts.presets:
+        return plans
+    worded = word_plans(
+        [plans[i] for i in todo],
+        load_preset(opts.presets[0]),
+        caption_style=opts.caption_style,
+        lesson=opts.lesson,
+    )
+    out = list(plans)
+    for i, plan in zip(todo, worded, strict=True):
+        out[i] = plan
+    return out
+
+
 def run_plans(
     plans: list[Any], opts: CutOptions, *, jobs: int = 1, on_event: EventSink | None = None
 ) -> BatchReport:
     """Render edited plans (from ``clipkit detect --plan``), one unit of work per source."""
     from functools import partial
 
+    plans = _word_render(plans, opts)
     by_source: dict[str, list[Any]] = {}
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
@@ -463,4 +589,15 @@ def run_detect(
 
     results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources))
     order = {p: i for i, p in enumerate(sources)}
-    return sorted(results, key=lambda r: order[r.path])
+    results.sort(key=lambda r: order[r.path])
+    if job.plan and job.preset:
+        ok = [r for r in results if not r.error]
+        word_batch(
+            ok, [job.preset],
+            caption=job.caption, recovery_caption=job.recovery_caption,
+            caption_style=job.caption_style, lesson=job.lesson,
+        )  # fmt: skip
+        for r in ok:
+            r.plans = [p for plans in r.planned.values() for p in plans]
+            r.planned = {}
+    return results

@@ -66,6 +66,9 @@ class ClipRecord:
     # takes it): the recovery shot's file (named as ``source`` is) and the plan's note.
     recovery_source: str | None = None
     plan_note: str = ""
+    # The sound as measured on the file: target, integrated (LUFS), true_peak (dBTP),
+    # gain and limiter (dB: what the limiter took off the loudest peak), source (LUFS).
+    loudness: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +78,7 @@ class ClipRecord:
 # colour, sound, encoding): a re-run then renders every clip again instead of keeping
 # clips made the old way. Releases are covered by __version__; this covers the commits
 # in between.
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: loudness reaches the target through a limiter
 
 
 def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) -> str:
@@ -248,6 +251,7 @@ CSV_COLUMNS = (
     "output", "preset", "source", "index", "start", "end", "peak", "score", "reasons",
     "caption", "recovery_caption", "recovery_start", "recovery_end", "recovery_note",
     "duration", "size_bytes", "source_fingerprint", "preset_digest", "clipkit_version",
+    "loudness_lufs", "true_peak_dbtp", "limiter_db",
 )  # fmt: skip
 
 
@@ -259,6 +263,10 @@ def _csv_text(records: Iterable[ClipRecord]) -> str:
         row = {k: v for k, v in r.to_dict().items() if k in CSV_COLUMNS}
         row["reasons"] = "+".join(r.reasons)
         row["recovery_start"], row["recovery_end"] = r.recovery if r.recovery else ("", "")
+        loud = r.loudness or {}
+        row["loudness_lufs"] = loud.get("integrated", "")
+        row["true_peak_dbtp"] = loud.get("true_peak", "")
+        row["limiter_db"] = loud.get("limiter", "")
         w.writerow(row)
     return buf.getvalue()
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path, PurePath
 from typing import Any, Protocol
@@ -28,11 +28,12 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.manifest import write_atomic
-from clipkit.presets import Preset
+from clipkit.presets import Preset, not_one_of
 from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
+from clipkit.wording import STYLES, Words, choose_lines
 
 # Two windows overlapping by more than this fraction of the shorter one are
 # near-duplicates: the lower-scoring moment is dropped.
@@ -62,8 +63,10 @@ class ClipPlan:
     end: float
     peak: float  # the moment's peak (the cover image is taken here)
     score: float
-    caption: str  # text over the mishap ("" for none)
-    recovery_caption: str  # text over the recovery shot ("" for none)
+    # Text over the mishap ("" for none; None, in a plan file without it: a line of the
+    # caption style's, chosen when the plan is rendered).
+    caption: str | None
+    recovery_caption: str | None  # text over the recovery shot, likewise
     output: str  # file name inside the output folder
     preset: str  # the preset the name and lengths were planned for
     recovery_source: str | None = None  # file of the recovery shot (None: no recovery)
@@ -71,6 +74,8 @@ class ClipPlan:
     recovery_end: float | None = None
     recovery_note: str = ""  # how the recovery shot was chosen, or why there is none
     note: str = ""  # anything else a person should know (e.g. short source)
+    caption_style: str = ""  # the style the captions' lines come from ("": the preset's)
+    lesson: str = ""  # the lesson of the ``lesson`` style
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -101,8 +106,13 @@ class ClipPlan:
             raise InputError(f"{where}: '{key}' must be a number") from None
         values.setdefault("peak", values["start"])
         values.setdefault("score", 0.0)
-        for key in ("caption", "recovery_caption", "output", "preset"):
+        for key in ("output", "preset", "caption_style", "lesson"):
             values[key] = "" if values.get(key) is None else str(values[key])
+        for key in ("caption", "recovery_caption"):  # absent: chosen from the style
+            values[key] = None if values.get(key) is None else str(values[key])
+        if values["caption_style"] and values["caption_style"] not in STYLES:
+            problem = not_one_of(values["caption_style"], STYLES)
+            raise InputError(f"{where}: 'caption_style' {problem}")
         out = values["output"]
         if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
             raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
@@ -113,12 +123,16 @@ class ClipPlan:
         return cls(**values)
 
 
-def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+def fill_template(
+    template: str, *, source: str, index: int, peak: float, preset: str, line: str = ""
+) -> str:
     """``clipkit.presets.fill_template``, failing as InputError: a template given through
     the Python API (not checked as a preset or CLI option is) fails its source in a
     batch with one line, like any other bad input."""
     try:
-        return _fill_checked(template, source=source, index=index, peak=peak, preset=preset)
+        return _fill_checked(
+            template, source=source, index=index, peak=peak, preset=preset, line=line
+        )
     except ValueError as e:
         raise InputError(str(e)) from None
 
@@ -214,11 +228,17 @@ def plan_clips(
     recovery_file: str | Path | RecoverySource | None = None,
     no_recovery: bool = False,
     sidecar: bool = True,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+    worded: bool = True,
 ) -> list[ClipPlan]:
     """Plan one clip per (non-overlapping) moment of ``info``'s file.
 
-    ``caption``/``recovery_caption`` replace the preset's templates; ``recovery_file``
-    (or the source's sidecar unless ``sidecar`` is False) gives the recovery shot.
+    ``caption``/``recovery_caption`` replace the preset's templates, whose ``{line}``
+    comes from ``caption_style`` (else the preset's); ``recovery_file`` (or the
+    source's sidecar unless ``sidecar`` is False) gives the recovery shot. Without
+    ``worded`` the captions are left None, for ``word_plans`` to fill in with the lines
+    chosen over a whole batch.
     """
     if not moments:
         return []
@@ -257,8 +277,6 @@ def plan_clips(
             "peak": m.peak,
             "preset": preset.name,
         }
-        cap = fill_template(preset.caption if caption is None else caption, **kw)
-        rcap = preset.recovery_caption if recovery_caption is None else recovery_caption
         plans.append(
             ClipPlan(
                 source=info.path,
@@ -267,8 +285,8 @@ def plan_clips(
                 end=win[1],
                 peak=round(min(max(m.peak, win[0]), win[1]), 3),
                 score=round(float(m.score), 4),
-                caption=cap,
-                recovery_caption=fill_template(rcap, **kw) if rec[0] else "",
+                caption=None,
+                recovery_caption=None if rec[0] else "",
                 output=output_name(preset.output_name, **kw),
                 preset=preset.name,
                 recovery_source=rec[0],
@@ -278,7 +296,64 @@ def plan_clips(
                 note=note,
             )
         )
-    return plans
+    if not worded:
+        return plans
+    return word_plans(
+        plans,
+        preset,
+        caption=caption,
+        recovery_caption=recovery_caption,
+        caption_style=caption_style,
+        lesson=lesson,
+    )
+
+
+def words_of(
+    plan: ClipPlan, preset: Preset, caption_style: str | None = None, lesson: str | None = None
+) -> Words:
+    """What ``plan``'s lines depend on: its own style and lesson, else those given, else
+    the preset's style (``lesson`` when a lesson is given and no style)."""
+    lesson = plan.lesson or lesson or ""
+    style = plan.caption_style or caption_style or ("lesson" if lesson else preset.caption_style)
+    return Words(plan.source, plan.peak, style, lesson)
+
+
+def word_plans(
+    plans: Sequence[ClipPlan],
+    preset: Preset,
+    *,
+    caption: str | None = None,
+    recovery_caption: str | None = None,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+    lines: Mapping[Words, tuple[str, str]] | None = None,
+) -> list[ClipPlan]:
+    """The plans with their missing (None) captions filled in: ``caption`` and
+    ``recovery_caption`` (else the preset's templates), with ``{line}`` from ``lines``
+    (``clipkit.wording.choose_lines`` over a batch; over these plans when not given).
+    A caption a plan has (a person wrote it) is kept."""
+    words = [words_of(p, preset, caption_style, lesson) for p in plans]
+    chosen = lines if lines is not None else choose_lines(words)
+    out = []
+    for plan, w in zip(plans, words, strict=True):
+        line, rline = chosen[w]
+        kw: dict[str, Any] = {
+            "source": plan.source,
+            "index": plan.index,
+            "peak": plan.peak,
+            "preset": preset.name,
+        }
+        cap, rcap = plan.caption, plan.recovery_caption
+        if cap is None:
+            cap = fill_template(preset.caption if caption is None else caption, **kw, line=line)
+        if rcap is None:
+            template = preset.recovery_caption if recovery_caption is None else recovery_caption
+            rcap = fill_template(template, **kw, line=rline) if plan.recovery else ""
+        out.append(
+            replace(plan, caption=cap, recovery_caption=rcap, caption_style=w.style,
+                    lesson=w.lesson)
+        )  # fmt: skip
+    return out
 
 
 def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
@@ -421,5 +496,7 @@ __all__ = [
     "for_preset",
     "output_name",
     "fill_template",
+    "word_plans",
+    "words_of",
     "total_length",
 ]

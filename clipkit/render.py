@@ -32,7 +32,7 @@ from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
-from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
+from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
@@ -51,6 +51,7 @@ class RenderResult:
     duration: float  # seconds
     size_bytes: int
     note: str = ""
+    loudness: Loudness | None = None  # what the sound came out at (manifest, --verbose)
 
 
 def check_output_dir(path: str | Path) -> Path:
@@ -263,6 +264,18 @@ def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, 
     return x0, y0, w0, h0
 
 
+# Beyond this enlargement of the source's pixels a clip looks soft: its note says so.
+MAX_UPSCALE = 2.0
+
+
+def upscale(reframe: Reframe, src_w: int, src_h: int) -> float:
+    """How many times the source's pixels are enlarged: the crop's width to the output's,
+    or the whole picture fitted into the output frame."""
+    if reframe.mode == "crop" and reframe.rect[2] > 0:
+        return reframe.out_w / reframe.rect[2]
+    return min(reframe.out_w / src_w, reframe.out_h / src_h)
+
+
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
@@ -292,6 +305,17 @@ class Span:
             )
         out_w, out_h = preset.size
         reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
+        scale = upscale(reframe, info.width, info.height)
+        if scale > MAX_UPSCALE:
+            self.note = "; ".join(
+                n
+                for n in (
+                    self.note,
+                    f"{Path(path).name} is {info.width}x{info.height}: scaled up "
+                    f"{scale:.1f}x to {out_w}x{out_h}, it will look soft",
+                )
+                if n
+            )
         filters, size, self.reframe = _reading(info, reframe, preset.size)
         if tone_map:
             filters.append(tone_map)
@@ -359,12 +383,13 @@ class _Timeline:
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
     action = action_around(signals, plan.peak)
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action, info)
+    main = Span(plan.source, plan.start, plan.end, preset, plan.caption or "", action, info)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
             # The finished dish holds still: so does its (centred) crop.
-            rec = Span(plan.recovery_source, *plan.recovery, preset, plan.recovery_caption, None)
+            rcap = plan.recovery_caption or ""
+            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None)
     except Exception:
         main.close()
         raise
@@ -591,12 +616,16 @@ def render_clip(
                 f"{what}: {span.caption_text.strip()} not in the font {preset.caption_font}: "
                 "no caption"
             )
-    notes.append(loudness_shortfall(sound.result, preset))
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
         notes.append(f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit")
     note = "; ".join(n for n in notes if n)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
-        path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note
+        path=final,
+        cover=cover_path,
+        duration=round(tl.duration, 3),
+        size_bytes=size,
+        note=note,
+        loudness=sound.result,
     )

@@ -127,6 +127,54 @@ def test_first_run_then_nothing_to_do(
     assert clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns} == before
 
 
+def test_captions_vary_over_the_whole_batch(done: Path) -> None:
+    """Two sources rendered by separate workers: no line twice while the pool lasts."""
+    from clipkit.wording import MISHAP, RECOVERY
+
+    doc = json.loads((done / "out" / "manifest.json").read_text())
+    caps = [c["caption"] for c in doc["clips"]]
+    assert {Path(c["source"]).name for c in doc["clips"]} == {"a.mp4", "b.mp4"}
+    assert len(caps) <= len(MISHAP["humor"]) and set(caps) <= set(MISHAP["humor"])
+    assert len(set(caps)) == len(caps), caps
+    rec = [c["recovery_caption"] for c in doc["clips"] if c["recovery"]]
+    assert set(rec) <= set(RECOVERY["humor"]) and len(set(rec)) == min(
+        len(rec), len(RECOVERY["humor"])
+    )
+
+
+def test_fail_friday_over_a_planned_batch_and_captions_chosen_at_render(
+    work: Path, cache: Path
+) -> None:
+    import yaml
+
+    from clipkit.wording import MISHAP
+
+    runner = CliRunner()
+    plan = work / "week.yaml"
+    footage = [str(work / "footage" / n) for n in ("b.mp4", "a.mp4")]
+    res = runner.invoke(main, ["detect", "-q", *footage, "--plan", str(plan),
+                               "-p", str(work / "small.yaml"), "--caption-style", "friday",
+                               "--cache-dir", str(cache)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = yaml.safe_load(plan.read_text())
+    order = sorted(doc["clips"], key=lambda c: (Path(c["source"]).name, c["peak"]))
+    assert len(order) >= 4
+    for n, c in enumerate(order, 1):  # counted over both files, a.mp4 first
+        assert c["caption"].startswith(f"Fail Friday #{n}") and c["caption_style"] == "friday"
+    # A person deletes two clips' captions and asks for questions: those two get them.
+    keep = doc["clips"][:2]
+    for c in keep:
+        del c["caption"], c["caption_style"]
+    doc["clips"] = keep
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    render = ["render", str(plan), "-p", str(work / "small.yaml"), "-o", str(work / "out"),
+              "--cache-dir", str(cache), "-j", "1", "--caption-style", "question"]  # fmt: skip
+    assert made(runner.invoke(main, render)) == 2
+    out = json.loads((work / "out" / "manifest.json").read_text())
+    caps = [c["caption"] for c in out["clips"]]
+    assert len(set(caps)) == 2 and set(caps) <= set(MISHAP["question"]), caps
+
+
 def test_deleted_output_and_force(done: Path, cache: Path) -> None:
     work = done
     out = work / "out"

@@ -23,6 +23,7 @@ from clipkit.plan import (
 from clipkit.presets import load_preset
 from clipkit.probe import VideoInfo
 from clipkit.signals import Signals
+from clipkit.wording import MISHAP, RECOVERY
 from tests.conftest import flat_signals
 
 STEP = 0.1  # analysis frame step of the hand-made signals, s
@@ -78,7 +79,7 @@ def test_window_has_lead_in_and_stays_within_limits(reels) -> None:
     assert 1.5 <= 20 - p.start <= 3.0
     assert reels.min_length <= p.end - p.start <= reels.max_length
     assert p.end >= 22 and p.recovery is None and "no-recovery" in p.recovery_note
-    assert p.output == "pasta_01_reels.mp4" and p.caption == reels.caption
+    assert p.output == "pasta_01_reels.mp4" and p.caption in MISHAP[reels.caption_style]
 
 
 def test_long_moment_is_capped_and_total_fits_with_recovery(reels) -> None:
@@ -123,7 +124,7 @@ def test_recovery_is_calm_region_after_mishap_preferring_end(reels) -> None:
     assert p.recovery_source == p.source and p.recovery is not None
     assert p.recovery[0] >= 80 and p.recovery[1] <= 85 + STEP
     assert p.recovery[1] - p.recovery[0] == pytest.approx(reels.recovery_length)
-    assert p.recovery_caption == reels.recovery_caption
+    assert p.recovery_caption in RECOVERY[reels.caption_style]
 
 
 def test_no_suitable_recovery_gives_reason(reels) -> None:
