@@ -73,6 +73,9 @@ class ClipPlan:
     recovery_start: float | None = None
     recovery_end: float | None = None
     recovery_note: str = ""  # how the recovery shot was chosen, or why there is none
+    # The recovery shot is the frame at recovery_start held still, with a slow zoom,
+    # until recovery_end: the footage had no calm stretch after the mishap.
+    recovery_still: bool = False
     note: str = ""  # anything else a person should know (e.g. short source)
     caption_style: str = ""  # the style the captions' lines come from ("": the preset's)
     lesson: str = ""  # the lesson of the ``lesson`` style
@@ -104,6 +107,8 @@ class ClipPlan:
             values["index"] = int(values["index"])
         except (TypeError, ValueError):
             raise InputError(f"{where}: '{key}' must be a number") from None
+        if not isinstance(values.get("recovery_still", False), bool):
+            raise InputError(f"{where}: 'recovery_still' must be true or false")
         values.setdefault("peak", values["start"])
         values.setdefault("score", 0.0)
         for key in ("output", "preset", "caption_style", "lesson"):
@@ -146,18 +151,30 @@ def output_name(template: str, *, source: str, index: int, peak: float, preset: 
     return name if name.lower().endswith(".mp4") else name + ".mp4"
 
 
+# What a clip keeps around its event when the preset's maximum length is tight: 1.5 s
+# to see what was going on, 1 s to see where things ended up.
+MIN_LEAD = 1.5
+MIN_SETTLE = 1.0
+
+
 def clip_window(
     moment: MomentLike, duration: float, preset: Preset, room: float
 ) -> tuple[float, float]:
-    """The window for a moment: lead-in before it, settle after, within min/``room``."""
+    """The window for a moment: ``lead_in`` s before it starts, ``settle`` s after it
+    ends, at least ``min_length`` and at most ``room`` long. When ``room`` cannot hold
+    both, the payoff wins: the clip keeps the end of the event and its settle and gives
+    up lead-in (a clip that stops as the foam reaches the rim has no point)."""
     lo = min(preset.min_length, room)
     start = moment.start - preset.lead_in
     end = max(moment.end + preset.settle, start + lo)
-    if end - start > room:  # too long: keep the lead-in, end after the peak if possible
-        end = max(start + room, min(moment.peak + preset.settle, moment.end))
-        start = end - room
+    if end - start > room:  # give up lead-in down to its least, then settle, then more
+        least_lead = min(preset.lead_in, MIN_LEAD)
+        start = min(moment.start - least_lead, end - room) if room else end
+        least_end = moment.end + min(preset.settle, MIN_SETTLE)
+        end = max(least_end, start + room)
+        start = max(start, end - room)
     if start < 0:  # clamp to the file by sliding, then cutting
-        end, start = end - start, 0.0
+        end, start = min(end - start, max(duration, room)), 0.0
     if end > duration:
         start, end = max(0.0, start - (end - duration)), duration
     return round(start, 3), round(end, 3)
@@ -183,24 +200,24 @@ def _pick_windows(
 
 def _recovery_for(
     window: tuple[float, float],
+    settled: float,
     signals: Signals,
-    duration: float,
     length: float,
     given: RecoverySource | None,
     source: str,
-) -> tuple[str | None, float | None, float | None, str]:
-    """(file, start, end, note) of the recovery shot for one clip window."""
+) -> tuple[str | None, float | None, float | None, str, bool]:
+    """(file, start, end, note, still) of the recovery shot for one clip window."""
     if given is not None and given.none:
-        return None, None, None, f"no recovery shot ({given.origin} says none)"
+        return None, None, None, f"no recovery shot ({given.origin} says none)", False
     if given is not None and (given.file or given.start is not None):
         file = given.file or source
         start = given.start if given.start is not None else 0.0
         end = given.end if given.end is not None else start + length
-        return file, start, min(end, start + length), f"from {given.origin}"
-    span, note = best_recovery(signals, window[1], length)
-    if span is None:
-        return None, None, None, f"no recovery shot: {note}"
-    return source, span[0], span[1], note
+        return file, start, min(end, start + length), f"from {given.origin}", False
+    rec, note = best_recovery(signals, window[1], length, settled)
+    if rec is None:
+        return None, None, None, f"no recovery shot: {note}", False
+    return source, rec.start, rec.end, note, rec.still
 
 
 def _recovery_length(preset: Preset) -> float:
@@ -260,17 +277,12 @@ def plan_clips(
         picked = [(m, w, "") for m, w in _pick_windows(moments, info.duration, preset, room)]
     plans = []
     for index, (m, win, note) in enumerate(picked, start=1):
-        if note:
-            rec: tuple[str | None, float | None, float | None, str] = (
-                None,
-                None,
-                None,
-                "no recovery shot: the source is too short",
-            )
-        elif not want_recovery:
-            rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)")
+        rec: tuple[str | None, float | None, float | None, str, bool]
+        if not want_recovery:
+            rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)",
+                   False)  # fmt: skip
         else:
-            rec = _recovery_for(win, signals, info.duration, rec_len, given, info.path)
+            rec = _recovery_for(win, m.end, signals, rec_len, given, info.path)
         kw: dict[str, Any] = {
             "source": info.path,
             "index": index,
@@ -293,6 +305,7 @@ def plan_clips(
                 recovery_start=rec[1],
                 recovery_end=rec[2],
                 recovery_note=rec[3],
+                recovery_still=rec[4],
                 note=note,
             )
         )
@@ -476,7 +489,8 @@ def plan_problem(plan: ClipPlan, duration: float, preset: Preset) -> str | None:
         return f"{where} ends after the end of the source ({duration:g} s)"
     rec = plan.recovery
     same_file = Path(plan.recovery_source or "").resolve() == Path(plan.source).resolve()
-    if rec is not None and same_file and (rec[1] > duration + END_SLACK or rec[0] >= rec[1]):
+    last = rec[0] if rec is not None and plan.recovery_still else rec[1] if rec else 0.0
+    if rec is not None and same_file and (last > duration + END_SLACK or rec[0] >= rec[1]):
         return f"{where}: its recovery shot ({rec[0]:g}-{rec[1]:g} s) is not within the source"
     length = total_length(plan, preset)
     if length > preset.max_length + END_SLACK:

@@ -276,6 +276,21 @@ def upscale(reframe: Reframe, src_w: int, src_h: int) -> float:
     return min(reframe.out_w / src_w, reframe.out_h / src_h)
 
 
+# How much a still recovery shot has zoomed in by its end (a slow push in, as an editor
+# animates a photo: 6 % over a few seconds reads as calm, not as a camera move).
+STILL_ZOOM = 0.06
+
+
+def zoom_in(frame: np.ndarray, amount: float) -> np.ndarray:
+    """``frame`` enlarged by 1 + ``amount`` about its centre, at its own size."""
+    if amount <= 0:
+        return frame.copy()
+    h, w = frame.shape[:2]
+    k = 1.0 + amount
+    m = np.array([[k, 0, (1 - k) * w / 2], [0, k, (1 - k) * h / 2]], dtype=np.float32)
+    return cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
@@ -288,13 +303,18 @@ class Span:
         caption: str,
         action: np.ndarray | None,
         info: VideoInfo | None = None,
+        still: bool = False,
     ) -> None:
         info = info or probe(path)
         self.path = path
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
-        self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
-        self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
+        # A still holds the frame at ``start`` from start to end, silent, slowly zooming.
+        self.still = still
+        self._held: np.ndarray | None = None
+        last = end if still else min(end, info.duration)
+        self.length = max(1.0 / preset.fps, last - self.start)
+        self.audio = AudioSpan(path, self.start, self.length, info.has_audio and not still)
         self.fps = preset.fps
         tone_map = tone_map_filter(info)
         self.note = ""
@@ -335,8 +355,12 @@ class Span:
     def frame(self, t: float) -> np.ndarray:
         """The finished frame ``t`` s into the span."""
         self._seek.wait()
-        raw = self.reader.get_frame(self.start + t)
-        out = self.reframe.apply(raw)
+        if self.still:
+            if self._held is None:
+                self._held = self.reframe.apply(self.reader.get_frame(self.start))
+            out = zoom_in(self._held, STILL_ZOOM * t / self.length)
+        else:
+            out = self.reframe.apply(self.reader.get_frame(self.start + t))
         return self.caption.blend(out) if self.caption else out
 
     def notes(self) -> str:
@@ -389,7 +413,8 @@ def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoI
         if plan.recovery_source and plan.recovery:
             # The finished dish holds still: so does its (centred) crop.
             rcap = plan.recovery_caption or ""
-            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None)
+            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None,
+                       still=plan.recovery_still)  # fmt: skip
     except Exception:
         main.close()
         raise

@@ -201,6 +201,29 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     assert _psnr(last, want) > 30 > _psnr(last, other) + 3
 
 
+def test_a_still_recovery_holds_one_frame_with_a_slow_zoom(footage: Path, tmp_path: Path) -> None:
+    """The still is the frame at recovery_start, held (silent) until recovery_end, even
+    past the file's end, zooming in slowly: its first frame is that frame, its last the
+    same frame enlarged, and the clip is as long as both spans less the crossfade."""
+    preset = _fast("reels").with_overrides(width=360, height=640)
+    plan = replace(_plan(footage, preset, recovery=(11.0, 13.0)), recovery_still=True,
+                   recovery_caption="")  # fmt: skip
+    res = render_clip(plan, preset, tmp_path)
+    xfade = min(preset.crossfade, 1.0, (MAIN[1] - MAIN[0]) / 2)
+    assert res.duration == pytest.approx(MAIN[1] - MAIN[0] + 2.0 - xfade, abs=0.1)
+    held = Span(str(footage), 11.0, 11.1, preset, "", None)
+    try:
+        want = held.frame(0.0)
+    finally:
+        held.close()
+    first = _frame_at(res.path, res.duration - 2.0 + xfade + 0.05, preset.size)
+    last = _frame_at(res.path, res.duration - 0.05, preset.size)
+    zoomed = render.zoom_in(want.astype(np.uint8), render.STILL_ZOOM).astype(float)
+    # (testsrc2's sharp pattern and a fast x264 setting keep PSNR in the high 20s)
+    assert _psnr(first, want) > 25
+    assert _psnr(last, zoomed) > 25 and _psnr(last, zoomed) > _psnr(last, want) + 3
+
+
 @pytest.mark.skipif(not (SAMPLES / "portrait_phone_spill.mp4").exists(), reason="no samples/")
 def test_rotated_phone_footage_is_read_upright() -> None:
     src = SAMPLES / "portrait_phone_spill.mp4"
