@@ -167,6 +167,7 @@ def _record(
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
         recovery_source=plan.recovery_source,
         plan_note=plan.note,
+        recovery_still=plan.recovery_still,
         loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
     )
 

@@ -66,6 +66,7 @@ class ClipRecord:
     # takes it): the recovery shot's file (named as ``source`` is) and the plan's note.
     recovery_source: str | None = None
     plan_note: str = ""
+    recovery_still: bool = False  # the recovery shot is one frame held (see ClipPlan)
     # The sound as measured on the file: target, integrated (LUFS), true_peak (dBTP),
     # gain and limiter (dB: what the limiter took off the loudest peak), source (LUFS).
     loudness: dict[str, float | None] | None = None

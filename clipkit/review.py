@@ -192,6 +192,7 @@ def plan_of(r: ClipRecord) -> dict[str, Any]:
         recovery_start=rec[0] if rec else None,
         recovery_end=rec[1] if rec else None,
         recovery_note=r.recovery_note or "",
+        recovery_still=r.recovery_still,
         note=r.plan_note,
     ).to_dict()
 

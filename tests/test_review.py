@@ -303,3 +303,15 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
         ("tiny/src_02_tiny.mp4", "Edited: oops")
     ]
     assert "1 clip(s) made, 0 up to date" in res.output and "removed stale" in res.output
+
+
+def test_a_still_recovery_shot_stays_a_still_in_the_saved_plan() -> None:
+    from dataclasses import replace
+
+    from clipkit.plan import ClipPlan
+    from clipkit.review import plan_of
+
+    rec = replace(record("reels/a_01.mp4", None), recovery=[7.5, 10.0], recovery_still=True)
+    plan = ClipPlan.from_dict(plan_of(rec))
+    assert plan.recovery_still and plan.recovery == (7.5, 10.0)
+    assert not ClipPlan.from_dict(plan_of(replace(rec, recovery_still=False))).recovery_still
