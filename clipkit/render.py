@@ -652,9 +652,9 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
-    spans = [span for span in (tl.main, tl.rec) if span is not None]
-    notes += dict.fromkeys(span.notes() for span in spans)
-    softest = max(spans, key=lambda span: span.scale)
+    shown = [span for span in (tl.main, tl.rec) if span is not None]
+    notes += dict.fromkeys(span.notes() for span in shown)
+    softest = max(shown, key=lambda span: span.scale)
     if softest.scale > MAX_UPSCALE:
         notes.append(softest.scale_note)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
