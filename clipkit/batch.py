@@ -39,6 +39,7 @@ class CutOptions:
     no_recovery: bool = False
     caption_style: str | None = None  # else each preset's
     lesson: str | None = None
+    reframe: str | None = None  # else each preset's
     force: bool = False
     dry_run: bool = False
     cache_dir: Path | None = None
@@ -168,6 +169,8 @@ def _record(
         recovery_source=plan.recovery_source,
         plan_note=plan.note,
         recovery_still=plan.recovery_still,
+        reframe=getattr(result, "reframe", ""),
+        crop=getattr(result, "crop", None),
         loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
     )
 
@@ -276,6 +279,14 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
     return _guarded(path, work, sink)
 
 
+def _rendering(name: str, opts: CutOptions) -> Any:
+    """The preset ``name`` as this run renders it (with --reframe, when given)."""
+    from clipkit.presets import load_preset
+
+    preset = load_preset(name)
+    return preset.with_overrides(reframe=opts.reframe) if opts.reframe else preset
+
+
 def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
     from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
@@ -347,7 +358,6 @@ def _render(
     planned: SourceResult, res: SourceResult, opts: CutOptions, sink: EventSink | None
 ) -> None:
     from clipkit.analyse import analyse
-    from clipkit.presets import load_preset
     from clipkit.probe import probe
 
     info = probe(res.path)
@@ -357,7 +367,7 @@ def _render(
         signals = analyse(info, cache_dir=opts.cache_dir, split=not in_pool())
     res.signals, res.planned = None, {}
     state = State(opts.out_dir)
-    presets = [(plans, load_preset(name)) for name, plans in planned.planned.items()]
+    presets = [(plans, _rendering(name, opts)) for name, plans in planned.planned.items()]
     _render_plans(presets, info, signals, res, state, opts, sink)
 
 
@@ -512,10 +522,9 @@ def _plans_one(
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
         from clipkit.plan import for_preset, plan_problem
-        from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
-        presets = [load_preset(name) for name in opts.presets]
+        presets = [_rendering(name, opts) for name in opts.presets]
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]

@@ -171,6 +171,18 @@ def style_options(func: F) -> F:
     return func
 
 
+def reframe_option(func: F) -> F:
+    """--reframe: how footage of another shape is fitted, over the presets' choice."""
+    return click.option(
+        "--reframe",
+        type=click.Choice(("auto", "crop", "blur", "fit", "center")),
+        default=None,
+        help="How footage of another shape is fitted (overrides the presets' reframe): "
+        "auto (a crop following the action, or fit over blur when the action is wider "
+        "than the crop), crop, blur, fit (over black), center.",
+    )(func)
+
+
 def resolve_sources(
     paths: tuple[str, ...], *, exclude: tuple[Path, ...] = (), verbose: bool
 ) -> list[str]:
@@ -567,6 +579,7 @@ def _run(sources: list[Any], opts: Any, values: dict[str, Any], batch: Callable[
 @out_option
 @caption_options
 @style_options
+@reframe_option
 @detect_options
 @run_options
 @friendly_errors
@@ -594,6 +607,7 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
 @preset_multi
 @out_option
 @style_options
+@reframe_option
 @run_options
 @friendly_errors
 def render(

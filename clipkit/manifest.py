@@ -67,6 +67,10 @@ class ClipRecord:
     recovery_source: str | None = None
     plan_note: str = ""
     recovery_still: bool = False  # the recovery shot is one frame held (see ClipPlan)
+    # How the mishap was fitted (crop, blur, fit) and its crop path: [source time, x, y,
+    # w, h] in the source's pixels, every 0.2 s (None: the whole picture is shown).
+    reframe: str = ""
+    crop: list[list[float]] | None = None
     # The sound as measured on the file: target, integrated (LUFS), true_peak (dBTP),
     # gain and limiter (dB: what the limiter took off the loudest peak), source (LUFS).
     loudness: dict[str, float | None] | None = None

@@ -92,10 +92,11 @@ class Preset:
         choices=("peak", "constant"),
     )
     reframe: str = _opt(
-        "follow",
-        "how a frame of another shape is fitted: a still crop over "
-        "the moment's action, fit over a blurred copy, or a centred crop",
-        choices=("follow", "blur", "center"),
+        "auto",
+        "how a frame of another shape is fitted: auto (a crop that follows the action, "
+        "or fit over a blurred copy when the action is wider than the crop), crop, blur, "
+        "fit (over black) or center (a still centred crop); follow: the older name of crop",
+        choices=("auto", "crop", "blur", "fit", "center", "follow"),
     )
     # -- timing ---------------------------------------------------------------
     min_length: float = _opt(5.0, "shortest clip, recovery shot included", lo=1.0, hi=600.0)

@@ -36,7 +36,7 @@ from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
-from clipkit.reframe import Reframe, action_around, plan_reframe
+from clipkit.reframe import Action, Reframe, action_for, plan_reframe
 from clipkit.signals import Signals
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ class RenderResult:
     size_bytes: int
     note: str = ""
     loudness: Loudness | None = None  # what the sound came out at (manifest, --verbose)
+    reframe: str = ""  # how the mishap was fitted: crop, blur or fit
+    # The mishap's crop, [source time, x, y, w, h] in the source's pixels (None: whole)
+    crop: list[list[float]] | None = None
 
 
 def check_output_dir(path: str | Path) -> Path:
@@ -233,12 +236,14 @@ def _reading(
     # ffmpeg has turned the picture already (display rotation); this makes non-square
     # pixels square, at the displayed size.
     filters = [f"scale={w}:{h}"] if info.pixel_aspect != 1.0 else []
-    if reframe.mode == "blur":
+    if reframe.mode in ("blur", "fit"):
         k = min(out_w / w, out_h / h)
         if k < 1:
             w, h = max(2, round(w * k)), max(2, round(h * k))
             filters.append(f"scale={w}:{h}:flags=area")
         return filters, (w, h), reframe
+    if reframe.path:
+        return _reading_band(filters, w, h, reframe, out_size)
     x, y, cw, ch = reframe.rect
     if cw > out_w:  # to be shrunk: cut exactly, shrink to the output size
         filters += [f"crop={cw}:{ch}:{x}:{y}:exact=1", f"scale={out_w}:{out_h}:flags=area"]
@@ -249,6 +254,29 @@ def _reading(
     x0, y0, w0, h0 = cut
     filters.append(f"crop={w0}:{h0}:{x0}:{y0}")
     return filters, (w0, h0), replace(reframe, rect=(x - x0, y - y0, cw, ch))
+
+
+def _reading_band(
+    filters: list[str], w: int, h: int, reframe: Reframe, out_size: tuple[int, int]
+) -> tuple[list[str], tuple[int, int], Reframe]:
+    """A moving crop: ffmpeg cuts the band the crop moves over (and shrinks it as the
+    crop is to be shrunk); OpenCV cuts each frame's crop out of that."""
+    _, _, cw, ch = reframe.rect
+    xs = [p[1] for p in reframe.path]
+    ys = [p[2] for p in reframe.path]
+    x0, y0 = int(min(xs)) // 2 * 2, int(min(ys)) // 2 * 2
+    x1, y1 = min(w, int(np.ceil(max(xs))) + cw), min(h, int(np.ceil(max(ys))) + ch)
+    bw, bh = x1 - x0 + (x1 - x0) % 2, y1 - y0 + (y1 - y0) % 2
+    if x0 + bw > w or y0 + bh > h:
+        bw, bh = x1 - x0, y1 - y0
+    filters = [*filters, f"crop={bw}:{bh}:{x0}:{y0}:exact=1"]
+    k = out_size[0] / cw
+    if k < 1:  # shrink the band as the crop will be shrunk
+        sw, sh = max(2, round(bw * k)), max(2, round(bh * k))
+        filters.append(f"scale={sw}:{sh}:flags=area")
+        moved = reframe.moved(-x0, -y0, k)
+        return filters, (sw, sh), replace(moved, rect=(*moved.rect[:2], *out_size))
+    return filters, (bw, bh), reframe.moved(-x0, -y0)
 
 
 def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, int] | None:
@@ -301,7 +329,7 @@ class Span:
         end: float,
         preset: Preset,
         caption: str,
-        action: np.ndarray | None,
+        action: Action | np.ndarray | None,
         info: VideoInfo | None = None,
         still: bool = False,
     ) -> None:
@@ -325,17 +353,13 @@ class Span:
             )
         out_w, out_h = preset.size
         reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
-        scale = upscale(reframe, info.width, info.height)
-        if scale > MAX_UPSCALE:
-            self.note = "; ".join(
-                n
-                for n in (
-                    self.note,
-                    f"{Path(path).name} is {info.width}x{info.height}: scaled up "
-                    f"{scale:.1f}x to {out_w}x{out_h}, it will look soft",
-                )
-                if n
-            )
+        # How soft it will look: said once a clip, of its most enlarged span (render_clip).
+        self.scale = upscale(reframe, info.width, info.height)
+        self.scale_note = (
+            f"{Path(path).name} is {info.width}x{info.height}: scaled up "
+            f"{self.scale:.1f}x to {out_w}x{out_h}, it will look soft"
+        )
+        self.planned = reframe  # in the source's pixels (for the manifest)
         filters, size, self.reframe = _reading(info, reframe, preset.size)
         if tone_map:
             filters.append(tone_map)
@@ -360,7 +384,8 @@ class Span:
                 self._held = self.reframe.apply(self.reader.get_frame(self.start))
             out = zoom_in(self._held, STILL_ZOOM * t / self.length)
         else:
-            out = self.reframe.apply(self.reader.get_frame(self.start + t))
+            at = self.start + t
+            out = self.reframe.apply(self.reader.get_frame(at), at)
         return self.caption.blend(out) if self.caption else out
 
     def notes(self) -> str:
@@ -406,7 +431,7 @@ class _Timeline:
 
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
-    action = action_around(signals, plan.peak)
+    action = action_for(signals, plan.start, plan.end, plan.peak)
     main = Span(plan.source, plan.start, plan.end, preset, plan.caption or "", action, info)
     rec = None
     try:
@@ -627,7 +652,11 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
-    notes += dict.fromkeys(span.notes() for span in (tl.main, tl.rec) if span is not None)
+    shown = [span for span in (tl.main, tl.rec) if span is not None]
+    notes += dict.fromkeys(span.notes() for span in shown)
+    softest = max(shown, key=lambda span: span.scale)
+    if softest.scale > MAX_UPSCALE:
+        notes.append(softest.scale_note)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         if span is None:
             continue
@@ -653,4 +682,6 @@ def render_clip(
         size_bytes=size,
         note=note,
         loudness=sound.result,
+        reframe=tl.main.planned.mode,
+        crop=tl.main.planned.samples(tl.main.start, tl.main.start + tl.main.length),
     )

@@ -353,10 +353,19 @@ def test_a_source_scaled_up_more_than_twice_is_noted(
     clip = make_clip(f"up_{size}.mp4", duration=1.0, size=size, audio=False)
     span = Span(str(clip), 0.0, 0.5, _fast(preset), "", None)
     span.close()
-    if scale:
-        assert f"up_{size}.mp4 is {size}: scaled up {scale} to" in span.notes()
-    else:
-        assert "scaled up" not in span.notes()
+    assert f"{span.scale:.1f}x" == scale if scale else span.scale <= render.MAX_UPSCALE
+    assert span.scale_note.startswith(f"up_{size}.mp4 is {size}: scaled up ")
+
+
+def test_a_clip_says_once_that_it_is_scaled_up(
+    make_clip: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The mishap is fitted over blur (7.5x), its recovery shot cropped (13.3x): one note,
+    of the softer."""
+    clip = make_clip("up_note.mp4", duration=6.0, size="176x144", audio=False)
+    preset = _fast("reels").with_overrides(reframe="blur", width=360, height=640)
+    res = render_clip(_plan(clip, preset, recovery=(4.5, 5.9), main=(0.5, 4.4)), preset, tmp_path)
+    assert res.note.count("scaled up") == 1, res.note
 
 
 @pytest.mark.parametrize(
@@ -439,6 +448,40 @@ def test_crop_cut_by_ffmpeg_matches_the_whole_picture_cropped(footage: Path) -> 
     assert crop.rect == (219, 0, 202, 360)  # the centred crop: at an odd x
     want = crop.apply(whole).astype(float)
     assert _psnr(got, want) > 40
+
+
+@pytest.mark.parametrize("size", ["640x360", "1280x720"])
+def test_a_moving_crop_read_as_a_band_matches_the_whole_picture_cropped(
+    make_clip: Callable[..., Path], size: str
+) -> None:
+    """A crop that follows the action: ffmpeg cuts (and, for a picture larger than the
+    output, shrinks) the band it moves over; each frame is the crop of the whole
+    picture at that moment's place on the path."""
+    from clipkit.reframe import Action, plan_reframe
+
+    w, h = map(int, size.split("x"))
+    src = make_clip(f"band_{size}.mp4", duration=4.0, size=size, fps=30)
+    times = np.arange(0.0, 4.01, 0.25)
+    cols = (np.arange(16) + 0.5) / 16
+    maps = np.zeros((times.size, 12, 16))
+    for k, t in enumerate(times):  # the action crosses from left to right
+        maps[k, 4:8] = np.exp(-0.5 * ((cols - (0.15 + 0.7 * t / 4)) / 0.05) ** 2)
+    action = Action(times, maps, (0.0, 4.0))
+    preset = _fast("reels").with_overrides(width=270, height=480)
+    planned = plan_reframe(w, h, *preset.size, "crop", action)
+    assert planned.path
+    span = Span(str(src), 0.0, 4.0, preset, "", action)
+    try:
+        assert span.reader.size[0] < w * min(1.0, 270 / planned.rect[2])  # the band only
+        for t in (0.5, 2.0, 3.5):
+            got = span.frame(t).astype(float)
+            whole = _frame_at(src, t, (w, h)).astype(np.uint8)
+            want = planned.apply(whole, t).astype(float)
+            luma = [cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(float)
+                    for f in (got, want)]  # fmt: skip
+            assert _psnr(*luma) > 30, t
+    finally:
+        span.close()
 
 
 def test_even_cut_holds_the_crop() -> None:

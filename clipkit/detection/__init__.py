@@ -14,7 +14,7 @@ from clipkit.detection.moments import (
     detect,
     detect_with_notes,
 )
-from clipkit.detection.series import action_map
+from clipkit.detection.series import action_map, action_maps
 
 __all__ = [
     "Detection",
@@ -22,6 +22,7 @@ __all__ = [
     "Moment",
     "Rejected",
     "action_map",
+    "action_maps",
     "detect",
     "detect_with_notes",
 ]

@@ -287,8 +287,16 @@ def action_map(s: Signals, t0: float, t1: float) -> np.ndarray | None:
     ``t1`` s: the summed excess per region, shape (rows, columns) of CELL_GRID (None
     without per-region motion). Stirring that goes on all the time is not in it; the
     falling, spilling thing is. For framing a moment, not for finding it."""
-    if s.cells.ndim != 2 or s.cells.shape[1] != CELL_GRID[0] * CELL_GRID[1]:
+    maps = action_maps(s, np.array([(t0 + t1) / 2]), (t1 - t0) / 2)
+    return None if maps is None else maps[0]
+
+
+def action_maps(s: Signals, times: np.ndarray, half: float) -> np.ndarray | None:
+    """``action_map`` over ``times`` +- ``half`` s each, worked out together (the
+    baselines once): shape (len(times), rows, columns), None without per-region motion."""
+    if s.cells.ndim != 2 or s.cells.shape[1] != CELL_GRID[0] * CELL_GRID[1] or not times.size:
         return None
+    t0, t1 = float(times.min()) - half, float(times.max()) + half
     # The baselines of the frames in [t0, t1] only need the frames around them.
     near = np.flatnonzero((s.t >= t0 - BASELINE_HALF) & (s.t <= t1 + BASELINE_HALF))
     if near.size < 2:
@@ -303,10 +311,13 @@ def action_map(s: Signals, t0: float, t1: float) -> np.ndarray | None:
     )
     valid = distinct(part)
     r = regions(part.t, per_interval(part.t, part.cells, valid), valid)
-    rows = np.flatnonzero((part.t >= t0) & (part.t <= t1) & valid)
-    new = r.new(rows)
-    new = new[(new > CELL_ACTIVE).mean(axis=1) <= MAX_SPREAD]  # not the whole view changing
-    return new.sum(axis=0).reshape(CELL_GRID[1], CELL_GRID[0])
+    out = np.zeros((times.size, CELL_GRID[1], CELL_GRID[0]))
+    for k, tk in enumerate(times):
+        rows = np.flatnonzero((part.t >= tk - half) & (part.t <= tk + half) & valid)
+        new = r.new(rows)
+        new = new[(new > CELL_ACTIVE).mean(axis=1) <= MAX_SPREAD]  # not the whole view
+        out[k] = new.sum(axis=0).reshape(CELL_GRID[1], CELL_GRID[0])
+    return out
 
 
 # For framing: when more than 60 % of the picture's regions are newly active at once,
