@@ -7,8 +7,8 @@ synthetic corpus (tools/eventgen: events added to those folders' event-free clip
 made on first use under tools/_work/synthetic and used too. Every clip is analysed
 (cached under tools/_work/cache), every candidate becomes a row of features labelled by
 tools/labels.py's rule (on an event: 1; elsewhere: 0; in an ignore window: left out),
-and a logistic regression (scikit-learn) is fitted. Deterministic: the same footage
-gives the same file.
+and a logistic regression is fitted with SciPy, each coefficient held to the side
+physics allows (SIGNS). Deterministic: the same footage gives the same file.
 """
 
 from __future__ import annotations

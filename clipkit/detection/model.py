@@ -1,5 +1,5 @@
 """The score of a candidate: a logistic model over FEATURES, fitted by ``make train``
-(tools/train.py, with scikit-learn) and shipped as data (``model.json`` beside this
+(tools/train.py, with SciPy) and shipped as data (``model.json`` beside this
 file), applied here in numpy. Its output is the model's probability that the
 candidate is a mishap, which ``--sensitivity`` thresholds.
 """
