@@ -6,8 +6,8 @@ end on a recovery shot and sound right.
 FOLDER holds videos and a labels.yaml (default: every ../shared/footage* folder). The
 bench runs `clipkit cut -p PRESET` (reels by default; repeat -p for more) of this
 checkout on them into bench/_work/quality/out/ (emptied first) with a new, empty
-analysis cache, then reads each preset's manifest.json. --reuse reads the manifests of
-the last run instead of cutting again.
+analysis cache, then reads its manifest.json (each record names its preset). --reuse
+judges the last run's clips instead of cutting again.
 
 A clip's moment matches a labelled event when its peak lies inside the event's window
 widened by 0.5 s (tools/labels.py's rule). For each clip it prints one row (its span in
@@ -72,7 +72,7 @@ class Row:
     """One clip's figures; None where a figure does not apply."""
 
     preset: str
-    folder: Path  # the preset's output folder (manifest names are relative to it)
+    folder: Path  # the output folder (the manifest's names are relative to it)
     name: str  # FOLDER/FILE
     record: dict[str, Any]
     event: tuple[float, float] | None = None
@@ -208,13 +208,15 @@ def judge_preset(
     out: Path, preset_name: str, labels: dict[str, dict[str, Any]], boxes: dict
 ) -> list[Row] | None:
     preset = load_preset(preset_name)
-    folder = out / preset.name
+    # One manifest for the run, at the top of the output folder; sources are named
+    # relative to that folder, and each record says its preset.
+    folder = out
     manifest = folder / "manifest.json"
     if not manifest.exists():
         print(f"\n{preset.name}: no manifest at {manifest}")
         return None
     with open(manifest) as f:
-        records = json.load(f).get("clips", [])
+        records = [r for r in json.load(f).get("clips", []) if r.get("preset") == preset.name]
     events = {n: windows(lab, "events") for n, lab in labels.items()}
     infos: dict[str, VideoInfo] = {}
     rows = []
@@ -243,7 +245,7 @@ def judge_preset(
         judge_recovery(row, events)
         judge_loudness(row, preset)
         rows.append(row)
-    report(preset, rows, records, sum(len(e) for e in events.values()))
+    report(preset, rows, records, events)
     return rows
 
 
@@ -251,7 +253,12 @@ def _pct(k: int, n: int) -> str:
     return f"{k} of {n} ({k / n:.0%})" if n else "none"
 
 
-def report(preset: Preset, rows: list[Row], records: list[dict[str, Any]], n_events: int) -> None:
+def report(
+    preset: Preset,
+    rows: list[Row],
+    records: list[dict[str, Any]],
+    events: dict[str, list[tuple[float, float]]],
+) -> None:
     has_crop = any("crop" in r for r in records)
     print(f"\n{preset.name} ({preset.width}x{preset.height}, max_length {preset.max_length} s)")
     print(
@@ -260,7 +267,7 @@ def report(preset: Preset, rows: list[Row], records: list[dict[str, Any]], n_eve
     )
     for r in sorted(rows, key=lambda r: (r.name, float(r.record["start"]))):
         rec = r.record
-        clip = f"{r.name} #{rec['index']}"
+        clip = f"{r.name[:48]} #{rec['index']}"
         span = f"[{float(rec['start']):.1f}, {float(rec['end']):.1f}]"
         ev = f"[{r.event[0]}, {r.event[1]}]" if r.event else "(none)"
         box = "-" if r.box is None else f"{r.box:.0%}/{r.box_worst:.0%}"
@@ -276,7 +283,8 @@ def report(preset: Preset, rows: list[Row], records: list[dict[str, Any]], n_eve
         if r.window_why:
             notes.append(r.window_why)
         if r.recovery == "none":
-            notes.append(f"no recovery: {rec.get('recovery_note') or ''} {rec.get('notes') or ''}")
+            why = rec.get("recovery_note") or "; ".join(rec.get("notes") or []) or "(no note)"
+            notes.append(f"no recovery: {why}")
         for n in notes:
             print(f"    {n}")
 
@@ -321,7 +329,11 @@ def report(preset: Preset, rows: list[Row], records: list[dict[str, Any]], n_eve
     )
     # How many events any clip shows (the rest are detection's misses: bench/accuracy.py).
     shown = {(r.name, r.event) for r in matched}
+    n_events = sum(len(e) for e in events.values())
     print(f"  labelled events with a clip: {len(shown)} of {n_events}")
+    missed = sorted((n, e) for n, evs in events.items() for e in evs if (n, e) not in shown)
+    for n, (a, b) in missed:
+        print(f"    no clip: {n} [{a}, {b}]")
 
 
 def main(argv: list[str] | None = None) -> int:
