@@ -21,7 +21,9 @@ and then the totals against these targets:
   inside the clip's crop (the manifest's `crop` samples [t, x, y, w, h], interpolated;
   `crop: null` shows the whole frame), every 0.1 s of the event inside the clip. A
   frame is good when >= 90 % of the box is inside; a clip when >= 90 % of its event
-  frames are good. Target: >= 90 % of the matched clips;
+  frames are good. Target: >= 90 % of the matched clips. A note says when the action
+  is wider than the crop itself (a 9:16 crop of 16:9 footage is 32 % of its width):
+  there only a wider framing can meet the target;
 - window: the clip holds the whole event and >= 1 s after it where the preset's
   max_length allows it (event + 1.5 s + 1 s <= max_length), else at least the event's
   end and 1 s after it (capped at the end of the file). Target: every matched clip;
@@ -144,15 +146,25 @@ def judge_box(row: Row, boxes: list[dict[str, Any]], info: VideoInfo) -> None:
         row.box, row.box_worst = 0.0, 0.0
         return
     crop = rec.get("crop")
-    shares = []
+    shares, wide = [], 0
     for t in np.arange(lo, hi + 1e-9, STEP):
         if not crop:  # null: the whole frame is shown
             shares.append(1.0)
-        else:
-            shares.append(share_inside(box_at(boxes, t), crop_at(crop, t), info.width, info.height))
+            continue
+        box, rect = box_at(boxes, t), crop_at(crop, t)
+        shares.append(share_inside(box, rect, info.width, info.height))
+        # A box this much wider (or taller) than the crop cannot be 90 % inside it
+        # wherever the crop goes: only a wider framing (a smaller zoom, blur or fit) can.
+        bw, bh = (box[2] - box[0]) * info.width, (box[3] - box[1]) * info.height
+        wide += rect[2] < BOX_INSIDE * bw or rect[3] < BOX_INSIDE * bh
     s = np.array(shares)
     row.box = float(np.mean(s >= BOX_INSIDE))
     row.box_worst = float(s.min())
+    if wide:
+        row.notes.append(
+            f"the action is wider than the crop in {wide} of {len(s)} event frames "
+            "(no placement of that crop can show it)"
+        )
 
 
 def judge_window(row: Row, preset: Preset, info: VideoInfo) -> None:
