@@ -102,7 +102,7 @@ def run_cut(folders: list[Path], presets: list[str], sensitivity: float | None) 
     cmd += [str(f) for f in folders]
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path}
-    print("$", " ".join(cmd[1:]), flush=True)
+    print("$ python", " ".join(cmd[1:]), flush=True)
     r = subprocess.run(cmd, cwd=ROOT, env=env)
     if r.returncode != 0:
         print(f"(clipkit cut exited with {r.returncode}: some files failed; judging what was made)")
