@@ -197,6 +197,13 @@ def judge_recovery(row: Row, events: dict[str, list[tuple[float, float]]]) -> No
         if (a <= r0 <= b) if still else (r0 < b and r1 > a):
             row.recovery_overlap = True
             row.notes.append(f"recovery [{r0:.2f}, {r1:.2f}] overlaps event [{a}, {b}]")
+    # Not a target, but worth a look: a "recovery" from before the mishap, or a moving
+    # shot replaying part of the clip (a still from its last frames is by design).
+    if row.event is not None and name == row.name:
+        if r1 <= row.event[0]:
+            row.notes.append(f"recovery [{r0:.2f}, {r1:.2f}] is from before the event")
+        elif not still and r0 < float(rec["end"]):
+            row.notes.append(f"recovery shot starts at {r0:.2f} s, inside the clip")
 
 
 def judge_loudness(row: Row, preset: Preset) -> None:
