@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.clipkit-installed
 OUT    ?= out
 
-.PHONY: setup demo test lint samples bench clean plans clips
+.PHONY: setup demo test lint samples bench train clean plans clips
 
 setup: $(STAMP)
 
@@ -27,12 +27,17 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check clipkit tests bench
-	$(BIN)/ruff format --check clipkit tests bench
-	$(BIN)/mypy clipkit
+	$(BIN)/ruff check clipkit tests bench tools
+	$(BIN)/ruff format --check clipkit tests bench tools
+	$(BIN)/mypy clipkit tools
 
 samples: setup
 	$(BIN)/python -m clipkit.samplegen samples/
+
+# Fit the detection model (clipkit/detection/model.json) on the labelled footage in
+# ../shared/footage* and the synthetic events made from it (tools/_work/, not committed).
+train: setup
+	$(BIN)/python -m tools.train
 
 bench: setup
 	$(BIN)/python bench/accuracy.py
@@ -49,6 +54,7 @@ clean:
 #                               delete clips you don't want)
 #   make clips                  render every plan for every platform into $(OUT)/<preset>/
 #   make clips FOOTAGE=~/week42 PLATFORMS="reels shorts"
+#   make plans DETECT="--sensitivity 0.7"   (any `clipkit detect` option)
 #
 # Both steps are incremental: make re-detects only changed footage, and clipkit
 # re-renders only the clips whose source, plan or preset changed. A plan you edited is
@@ -59,6 +65,7 @@ PLANS     ?= plans
 PLATFORMS ?= reels tiktok shorts
 CLIPKIT   ?= $(BIN)/clipkit
 SETUP     ?= $(STAMP)
+DETECT    ?=
 EXTS      := mp4 mov m4v mkv avi webm 3gp mts m2ts mpg
 VIDEOS    := $(sort $(foreach e,$(EXTS) $(shell echo $(EXTS) | tr a-z A-Z),$(wildcard $(FOOTAGE)/*.$(e))))
 PLAN_FILES := $(VIDEOS:$(FOOTAGE)/%=$(PLANS)/%.yaml)
@@ -79,7 +86,7 @@ plans: $(PLAN_FILES)
 
 $(PLANS)/%.yaml: $(FOOTAGE)/% | $(SETUP)
 	@mkdir -p $(@D)
-	$(CLIPKIT) detect --quiet --plan $@ $<
+	$(CLIPKIT) detect --quiet $(DETECT) --plan $@ $<
 
 clips: $(OUT)/manifest.json
 

@@ -24,6 +24,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from clipkit.camera import (
+    FINEST_SCALE,
+    FIT_ITERS,
+    FIT_TOLERANCE,
+    FLOW_STEP,
+    MOVE_MARGIN,
+    SUBPIXEL,
+    CameraFit,
+    CameraTracker,
+)
 from clipkit.decode import (
     AUDIO_RATE,
     SKIP_RULE,
@@ -38,13 +48,10 @@ from clipkit.decode import (
 )
 from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
-from clipkit.signals import CELL_GRID, Signals
+from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
 log = logging.getLogger(__name__)
 
-# Camera motion is estimated on frames halved again (about 160x90): phase correlation
-# there costs ~0.1 ms and still resolves a shift of half an analysed pixel.
-CAMERA_DOWNSCALE = 2
 # A pixel counts as "changed" when its difference exceeds the frame's own noise level
 # (median absolute difference, i.e. sensor noise and compression flicker) times this
 # factor; 3 keeps ordinary noise out while a moving edge passes easily.
@@ -54,20 +61,21 @@ MIN_CHANGE = 10.0
 # Lens coverage: a grid cell is featureless when its mean |Laplacian| is under this many
 # grey levels: a hand or finger a few cm from the lens is far out of focus.
 FLAT_CELL = 1.5
-# Coverage and motion grid: 8x6 cells, coarse enough that one cell holds real texture.
-GRID = CELL_GRID
+# Coverage, flow and grey-level grid: 8x6 cells, coarse enough that one holds real
+# texture; motion is gathered on the finer CELL_GRID.
+GRID = LOOK_GRID
 # Thumbnail width used for the cut score (global structure, not detail).
 CUT_THUMB_W = 32
 # Width of the averaged-down change mask whose centre of mass locates the motion.
 CENTRE_W = 64
-# Camera shifts under half an analysed pixel are not compensated: about the precision
-# of phase correlation on the half-size frames.
-SUBPIXEL = 0.5
 
 ROW_FIELDS = (
     "motion", "camera", "cut", "brightness", "coverage", "sharpness",
-    "motion_x", "motion_y", "change", "cam_conf", "shift",
+    "motion_x", "motion_y", "change", "cam_conf", "shift", "raw",
 )  # fmt: skip
+# Per-frame vectors, one value per cell (row-major): of CELL_GRID for "cells", of GRID
+# for the others.
+VECTOR_FIELDS = ("cells", "cells_dy", "cells_luma")
 
 
 def _centred(thumb: np.ndarray) -> tuple[np.ndarray, float]:
@@ -93,51 +101,63 @@ def _median(x: np.ndarray) -> float:
 
 
 class FrameFeatures:
-    """Turns consecutive grey frames into rows of ROW_FIELDS."""
+    """Turns consecutive grey frames into rows of ROW_FIELDS and the VECTOR_FIELDS."""
 
     def __init__(self, width: int, height: int) -> None:
         self.w, self.h = width, height
-        self.cw, self.ch = max(8, width // CAMERA_DOWNSCALE), max(8, height // CAMERA_DOWNSCALE)
-        self.window = cv2.createHanningWindow((self.cw, self.ch), cv2.CV_32F)
+        self.tracker = CameraTracker(width, height)
         tw = min(CUT_THUMB_W, width)
         self.thumb = (tw, max(4, round(height * tw / width)))
         self.prev: np.ndarray | None = None
-        self.prev_small: np.ndarray | None = None
         self.prev_thumb: tuple[np.ndarray, float] | None = None
-        self.prev_windowed: np.ndarray | None = None
         self.prev_t = 0.0
-        self.conf = 1.0
-        self.shift = 0.0  # phase-correlation shift of the last frame, frame widths
-        # Changed fraction per coverage-grid cell for the last frame (row-major).
-        self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
+        n = GRID[0] * GRID[1]
+        # Changed fraction per CELL_GRID cell for the last frame (row-major); per GRID
+        # cell, the unexplained vertical motion (frame heights a second, + down) and the
+        # mean grey level.
+        self.cells = np.zeros(CELL_GRID[0] * CELL_GRID[1], np.float32)
+        self.cells_dy = np.zeros(n, np.float32)
+        self.cells_luma = np.zeros(CELL_GRID[0] * CELL_GRID[1], np.float32)
+        # Which cell each flow sample falls in, and how many samples each cell has.
+        cx = np.minimum(self.tracker.full[:, 0] * GRID[0] // width, GRID[0] - 1)
+        cy = np.minimum(self.tracker.full[:, 1] * GRID[1] // height, GRID[1] - 1)
+        self.sample_cell = (cy * GRID[0] + cx).astype(np.intp)
+        self.cell_samples = np.maximum(np.bincount(self.sample_cell, minlength=n), 1)
         # Where the motion is: the changed mask averaged down to about 64 px wide first
         # (its centre of mass there is as good for reframing, at a tenth of the cost).
         fw = min(CENTRE_W, width)
-        self.fine = (fw, max(GRID[1], round(height * fw / width)))
+        self.fine = (fw, max(CELL_GRID[1], round(height * fw / width)))
+
+    def vectors(self) -> tuple[np.ndarray, ...]:
+        """The VECTOR_FIELDS of the last frame."""
+        return self.cells, self.cells_dy, self.cells_luma
 
     def _still(self, frame: np.ndarray) -> tuple[float, float, float]:
         lap = cv2.convertScaleAbs(cv2.Laplacian(frame, cv2.CV_16S, ksize=1))
         cells = cv2.resize(lap.astype(np.float32), GRID, interpolation=cv2.INTER_AREA)
-        coverage = float((cells < FLAT_CELL).mean())
+        coverage = np.count_nonzero(cells < FLAT_CELL) / cells.size
+        luma = cv2.resize(frame, CELL_GRID, interpolation=cv2.INTER_AREA)
+        self.cells_luma = luma.ravel().astype(np.float32) / np.float32(255)
         mean, std = cv2.meanStdDev(frame)
         sharp = float(cells.mean()) / (float(std[0, 0]) + 1.0)
         return float(mean[0, 0]) / 255.0, coverage, sharp
 
     def step(self, t: float, frame: np.ndarray) -> tuple[float, ...]:
         """Features of ``frame`` (shown at ``t`` seconds) relative to the previous frame."""
-        small8 = cv2.resize(frame, (self.cw, self.ch), interpolation=cv2.INTER_AREA)
-        small = small8.astype(np.float32)
-        thumb = _centred(cv2.resize(small, self.thumb, interpolation=cv2.INTER_AREA))
+        thumb = _centred(
+            cv2.resize(frame, self.thumb, interpolation=cv2.INTER_AREA).astype(np.float32)
+        )
         brightness, coverage, sharp = self._still(frame)
-        windowed = small * self.window
+        fit = self.tracker.step(frame)
         row: tuple[float, ...]
-        if self.prev is None:
-            self.cells = np.zeros(GRID[0] * GRID[1], np.float32)
-            row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan, 0.0, 1.0, 0.0)
+        if self.prev is None or fit is None:
+            self.cells = np.zeros_like(self.cells)
+            self.cells_dy = np.zeros_like(self.cells_dy)
+            row = (0.0, 0.0, 0.0, brightness, coverage, sharp, math.nan, math.nan,
+                   0.0, 1.0, 0.0, 0.0)  # fmt: skip
         else:
-            row = self._motion(t, frame, small8, windowed, thumb, brightness, coverage, sharp)
-        self.prev, self.prev_small, self.prev_thumb, self.prev_t = frame.copy(), small8, thumb, t
-        self.prev_windowed = windowed
+            row = self._motion(t, frame, fit, thumb, brightness, coverage, sharp)
+        self.prev, self.prev_thumb, self.prev_t = frame.copy(), thumb, t
         return row
 
     def _changed(self, frame: np.ndarray, prev: np.ndarray, margin: int) -> np.ndarray:
@@ -154,78 +174,44 @@ class FrameFeatures:
         thr = max(MIN_CHANGE, NOISE_FACTOR * _median(d[::6, ::6]))
         return cv2.compare(d, thr, cv2.CMP_GT)  # type: ignore[call-overload]
 
-    def _camera_shift(self, windowed: np.ndarray) -> tuple[float, float]:
-        """The global shift (analysed pixels) found by phase correlation between the
-        previous and this frame, halved; its peak is kept as the confidence.
-
-        Tried and not taken:
-        - a rotation+zoom fit to tracked corners: ~1 ms a frame, and no better detection
-          on the real footage;
-        - refining this shift by Gauss-Newton steps over the pixels that move with the
-          background (~0.3 ms a frame). The window favours the middle of the picture,
-          where the hands usually are, so on the handheld sample this estimate is off by
-          about a pixel and leaves 5x the residual motion of the true shift; refined, the
-          residual matched the true shift's. But the tin there still scored 0.49 of the
-          0.75 a moment needs, and on the real footage precision/recall fell from
-          0.71/0.80 to 0.65/0.73: a lift the camera follows was no longer explained by
-          camera motion. They came back only at one camera-speed threshold
-          (CAMERA_FAST 0.13, with the light judged at the peak), not over a range as now
-          (0.12-0.15): tuning, not a rule;
-        - a window with a flat middle (Tukey, 30 % taper) that also weights down the grid
-          cells that usually move (their changed fraction averaged over ~2 s), at no
-          extra cost: residual motion on the handheld sample fell from 0.057 to 0.020
-          (0.015 with the true shift) and its tin was found, but on the real footage
-          recall fell from 0.80 to 0.73. A barbell drop there stood out only because its
-          camera jolt went uncompensated, and a walking body-worn camera read as slower
-          than CAMERA_FAST. Adding a gate on a camera faster than usual for the file
-          mended precision (0.73), not recall."""
-        assert self.prev_windowed is not None
-        # The window is applied by hand: OpenCV 5's phaseCorrelate windows its inputs in
-        # place, which would corrupt the stored previous frame.
-        (dx, dy), conf = cv2.phaseCorrelate(self.prev_windowed, windowed)
-        k = self.w / self.cw
-        self.conf = float(conf)
-        return dx * k, dy * k
-
     def _motion(
-        self, t: float, frame: np.ndarray, small8: np.ndarray, windowed: np.ndarray,
-        thumb: tuple[np.ndarray, float], brightness: float, coverage: float, sharp: float,
+        self, t: float, frame: np.ndarray, fit: CameraFit, thumb: tuple[np.ndarray, float],
+        brightness: float, coverage: float, sharp: float,
     ) -> tuple[float, ...]:  # fmt: skip
-        assert self.prev is not None and self.prev_small is not None
+        assert self.prev is not None and self.prev_thumb is not None
         mask, mg = self._changed(frame, self.prev, 1), 1
-        speed = self.shift = 0.0
-        dx, dy = self._camera_shift(windowed)
-        if abs(dx) >= SUBPIXEL or abs(dy) >= SUBPIXEL:
-            self.shift = math.hypot(dx, dy) / self.w
-            m = int(math.ceil(max(abs(dx), abs(dy)))) + 1
-            # Compensate only when that leaves more than a quarter of the picture and
-            # explains it better than a still camera: otherwise a moving object, not
-            # the camera, caught the estimator.
+        raw = motion = cv2.countNonZero(mask) / mask.size
+        speed = 0.0
+        if fit.moved:
+            m = self.tracker.margin(fit.matrix)
+            # Compensate only while that leaves more than a quarter of the picture: a
+            # whip pan leaves nothing to compare, and its low confidence says so.
             if 2 * m < min(self.w, self.h) / 2:
-                # The previous frame moved by (dx, dy): a sub-pixel crop around a shifted
-                # centre (bilinear, borders replicated) is warpAffine's translation at an
-                # eighth of its cost.
-                centre = ((self.w - 1) / 2 - dx, (self.h - 1) / 2 - dy)
-                warped = cv2.getRectSubPix(self.prev, (self.w, self.h), centre)
-                moved = self._changed(frame, warped, m)
-                if cv2.countNonZero(moved) / moved.size < cv2.countNonZero(mask) / mask.size:
-                    mask, mg, speed = moved, m, self.shift
-        motion = cv2.countNonZero(mask) / mask.size
+                warped = cv2.warpAffine(
+                    self.prev, fit.matrix, (self.w, self.h), flags=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE,
+                )  # fmt: skip
+                mask, mg, speed = self._changed(frame, warped, m), m, fit.fitted
+                motion = cv2.countNonZero(mask) / mask.size
         full = cv2.copyMakeBorder(mask, mg, mg, mg, mg, cv2.BORDER_CONSTANT, value=0)
         fine = cv2.resize(full, self.fine, interpolation=cv2.INTER_AREA)
-        self.cells = cv2.resize(fine, GRID, interpolation=cv2.INTER_AREA).ravel() / np.float32(255)
+        cells = cv2.resize(fine, CELL_GRID, interpolation=cv2.INTER_AREA)
+        self.cells = cells.ravel() / np.float32(255)
+        dt = max(t - self.prev_t, 1e-3)
+        dy = np.bincount(
+            self.sample_cell, weights=fit.residual_dy, minlength=self.cell_samples.size
+        )
+        self.cells_dy = (dy / self.cell_samples / (self.h * dt)).astype(np.float32)
         cx = cy = math.nan
         if motion > 0:
             mo = cv2.moments(fine)
             if mo["m00"] > 0:
                 cx = (mo["m10"] / mo["m00"] + 0.5) / self.fine[0]
                 cy = (mo["m01"] / mo["m00"] + 0.5) / self.fine[1]
-        dt = max(t - self.prev_t, 1e-3)
-        assert self.prev_thumb is not None
         cut = max(0.0, 1.0 - _ncc(self.prev_thumb, thumb))
-        change = cv2.norm(small8, self.prev_small, cv2.NORM_L1) / (small8.size * 255.0)
-        return (motion, speed / dt, cut, brightness, coverage, sharp, cx, cy, change, self.conf,
-                self.shift / dt)  # fmt: skip
+        change = cv2.norm(frame, self.prev, cv2.NORM_L1) / (frame.size * 255.0)
+        return (motion, speed / self.w / dt, cut, brightness, coverage, sharp, cx, cy, change,
+                fit.confidence, fit.fitted / self.w / dt, raw)  # fmt: skip
 
 
 # Audio hop: 20 ms (160 samples at 8 kHz), fine enough to place an impact within a frame.
@@ -262,7 +248,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 19
+ANALYSIS_VERSION = 22
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -295,7 +281,8 @@ def cache_key(info: VideoInfo) -> str:
     params = {
         "version": ANALYSIS_VERSION, "size": analysed_size(info), "skip": list(SKIP_RULE),
         "noise": NOISE_FACTOR, "min_change": MIN_CHANGE, "flat": FLAT_CELL,
-        "sub": SUBPIXEL, "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
+        "camera": [FLOW_STEP, FINEST_SCALE, FIT_TOLERANCE, FIT_ITERS, MOVE_MARGIN, SUBPIXEL],
+        "audio_rate": AUDIO_RATE, "hop": AUDIO_HOP,
     }  # fmt: skip
     tone_map = tone_map_filter(info)
     if tone_map:  # only HDR files: the keys of all others stay as they were
@@ -315,31 +302,35 @@ def _audio_worker(path: str, rate: int, out: AudioFeatures, errors: list[BaseExc
 
 class _Stretch:
     """Feature rows of consecutive frames from one reader, in flat arrays (8 bytes a
-    value, no Python objects per frame)."""
+    value, 4 for the per-cell vectors; no Python objects per frame)."""
 
     def __init__(self, plan: DecodePlan) -> None:
         self.feats = FrameFeatures(plan.width, plan.height)
         self.ts = array.array("d")
         self.rows = array.array("d")  # ROW_FIELDS per frame
-        self.cells = array.array("f")
+        self.vectors = [array.array("f") for _ in VECTOR_FIELDS]
+        self.widths = [v.size for v in self.feats.vectors()]  # values per frame in each
 
     def add(self, pts: float, frame: np.ndarray) -> None:
         self.ts.append(pts)
         self.rows.extend(self.feats.step(pts, frame))
-        self.cells.extend(self.feats.cells)
+        for out, v in zip(self.vectors, self.feats.vectors(), strict=True):
+            out.frombytes(v.astype(np.float32, copy=False).tobytes())  # no float per value
 
     def cut(self, n: int) -> None:
         """Keep the first ``n`` frames."""
         del self.ts[n:]
         del self.rows[n * len(ROW_FIELDS) :]
-        del self.cells[n * self.feats.cells.size :]
+        for v, w in zip(self.vectors, self.widths, strict=True):
+            del v[n * w :]
 
     def join(self, tail: _Stretch, late: float) -> None:
         """Append ``tail``'s frames after its first (this stretch's last), their times
         moved by ``late`` seconds."""
         self.ts.extend(t + late for t in tail.ts[1:])
         self.rows.extend(tail.rows[len(ROW_FIELDS) :])
-        self.cells.extend(tail.cells[tail.feats.cells.size :])
+        for v, more, w in zip(self.vectors, tail.vectors, self.widths, strict=True):
+            v.extend(more[w:])
 
 
 class _Tail:
@@ -404,10 +395,13 @@ def _decode(
     if progress is not None:
         progress(1.0)
     n = len(video.ts)
+    vectors = {
+        k: np.frombuffer(v, np.float32).reshape(n, -1)
+        for k, v in zip(VECTOR_FIELDS, video.vectors, strict=True)
+    }
     return Signals(
         duration=info.duration, t=np.frombuffer(video.ts, np.float64), audio_t=audio_t,
-        audio_rms=audio_rms, audio_onset=audio_onset, meta=meta,
-        cells=np.frombuffer(video.cells, np.float32).reshape(n, -1), **series,
+        audio_rms=audio_rms, audio_onset=audio_onset, meta=meta, **vectors, **series,
     )  # fmt: skip
 
 

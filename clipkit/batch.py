@@ -1,8 +1,10 @@
 """Batch processing: sources in, clips out, for one or more presets.
 
-Each source is one unit of work: probe, analyse (cached), detect, then for every
-preset plan and render the clips that are not already up to date. Units go
-through the Executor; one failing source is reported and the others finish.
+Each source is one unit of work, twice: first probe, analyse (cached), detect and plan
+for every preset; then, once the captions' lines have been chosen over the whole batch
+(no line twice while a pool lasts, Fail Friday numbered in order: clipkit.wording),
+render the clips that are not already up to date. Units go through the Executor; one
+failing source is reported and the others finish.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from clipkit.detect import DetectOptions
+from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
 from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
@@ -34,6 +37,9 @@ class CutOptions:
     recovery_caption: str | None = None
     recovery_file: Path | None = None
     no_recovery: bool = False
+    caption_style: str | None = None  # else each preset's
+    lesson: str | None = None
+    reframe: str | None = None  # else each preset's
     force: bool = False
     dry_run: bool = False
     cache_dir: Path | None = None
@@ -97,6 +103,10 @@ class SourceResult:
     notes: list[str] = field(default_factory=list)
     timeline: str | None = None  # review-page picture of the signals, as a data URI
     plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
+    # cut: each preset's ClipPlans, between planning and rendering
+    planned: dict[str, list[Any]] = field(default_factory=dict)
+    # cut without an analysis cache: the Signals, from planning to rendering
+    signals: Any = None
 
     @property
     def no_moments(self) -> bool:
@@ -111,6 +121,7 @@ class SourceResult:
             "error": self.error,
             "moments": self.moments,
             "notes": self.notes,
+            "rejected": self.rejected,
             "timeline": self.timeline,
         }
 
@@ -148,19 +159,42 @@ def _record(
         peak=plan.peak,
         score=plan.score,
         reasons=list(reasons),
-        caption=plan.caption,
-        recovery_caption=plan.recovery_caption,
+        caption=plan.caption or "",
+        recovery_caption=plan.recovery_caption or "",
         recovery=list(rec) if rec else None,
         recovery_note=plan.recovery_note or None,
         duration=result.duration,
         size_bytes=result.size_bytes,
         notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
+        recovery_source=plan.recovery_source,
+        plan_note=plan.note,
+        recovery_still=plan.recovery_still,
+        reframe=getattr(result, "reframe", ""),
+        crop=getattr(result, "crop", None),
+        loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
     )
 
 
 def process_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
-    """Run the whole pipeline on one file. Never raises a ClipkitError: it is returned."""
-    return _guarded(path, lambda res: _process(path, opts, res, sink), sink)
+    """Run the whole pipeline on one file (its captions' lines chosen over it alone).
+    Never raises a ClipkitError: it is returned."""
+    res = plan_source(path, opts, sink)
+    _word_cut([res], opts)
+    return render_source(res, opts, sink)
+
+
+def plan_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
+    """Analyse, detect and plan one file for every preset; captions left to choose."""
+    return _guarded(path, lambda res: _plan(path, opts, res, sink), sink, final=False)
+
+
+def render_source(
+    res: SourceResult, opts: CutOptions, sink: EventSink | None = None
+) -> SourceResult:
+    """Render the planned (and worded) clips of ``res``; a failed source stays failed."""
+    if res.error:  # (planning said so already)
+        return res
+    return _guarded(res.path, lambda new: _render(res, new, opts, sink), sink, start=res)
 
 
 def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventSink | None) -> Any:
@@ -180,9 +214,17 @@ def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventS
     return info, analyse(info, cache_dir=cache_dir, progress=on_progress, split=not in_pool())
 
 
-def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
-    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``."""
-    res = SourceResult(path=path)
+def _guarded(
+    path: str,
+    work: Any,
+    sink: EventSink | None,
+    *,
+    final: bool = True,
+    start: SourceResult | None = None,
+) -> SourceResult:
+    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``. ``final``: the
+    source's last stage (its end is announced); ``start``: what earlier stages found."""
+    res = replace(start) if start is not None else SourceResult(path=path)
     try:
         work(res)
     except ClipkitError as e:
@@ -192,7 +234,8 @@ def _guarded(path: str, work: Any, sink: EventSink | None) -> SourceResult:
     except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
         log.debug("unexpected error on %s", path, exc_info=True)
         res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
-    emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
+    if final or res.error:
+        emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
     return res
 
 
@@ -208,13 +251,15 @@ class DetectJob:
     recovery_caption: str | None = None
     recovery_file: Path | None = None
     no_recovery: bool = False
+    caption_style: str | None = None
+    lesson: str | None = None
 
 
 def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> SourceResult:
     """Find the moments in one file (and plan its clips when ``job.preset`` is set)."""
 
     def work(res: SourceResult) -> None:
-        from clipkit.detect import detect_with_notes
+        from clipkit.detection import detect_with_notes
         from clipkit.plan import plan_clips
         from clipkit.presets import load_preset
 
@@ -225,23 +270,29 @@ def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> S
         res.moments = [m.to_dict() for m in moments]
         res.rejected = [r.to_dict() for r in found.rejected]
         res.notes = list(found.notes)
-        if preset is not None and job.plan:
-            res.plans = plan_clips(
+        if preset is not None and job.plan:  # worded by run_detect, over the batch
+            res.planned[job.preset or preset.name] = plan_clips(
                 info, signals, moments, preset,
-                caption=job.caption, recovery_caption=job.recovery_caption,
-                recovery_file=job.recovery_file, no_recovery=job.no_recovery,
+                recovery_file=job.recovery_file, no_recovery=job.no_recovery, worded=False,
             )  # fmt: skip
 
     return _guarded(path, work, sink)
 
 
-def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
-    from clipkit.detect import detect_with_notes
+def _rendering(name: str, opts: CutOptions) -> Any:
+    """The preset ``name`` as this run renders it (with --reframe, when given)."""
+    from clipkit.presets import load_preset
+
+    preset = load_preset(name)
+    return preset.with_overrides(reframe=opts.reframe) if opts.reframe else preset
+
+
+def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
+    from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
     from clipkit.presets import load_preset
 
     info, signals = _analysed(path, opts.cache_dir, res, sink)
-    state = State(opts.out_dir)
     for name in opts.presets:
         preset = load_preset(name)
         found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
@@ -249,18 +300,99 @@ def _process(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | N
         if name == opts.presets[0]:
             res.notes = list(found.notes)
             res.moments = [m.to_dict() for m in moments]
-            res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
-        plans = plan_clips(
+            res.rejected = [r.to_dict() for r in found.rejected]
+            res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
+        res.planned[name] = plan_clips(
             info, signals, moments, preset,
-            caption=opts.caption, recovery_caption=opts.recovery_caption,
-            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery,
+            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery, worded=False,
         )  # fmt: skip
-        _render_plans(plans, preset, info, signals, res, state, opts, sink)
+    if opts.cache_dir is None:  # nothing to read them back from
+        res.signals = signals
+
+
+def word_batch(
+    results: list[SourceResult],
+    preset_names: Iterable[str],
+    *,
+    caption: str | None = None,
+    recovery_caption: str | None = None,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+) -> None:
+    """Fill in the captions of every planned clip of ``results`` (``planned``), the lines
+    chosen over all of them (see clipkit.wording)."""
+    from clipkit.plan import word_plans, words_of
+    from clipkit.presets import load_preset
+    from clipkit.wording import choose_lines
+
+    presets = {name: load_preset(name) for name in preset_names}
+    style = caption_style
+    words = [
+        words_of(p, presets[name], style, lesson)
+        for r in results
+        for name, plans in r.planned.items()
+        for p in plans
+    ]
+    lines = choose_lines(words)
+    for r in results:
+        for name, plans in r.planned.items():
+            r.planned[name] = word_plans(
+                plans, presets[name],
+                caption=caption, recovery_caption=recovery_caption,
+                caption_style=style, lesson=lesson, lines=lines,
+            )  # fmt: skip
+
+
+def _word_cut(results: list[SourceResult], opts: CutOptions) -> None:
+    word_batch(
+        [r for r in results if not r.error],
+        opts.presets,
+        caption=opts.caption,
+        recovery_caption=opts.recovery_caption,
+        caption_style=opts.caption_style,
+        lesson=opts.lesson,
+    )
+
+
+def _render(
+    planned: SourceResult, res: SourceResult, opts: CutOptions, sink: EventSink | None
+) -> None:
+    from clipkit.analyse import analyse
+    from clipkit.probe import probe
+
+    info = probe(res.path)
+    # Read back from the cache (quietly: planning showed the analysis already).
+    signals = planned.signals
+    if signals is None:
+        signals = analyse(info, cache_dir=opts.cache_dir, split=not in_pool())
+    res.signals, res.planned = None, {}
+    state = State(opts.out_dir)
+    presets = [(plans, _rendering(name, opts)) for name, plans in planned.planned.items()]
+    _render_plans(presets, info, signals, res, state, opts, sink)
+
+
+def _named(
+    plan: Any, preset: Any, res: SourceResult, state: State, opts: CutOptions, wanted: set[str]
+) -> tuple[Any, str]:
+    """The plan with the file name it is made under, and that name in the output folder:
+    tagged when another source's clip has the name, numbered when a clip of this one has."""
+    output = f"{preset.name}/{plan.output}"
+    other = state.get(output)
+    if canonical(res.path) in opts.shared_stems or (
+        other and not state.is_source(other.source, res.path)
+    ):
+        name = Path(plan.output)
+        plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
+        output = f"{preset.name}/{plan.output}"
+    if output in wanted:  # a name template without {index}: number the clip
+        name = Path(plan.output)
+        plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
+        output = f"{preset.name}/{plan.output}"
+    return plan, output
 
 
 def _render_plans(
-    plans: list[Any],
-    preset: Any,
+    planned: list[tuple[list[Any], Any]],
     info: Any,
     signals: Any,
     res: SourceResult,
@@ -268,37 +400,37 @@ def _render_plans(
     opts: CutOptions,
     sink: EventSink | None,
 ) -> None:
+    """Render (or keep, when up to date) each preset's clips of a source. Progress counts
+    the clips across presets (clip 3 of 4), so that the source's only goes forward."""
     from clipkit.render import render_clip
 
-    out = opts.out_dir / preset.name
-    wanted: set[str] = set()
-    me = canonical(res.path)
-    for i, plan in enumerate(plans, 1):
-        output = f"{preset.name}/{plan.output}"
-        other = state.get(output)
-        if me in opts.shared_stems or (other and not state.is_source(other.source, me)):
-            name = Path(plan.output)
-            plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
-            output = f"{preset.name}/{plan.output}"
-        if output in wanted:  # a name template without {index}: number the clip
-            name = Path(plan.output)
-            plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
-            output = f"{preset.name}/{plan.output}"
-        wanted.add(output)
-        key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
-        kept = None if opts.force else state.current(output, key)
-        if kept is not None:
-            res.kept.append(kept)
-            continue
-        if opts.dry_run:
-            res.would_make.append(output)
-            continue
-        emit({"source": res.path, "stage": "render", "clip": i, "clips": len(plans)}, sink)
-        result = render_clip(plan, preset, out, signals=signals)
-        rec = _record(plan, preset, result, key, res, opts.out_dir)
-        state.put(rec)
-        res.made.append(rec)
-    _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
+    total, number = sum(len(plans) for plans, _ in planned), 0
+    for plans, preset in planned:
+        wanted: set[str] = set()
+        for plan in plans:
+            number += 1
+            plan, output = _named(plan, preset, res, state, opts, wanted)
+            wanted.add(output)
+            key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
+            kept = None if opts.force else state.current(output, key)
+            if kept is not None:
+                res.kept.append(kept)
+                continue
+            if opts.dry_run:
+                res.would_make.append(output)
+                continue
+            event = {"source": res.path, "stage": "render", "clip": number, "clips": total}
+            emit(event, sink)
+
+            def progress(frames: int, of: int, event: dict[str, Any] = event) -> None:
+                emit({**event, "frames": frames, "of": of}, sink)
+
+            out = opts.out_dir / preset.name
+            result = render_clip(plan, preset, out, signals=signals, progress=progress)
+            rec = _record(plan, preset, result, key, res, opts.out_dir)
+            state.put(rec)
+            res.made.append(rec)
+        _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
 
 
 def _remove_stale(
@@ -337,8 +469,12 @@ def run_batch(
     opts = replace(opts, shared_stems=shared_stems(sources))
     clean_partials(opts)
     executor = Executor(jobs, on_event)
-    results = list(executor.map(partial(_run_one, opts=opts), sources))
     order = {p: i for i, p in enumerate(sources)}
+    planned = sorted(
+        executor.map(partial(_plan_one, opts=opts), sources), key=lambda r: order[r.path]
+    )
+    _word_cut(planned, opts)
+    results = list(executor.map(partial(_render_one, opts=opts), planned))
     results.sort(key=lambda r: order[r.path])
     _write_outputs(opts, results)
     return BatchReport(results)
@@ -370,8 +506,12 @@ def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
         write_review(opts.out_dir, sources, records)
 
 
-def _run_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
-    return process_source(path, opts, sink)
+def _plan_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    return plan_source(path, opts, sink)
+
+
+def _render_one(res: SourceResult, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    return render_source(res, opts, sink)
 
 
 def _plans_one(
@@ -380,16 +520,19 @@ def _plans_one(
     path, plans = item
 
     def work(res: SourceResult) -> None:
+        from clipkit.detection import detect_with_notes
         from clipkit.plan import for_preset, plan_problem
-        from clipkit.presets import load_preset
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
+        presets = [_rendering(name, opts) for name in opts.presets]
         res.moments = [
             {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
         ]
-        res.timeline = timeline_data_uri(timeline_png(signals, res.moments))
+        # The review page still shows what detection turned down (numpy on cached series).
+        found = detect_with_notes(signals, detect_options_for(presets[0], opts.detect))
+        res.rejected = [r.to_dict() for r in found.rejected]
+        res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
         state = State(opts.out_dir)
-        presets = [load_preset(name) for name in opts.presets]
         # All checked before any is rendered: an edited plan that asks for the impossible
         # fails its source with the reason, and leaves its earlier clips as they were.
         for preset in presets:
@@ -397,11 +540,31 @@ def _plans_one(
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise InputError(f"{path}: {problems[0]}{more}")
-        for preset in presets:
-            mine = [for_preset(p, preset) for p in plans]
-            _render_plans(mine, preset, info, signals, res, state, opts, sink)
+        planned = [([for_preset(p, preset) for p in plans], preset) for preset in presets]
+        _render_plans(planned, info, signals, res, state, opts, sink)
 
     return _guarded(path, work, sink)
+
+
+def _word_render(plans: list[Any], opts: CutOptions) -> list[Any]:
+    """Plans with the captions that their files leave out chosen (over all of them),
+    by their own caption_style, else the run's, else the first preset's."""
+    from clipkit.plan import word_plans
+    from clipkit.presets import load_preset
+
+    todo = [i for i, p in enumerate(plans) if p.caption is None or p.recovery_caption is None]
+    if not todo or not opts.presets:
+        return plans
+    worded = word_plans(
+        [plans[i] for i in todo],
+        load_preset(opts.presets[0]),
+        caption_style=opts.caption_style,
+        lesson=opts.lesson,
+    )
+    out = list(plans)
+    for i, plan in zip(todo, worded, strict=True):
+        out[i] = plan
+    return out
 
 
 def run_plans(
@@ -410,6 +573,7 @@ def run_plans(
     """Render edited plans (from ``clipkit detect --plan``), one unit of work per source."""
     from functools import partial
 
+    plans = _word_render(plans, opts)
     by_source: dict[str, list[Any]] = {}
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
@@ -435,4 +599,15 @@ def run_detect(
 
     results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources))
     order = {p: i for i, p in enumerate(sources)}
-    return sorted(results, key=lambda r: order[r.path])
+    results.sort(key=lambda r: order[r.path])
+    if job.plan and job.preset:
+        ok = [r for r in results if not r.error]
+        word_batch(
+            ok, [job.preset],
+            caption=job.caption, recovery_caption=job.recovery_caption,
+            caption_style=job.caption_style, lesson=job.lesson,
+        )  # fmt: skip
+        for r in ok:
+            r.plans = [p for plans in r.planned.values() for p in plans]
+            r.planned = {}
+    return results

@@ -84,7 +84,7 @@ def detect_options(func: F) -> F:
     """
     from dataclasses import MISSING, fields
 
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     for f in reversed(fields(DetectOptions)):
         default = f.default if f.default is not MISSING else None
@@ -110,7 +110,7 @@ def checked_detect(values: dict[str, Any]) -> dict[str, Any]:
     """The detection flags the user gave, checked by DetectOptions itself."""
     from dataclasses import fields
 
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     names = {f.name for f in fields(DetectOptions)}
     chosen = given(**{k: v for k, v in values.items() if k in names})
@@ -142,6 +142,45 @@ jobs_option = click.option(
     default=None,
     help="Files worked on at once [default: the number of cores].",
 )
+
+
+def style_options(func: F) -> F:
+    """--caption-style and --lesson: where the lines of captions without a text come from."""
+    from clipkit.presets import FIELDS
+
+    choices = FIELDS["caption_style"].metadata["choices"]
+    for decorator in reversed(
+        [
+            click.option(
+                "--caption-style",
+                type=click.Choice(choices),
+                default=None,
+                help="The built-in lines captions are chosen from (overrides the preset's "
+                "caption_style): humor, question (asks the audience), lesson (with "
+                "--lesson), friday (Fail Friday #N).",
+            ),
+            click.option(
+                "--lesson",
+                default=None,
+                help="The lesson of --caption-style lesson (which it implies when no style "
+                'is given): "Lesson learned: LESSON".',
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def reframe_option(func: F) -> F:
+    """--reframe: how footage of another shape is fitted, over the presets' choice."""
+    return click.option(
+        "--reframe",
+        type=click.Choice(("auto", "crop", "blur", "fit", "center")),
+        default=None,
+        help="How footage of another shape is fitted (overrides the presets' reframe): "
+        "auto (a crop following the action, or fit over blur when the action is wider "
+        "than the crop), crop, blur, fit (over black), center.",
+    )(func)
 
 
 def resolve_sources(
@@ -222,6 +261,7 @@ def _progress_for(total: int, quiet: bool) -> Any:
     help="Also list the bursts that stood out but were not reported, and why "
     "(the camera moved, the light changed, --min-gap, ...).",
 )
+@style_options
 @friendly_errors
 def detect(
     paths: tuple[str, ...],
@@ -235,6 +275,8 @@ def detect(
     quiet: bool,
     verbose: bool,
     explain: bool,
+    caption_style: str | None,
+    lesson: str | None,
     **detect_values: Any,
 ) -> None:
     """Find the mishap moments in video files and folders (recursively)."""
@@ -265,6 +307,8 @@ def detect(
         cache_dir=cache_dir,
         preset=preset,
         plan=plan_file is not None,
+        caption_style=caption_style,
+        lesson=lesson,
     )
     with _progress_for(len(sources), quiet or as_json and output is None) as bar:
         results = run_detect(sources, job, jobs=jobs or default_jobs(), on_event=bar)
@@ -380,7 +424,8 @@ def caption_options(func: F) -> F:
                 "--caption",
                 callback=_template,
                 help="Mishap caption template (overrides the preset's): "
-                "{stem} {name} {index} {time} {seconds} {preset} are filled in.",
+                "{line} (the caption style's line) {stem} {name} {index} {time} {seconds} "
+                "{preset} are filled in.",
             ),
             click.option(
                 "--recovery-caption", callback=_template, help="Caption over the recovery shot."
@@ -442,6 +487,16 @@ def _check_out(out_dir: Path, dry_run: bool) -> None:
     check_output_dir(out_dir)
 
 
+def _describe_loudness(d: dict[str, Any]) -> str:
+    """A clip's loudness record (see clipkit.loudness.Loudness) as one line."""
+    from clipkit.loudness import Loudness
+
+    try:
+        return Loudness(**d).describe()
+    except TypeError:  # a record written by another version
+        return f"sound: {d}"
+
+
 def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool) -> None:
     made = sum(len(r.made) for r in report.results)
     kept = sum(len(r.kept) for r in report.results)
@@ -460,6 +515,8 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
                 click.echo(f"no moments in {r.path}", err=True)
             for rec in r.made:
                 click.echo(f"made {out_dir / rec.output}", err=True)
+                if rec.loudness:
+                    click.echo(f"  {_describe_loudness(rec.loudness)}", err=True)
             for rec in r.kept:
                 click.echo(f"up to date {out_dir / rec.output}", err=True)
             for o in r.removed:
@@ -521,6 +578,8 @@ def _run(sources: list[Any], opts: Any, values: dict[str, Any], batch: Callable[
 @preset_multi
 @out_option
 @caption_options
+@style_options
+@reframe_option
 @detect_options
 @run_options
 @friendly_errors
@@ -547,6 +606,8 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
 )
 @preset_multi
 @out_option
+@style_options
+@reframe_option
 @run_options
 @friendly_errors
 def render(
@@ -555,8 +616,10 @@ def render(
     """Render the clips of plan files written (and perhaps edited) by `clipkit detect --plan`.
 
     Each clip keeps the window, recovery shot and captions its plan gives (a preset's
-    caption templates are for `cut` and `detect --plan`); the preset gives the rest:
-    size, frame rate, caption style, length limits, encoding and loudness.
+    caption templates are for `cut` and `detect --plan`); a clip without a `caption`
+    (or `recovery_caption`) gets a line of its `caption_style` (else --caption-style,
+    else the first preset's). The preset gives the rest: size, frame rate, the look of
+    captions, length limits, encoding and loudness.
     """
     from clipkit.batch import run_plans
     from clipkit.errors import InputError

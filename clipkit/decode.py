@@ -73,12 +73,14 @@ PIPE_MAX = 1 << 20
 # Lines of ffmpeg's stderr kept for error messages.
 STDERR_TAIL = 20
 
-# Footage whose non-reference pictures are skipped is decoded in two halves side by side
-# (one ffmpeg each, half the threads each) when it runs at least this long. With a
-# quarter of its pictures skipped, ffmpeg's frame threads wait on each other: 1.8 of 2
-# cores were busy, and two halves took 5-7 % less wall time for 2-3 % more CPU time.
-# On footage decoded whole, frame threads keep the cores busy and two halves cost 3 %
-# more. Shorter footage gains less than the second process costs to start.
+# Footage is decoded in two halves side by side (one ffmpeg each, half the threads each)
+# when it runs at least this long. ffmpeg's frame threads wait on each other's rows:
+# with a quarter of the pictures skipped 1.8 of 2 cores were busy, and two halves took
+# 5-7 % less wall time for 1-3 % more CPU time. Without B-frames (phones) every
+# picture waits on the one before: two frame threads took 1.6 % more CPU than one, and
+# on cores shared with other work (one of them descheduled stalls the other) 40 % more
+# wall time than two halves, which cost 0.7 % less CPU than the two threads (bench
+# files, 8 runs each). Shorter footage gains less than the second process costs to start.
 SPLIT_MIN_DURATION = 20.0
 # ...and only in containers whose index times every frame (MP4/MOV, Matroska/WebM),
 # where the second half, read after a seek, keeps the times one pass gives it. After a
@@ -245,7 +247,7 @@ def split_point(info: VideoInfo, plan: DecodePlan) -> float | None:
     when the footage is decoded in one go (see SPLIT_MIN_DURATION)."""
     if info.container.split(",")[0] not in SPLIT_CONTAINERS:
         return None
-    if not plan.skip_noref or decode_threads() < 2 or info.duration < SPLIT_MIN_DURATION:
+    if decode_threads() < 2 or info.duration < SPLIT_MIN_DURATION:
         return None
     return round(info.duration / 2, 3)
 
@@ -329,6 +331,8 @@ class FrameReader:
 
     def _frame_of(self, n: int) -> tuple[float, bool] | None:
         """The time and key flag of frame ``n``, waiting for ffmpeg to report them."""
+        if len(self._frames) > n:  # reported already (the list only grows): no lock
+            return self._frames[n]
         with self._ready:
             self._ready.wait_for(lambda: len(self._frames) > n or self._done, timeout=60)
             return self._frames[n] if len(self._frames) > n else None

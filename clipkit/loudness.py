@@ -1,33 +1,34 @@
-"""A clip's sound: cut, crossfaded, faded and loudness-normalised, with ffmpeg.
+"""A clip's sound: cut, crossfaded, faded and brought to the preset's loudness, with ffmpeg.
 
-Two passes, as PLATFORMS.md recommends: loudnorm measures (``print_format=json``),
-then the second pass applies the gain to the target (with a little limiting where the
-peaks need it), or, for very peaky sound, loudnorm's own second pass; a true-peak
-limiter holds the peaks under the preset's ceiling either way (see ``apply_filter``),
-and the result is resampled to 48 kHz (loudnorm's dynamic mode runs at 192 kHz).
-A span of a file without sound becomes silence: platforms expect an audio track.
+The clip's sound is measured first (ffmpeg's ebur128 filter, BS.1770 integrated loudness
+and true peak); it then gets the gain to the target, and a true-peak limiter (alimiter
+at 4x the output rate) takes down the peaks that the gain would push over the ceiling.
+Limiting an impact lowers the loudness a little, so where the limiter works the gain is
+measured again and raised until the target is met (see ``settle_gain``). The encoded
+AAC is measured at the end, and those figures go to the manifest. A span of a file
+without sound becomes silence: platforms expect an audio track.
+
+(loudnorm, which PLATFORMS.md suggests, measured these clips of a few seconds badly:
+after the limiter, gains rising from 10 to 19 dB measured -15.8, -16.6, -16.2, -16.2,
+-15.8 LUFS, where ebur128 and the encoded file agree within 0.1 LU.)
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.ffmpeg import complaint, run_ffmpeg
 from clipkit.presets import Preset
 
 log = logging.getLogger(__name__)
 
 RATE = 48000  # Hz: AAC-LC 48 kHz stereo everywhere (PLATFORMS.md)
-# Loudness range target: the EBU R128 default; raised to what the clip measures
-# so that loudnorm can stay in linear (gain-only) mode.
-LRA = 11.0
 # AAC encoding lets peaks overshoot what went in by up to about a dB (measured on the
 # samples' clips at 160 kb/s): the limiter, at 4x the output rate (where the peaks
 # between samples are samples), holds them this many dB under the true-peak ceiling.
@@ -36,16 +37,23 @@ LIMIT_RATE = 4 * RATE
 # Its look-ahead and release, ms (alimiter's defaults).
 LIMIT_ATTACK_MS = 5.0
 LIMIT_RELEASE_MS = 50.0
-# At most this many dB of limiting on the loudest peak to reach the target by gain alone:
-# more would flatten the very sound of the mishap (a clatter stands 20-27 dB above the
-# samples' loudness), so such sound goes through loudnorm's compression instead.
-MAX_LIMITING = 6.0
+# Limiting an impact (a clatter stands 20-27 dB above the loudness of the samples'
+# clips) takes some of the clip's loudness with it: the gain is searched for, measuring,
+# until within this many LU of the aim (the issue allows 1 LU), in at most MAX_PASSES
+# measurements (the samples' and real footage's clips took 1-5, about 0.1 s each).
+SETTLE_LU = 0.2
+MAX_PASSES = 8
+# Times the sound may be made again when the encoded file's true peak overshoots or
+# its loudness ends more than ENCODED_LU off the target.
+ENCODED_TRIES = 2
+ENCODED_LU = 0.3
+# ebur128 prints a tenth of a dB: a true peak read as -1.5 may be -1.45, so a peak must
+# read this much under the ceiling to be surely under it.
+READING = 0.1
 # Below this integrated loudness the clip is silence: nothing to normalise.
 SILENCE_LUFS = -70.0
-# How far under the target a clip's loudness may stay before its note says so.
-SHORTFALL_LU = 1.0
-_OUTPUT_I = re.compile(r"Output Integrated:\s+(-?[\d.]+|-?inf)\s+LUFS")
-_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+_EBUR_I = re.compile(r"I:\s+(-?[\d.]+|-?inf) LUFS")
+_EBUR_TP = re.compile(r"Peak:\s+(-?[\d.]+|-?inf) dBFS")
 
 
 @dataclass(frozen=True)
@@ -96,67 +104,136 @@ def chain(
     return ";".join(parts) + f";[mix]{fades}{',' + tail if tail else ''}[aout]"
 
 
-def measure_filter(preset: Preset) -> str:
-    return f"loudnorm=I={preset.loudness}:TP={preset.true_peak}:LRA={LRA}:print_format=json"
-
-
-def apply_filter(preset: Preset, m: dict[str, str]) -> str:
-    """From the first pass's figures: the gain to the target when the loudest peak then
-    fits under the ceiling, or fits after at most MAX_LIMITING dB of limiting; else, for
-    very peaky sound, loudnorm's second pass (which compresses it). Either way a limiter
-    at 4x the output rate holds the true peaks under the ceiling. Nothing for silence.
-
-    (loudnorm alone falls back to its dynamic mode whenever the peaks do not fit; on a
-    clip of a few seconds that mode can end quieter than it started: -15.7 -> -16.5
-    LUFS for a -14 target, where gain and 1.7 dB of limiting give -13.8.)"""
-    measured_i = float(m["input_i"])
-    if not math.isfinite(measured_i) or measured_i < SILENCE_LUFS:
-        return f"aresample={RATE}"
-    ceiling = preset.true_peak - CODEC_HEADROOM
-    limiter = (
-        f"aresample={LIMIT_RATE},alimiter=limit={10 ** (ceiling / 20):.5f}:"
+def level_filter(gain: float, ceiling: float) -> str:
+    """``gain`` dB, then a limiter at 4x the output rate (where the peaks between samples
+    are samples) holding the true peaks under ``ceiling`` dBFS."""
+    return (
+        f"volume={gain:.3f}dB,aresample={LIMIT_RATE},alimiter=limit={10 ** (ceiling / 20):.5f}:"
         f"attack={LIMIT_ATTACK_MS:g}:release={LIMIT_RELEASE_MS:g}:level=false,"
         f"aresample={RATE}"
     )
-    gain = preset.loudness - measured_i
-    if float(m["input_tp"]) + gain - ceiling <= MAX_LIMITING:
-        return f"volume={gain:.3f}dB,{limiter}"
-    lra = min(50.0, max(LRA, float(m["input_lra"]) + 1))
-    return (
-        f"loudnorm=I={preset.loudness}:TP={preset.true_peak}:LRA={lra:g}:"
-        f"measured_I={m['input_i']}:measured_TP={m['input_tp']}:"
-        f"measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}:"
-        f"offset={m['target_offset']}:linear=true:print_format=summary,{limiter}"
-    )
 
 
-def parse_loudnorm(stderr: str) -> dict[str, str]:
-    """The JSON block loudnorm prints; RenderError when there is none."""
-    found = _JSON.findall(stderr)
-    if not found:
-        raise RenderError(f"loudness measurement failed: {stderr.strip()[-300:]}")
-    return json.loads(found[-1])
+def apply_filter(preset: Preset, m: tuple[float, float]) -> str:
+    """From the first measurement (``measure``), in one pass: the gain to the target and
+    the limiter (nothing but resampling for silence). ``settle_gain`` refines the gain
+    where the limiter takes loudness away; the benchmark times this single pass."""
+    if not _sound(m[0]):
+        return f"aresample={RATE}"
+    return level_filter(preset.loudness - m[0], preset.true_peak - CODEC_HEADROOM)
+
+
+def _sound(integrated: float) -> bool:
+    return math.isfinite(integrated) and integrated > SILENCE_LUFS
+
+
+def _ebur128(stderr: str, what: str) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) from ebur128's summary."""
+    i, tp = _EBUR_I.findall(stderr), _EBUR_TP.findall(stderr)
+    if not i or not tp:
+        raise RenderError(f"{what}: loudness measurement failed ({complaint(stderr)})")
+    return float(i[-1]), float(tp[-1])
 
 
 def measure(
-    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset
-) -> dict[str, str]:
-    """First pass: the clip's loudness as loudnorm sees it."""
+    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, before: str = ""
+) -> tuple[float, float]:
+    """The clip's integrated loudness and true peak, after the filters ``before``."""
     labels = [f"{i}:a" for i in range(len(spans))]
-    graph = chain(labels, spans, xfade, duration, preset, measure_filter(preset))
+    tail = ",".join(f for f in (before, "ebur128=peak=true") if f)
+    graph = chain(labels, spans, xfade, duration, preset, tail)
     out = run_ffmpeg(
-        [*inputs(spans), "-filter_complex", graph, "-map", "[aout]", "-f", "null", "-"]
+        ["-nostats", *inputs(spans), "-filter_complex", graph, "-map", "[aout]", "-f", "null", "-"]
     )
-    return parse_loudnorm(out.stderr.decode("utf-8", "replace"))
+    return _ebur128(out.stderr.decode("utf-8", "replace"), "the clip's sound")
 
 
-def make_audio(
-    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, out: Path
-) -> dict[str, str]:
-    """Write the clip's normalised AAC sound to ``out``; return the first pass's figures."""
-    m = measure(spans, xfade, duration, preset)
+def settle_gain(
+    spans: Sequence[AudioSpan],
+    xfade: float,
+    duration: float,
+    preset: Preset,
+    m: tuple[float, float],
+    ceiling: float,
+    aim: float,
+) -> float:
+    """The gain (dB) that brings the clip (measured ``m``) to ``aim`` LUFS through the
+    limiter: the plain difference when the peaks then fit under ``ceiling``; else found
+    by measuring, to within SETTLE_LU.
+
+    Limiting does not just take the peaks' share of the loudness away: the loudness
+    gate drops with the loud blocks, so quieter ones count, and more gain can measure
+    quieter (the pancake clip: -15.9, -16.4, -16.2, -16.1 LUFS for 11, 13, 15, 17 dB).
+    So the gain is raised in doubling steps until it measures loud enough, then the
+    crossing is narrowed down between the last two (secant, kept inside them)."""
+    gain = aim - m[0]
+    if m[1] + gain <= ceiling:
+        return gain  # linear: nothing for the limiter to do
+
+    def at(g: float) -> float:
+        return measure(spans, xfade, duration, preset, level_filter(g, ceiling))[0]
+
+    lo, lo_i = gain, at(gain)
+    hi: tuple[float, float] | None = None
+    step = max(aim - lo_i, 1.0)
+    for _ in range(MAX_PASSES - 1):
+        if abs(aim - lo_i) <= SETTLE_LU or not math.isfinite(lo_i):
+            return lo
+        if hi is None:
+            g = lo + step
+            step *= 2
+        else:
+            t = (aim - lo_i) / (hi[1] - lo_i) if hi[1] > lo_i else 0.5
+            g = lo + min(0.9, max(0.1, t)) * (hi[0] - lo)
+        i = at(g)
+        if abs(aim - i) <= SETTLE_LU:
+            return g
+        if i > aim:
+            hi = (g, i)
+        else:
+            lo, lo_i = g, i
+    # Not within SETTLE_LU after MAX_PASSES: the nearer of the two.
+    return hi[0] if hi is not None and hi[1] - aim < aim - lo_i else lo
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """What a clip's sound was made at and came out at (measured on the encoded file)."""
+
+    target: float  # LUFS, the preset's
+    integrated: float | None  # LUFS, ebur128 on the encoded sound (None: silence)
+    true_peak: float | None  # dBTP, likewise
+    gain: float  # dB applied before the limiter
+    limiter: float  # dB the limiter took off the loudest (true) peak; 0 when it did nothing
+    source: float | None  # LUFS of the cut sound before any gain (None: silence)
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {k: (None if v is None else round(v, 2)) for k, v in asdict(self).items()}
+
+    def describe(self) -> str:
+        """One line for ``--verbose``."""
+        if self.integrated is None:
+            return "sound: silence"
+        return (
+            f"sound {self.integrated:.1f} LUFS (target {self.target:g}), true peak "
+            f"{self.true_peak:.1f} dBTP; gain {self.gain:+.1f} dB, limiter "
+            f"{self.limiter:.1f} dB on the loudest peak"
+        )
+
+
+def measure_file(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of ``path``'s sound, by ebur128."""
+    res = run_ffmpeg(
+        ["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"]
+    )
+    return _ebur128(res.stderr.decode("utf-8", "replace"), path.name)
+
+
+def _encode(
+    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, tail: str, out: Path
+) -> None:
     labels = [f"{i}:a" for i in range(len(spans))]
-    graph = chain(labels, spans, xfade, duration, preset, apply_filter(preset, m))
+    graph = chain(labels, spans, xfade, duration, preset, tail)
     res = run_ffmpeg(
         [
             "-y",
@@ -179,22 +256,31 @@ def make_audio(
     if res.returncode != 0 or not out.is_file():
         err = res.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RenderError(f"{out.name}: audio failed ({err[-1] if err else 'ffmpeg error'})")
-    found = _OUTPUT_I.findall(res.stderr.decode("utf-8", "replace"))
-    if found:
-        m = {**m, "final_i": found[-1]}
-    log.debug("loudness %s LUFS -> %s", m["input_i"], m.get("final_i"))
-    return m
 
 
-def loudness_shortfall(m: dict[str, str] | None, preset: Preset) -> str:
-    """A note when the clip's sound stayed more than SHORTFALL_LU under the target (its
-    peaks left no room for more gain), else ""."""
-    if not m or "final_i" not in m:
-        return ""
-    out, peak = float(m["final_i"]), float(m["input_tp"]) - float(m["input_i"])
-    if not math.isfinite(out) or out < SILENCE_LUFS or preset.loudness - out <= SHORTFALL_LU:
-        return ""
-    return (
-        f"sound at {out:.1f} LUFS, under the preset's {preset.loudness:g}: its peaks stand "
-        f"{peak:.0f} dB above its loudness, and more gain would clip them"
+def make_audio(
+    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, out: Path
+) -> Loudness:
+    """Write the clip's sound, at the preset's loudness, as AAC to ``out``."""
+    m = measure(spans, xfade, duration, preset)
+    if not _sound(m[0]):
+        _encode(spans, xfade, duration, preset, f"aresample={RATE}", out)
+        return Loudness(preset.loudness, None, None, 0.0, 0.0, None)
+    ceiling, aim = preset.true_peak - CODEC_HEADROOM, preset.loudness
+    for _ in range(1 + ENCODED_TRIES):
+        gain = settle_gain(spans, xfade, duration, preset, m, ceiling, aim)
+        _encode(spans, xfade, duration, preset, level_filter(gain, ceiling), out)
+        loud, peak = measure_file(out)
+        # The encoder lets the peaks of heavily limited sound overshoot by up to ~2 dB
+        # (a mono Opus track), and takes the hiss above its cut-off away (1 LU of a
+        # noisy room): the limiter is set lower, the aim higher, and the sound made again.
+        over, off = peak - (preset.true_peak - READING), preset.loudness - loud
+        if not math.isfinite(loud) or (over <= 0 and abs(off) <= ENCODED_LU):
+            break
+        ceiling -= max(0.0, over + 0.2)
+        aim += off if abs(off) > ENCODED_LU else 0.0
+    limiter = max(0.0, m[1] + gain - ceiling)
+    log.debug(
+        "loudness %.1f LUFS -> %.1f (gain %.1f dB, limiter %.1f dB)", m[0], loud, gain, limiter
     )
+    return Loudness(preset.loudness, loud, peak, gain, limiter, m[0])

@@ -62,6 +62,18 @@ class ClipRecord:
     size_bytes: int
     clipkit_version: str = __version__
     notes: list[str] = field(default_factory=list)
+    # What the review page needs to write the clip's plan back (``clipkit render``
+    # takes it): the recovery shot's file (named as ``source`` is) and the plan's note.
+    recovery_source: str | None = None
+    plan_note: str = ""
+    recovery_still: bool = False  # the recovery shot is one frame held (see ClipPlan)
+    # How the mishap was fitted (crop, blur, fit) and its crop path: [source time, x, y,
+    # w, h] in the source's pixels, every 0.2 s (None: the whole picture is shown).
+    reframe: str = ""
+    crop: list[list[float]] | None = None
+    # The sound as measured on the file: target, integrated (LUFS), true_peak (dBTP),
+    # gain and limiter (dB: what the limiter took off the loudest peak), source (LUFS).
+    loudness: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,7 +83,7 @@ class ClipRecord:
 # colour, sound, encoding): a re-run then renders every clip again instead of keeping
 # clips made the old way. Releases are covered by __version__; this covers the commits
 # in between.
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: loudness reaches the target through a limiter
 
 
 def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) -> str:
@@ -182,7 +194,12 @@ class State:
 
     def put(self, record: ClipRecord) -> None:
         """Record a finished clip (its ``source`` as given on the command line)."""
-        record = replace(record, source=self.source_name(record.source))
+        rec_src = record.recovery_source
+        record = replace(
+            record,
+            source=self.source_name(record.source),
+            recovery_source=self.source_name(rec_src) if rec_src else None,
+        )
         write_if_changed(self._path(record.output), json.dumps(record.to_dict(), indent=1))
 
     def drop(self, output: str) -> None:
@@ -239,6 +256,7 @@ CSV_COLUMNS = (
     "output", "preset", "source", "index", "start", "end", "peak", "score", "reasons",
     "caption", "recovery_caption", "recovery_start", "recovery_end", "recovery_note",
     "duration", "size_bytes", "source_fingerprint", "preset_digest", "clipkit_version",
+    "loudness_lufs", "true_peak_dbtp", "limiter_db",
 )  # fmt: skip
 
 
@@ -250,6 +268,10 @@ def _csv_text(records: Iterable[ClipRecord]) -> str:
         row = {k: v for k, v in r.to_dict().items() if k in CSV_COLUMNS}
         row["reasons"] = "+".join(r.reasons)
         row["recovery_start"], row["recovery_end"] = r.recovery if r.recovery else ("", "")
+        loud = r.loudness or {}
+        row["loudness_lufs"] = loud.get("integrated", "")
+        row["true_peak_dbtp"] = loud.get("true_peak", "")
+        row["limiter_db"] = loud.get("limiter", "")
         w.writerow(row)
     return buf.getvalue()
 

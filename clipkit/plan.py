@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path, PurePath
 from typing import Any, Protocol
@@ -28,11 +28,12 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.manifest import write_atomic
-from clipkit.presets import Preset
+from clipkit.presets import Preset, not_one_of
 from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
+from clipkit.wording import STYLES, Words, choose_lines
 
 # Two windows overlapping by more than this fraction of the shorter one are
 # near-duplicates: the lower-scoring moment is dropped.
@@ -40,7 +41,7 @@ MAX_OVERLAP = 0.5
 
 
 class MomentLike(Protocol):
-    """What plan needs of a detected moment (clipkit.detect.Moment fits)."""
+    """What plan needs of a detected moment (clipkit.detection.Moment fits)."""
 
     @property
     def start(self) -> float: ...
@@ -62,15 +63,22 @@ class ClipPlan:
     end: float
     peak: float  # the moment's peak (the cover image is taken here)
     score: float
-    caption: str  # text over the mishap ("" for none)
-    recovery_caption: str  # text over the recovery shot ("" for none)
+    # Text over the mishap ("" for none; None, in a plan file without it: a line of the
+    # caption style's, chosen when the plan is rendered).
+    caption: str | None
+    recovery_caption: str | None  # text over the recovery shot, likewise
     output: str  # file name inside the output folder
     preset: str  # the preset the name and lengths were planned for
     recovery_source: str | None = None  # file of the recovery shot (None: no recovery)
     recovery_start: float | None = None
     recovery_end: float | None = None
     recovery_note: str = ""  # how the recovery shot was chosen, or why there is none
+    # The recovery shot is the frame at recovery_start held still, with a slow zoom,
+    # until recovery_end: the footage had no calm stretch after the mishap.
+    recovery_still: bool = False
     note: str = ""  # anything else a person should know (e.g. short source)
+    caption_style: str = ""  # the style the captions' lines come from ("": the preset's)
+    lesson: str = ""  # the lesson of the ``lesson`` style
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -99,10 +107,17 @@ class ClipPlan:
             values["index"] = int(values["index"])
         except (TypeError, ValueError):
             raise InputError(f"{where}: '{key}' must be a number") from None
+        if not isinstance(values.get("recovery_still", False), bool):
+            raise InputError(f"{where}: 'recovery_still' must be true or false")
         values.setdefault("peak", values["start"])
         values.setdefault("score", 0.0)
-        for key in ("caption", "recovery_caption", "output", "preset"):
+        for key in ("output", "preset", "caption_style", "lesson"):
             values[key] = "" if values.get(key) is None else str(values[key])
+        for key in ("caption", "recovery_caption"):  # absent: chosen from the style
+            values[key] = None if values.get(key) is None else str(values[key])
+        if values["caption_style"] and values["caption_style"] not in STYLES:
+            problem = not_one_of(values["caption_style"], STYLES)
+            raise InputError(f"{where}: 'caption_style' {problem}")
         out = values["output"]
         if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
             raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
@@ -113,12 +128,16 @@ class ClipPlan:
         return cls(**values)
 
 
-def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
+def fill_template(
+    template: str, *, source: str, index: int, peak: float, preset: str, line: str = ""
+) -> str:
     """``clipkit.presets.fill_template``, failing as InputError: a template given through
     the Python API (not checked as a preset or CLI option is) fails its source in a
     batch with one line, like any other bad input."""
     try:
-        return _fill_checked(template, source=source, index=index, peak=peak, preset=preset)
+        return _fill_checked(
+            template, source=source, index=index, peak=peak, preset=preset, line=line
+        )
     except ValueError as e:
         raise InputError(str(e)) from None
 
@@ -132,18 +151,30 @@ def output_name(template: str, *, source: str, index: int, peak: float, preset: 
     return name if name.lower().endswith(".mp4") else name + ".mp4"
 
 
+# What a clip keeps around its event when the preset's maximum length is tight: 1.5 s
+# to see what was going on, 1 s to see where things ended up.
+MIN_LEAD = 1.5
+MIN_SETTLE = 1.0
+
+
 def clip_window(
     moment: MomentLike, duration: float, preset: Preset, room: float
 ) -> tuple[float, float]:
-    """The window for a moment: lead-in before it, settle after, within min/``room``."""
+    """The window for a moment: ``lead_in`` s before it starts, ``settle`` s after it
+    ends, at least ``min_length`` and at most ``room`` long. When ``room`` cannot hold
+    both, the payoff wins: the clip keeps the end of the event and its settle and gives
+    up lead-in (a clip that stops as the foam reaches the rim has no point)."""
     lo = min(preset.min_length, room)
     start = moment.start - preset.lead_in
     end = max(moment.end + preset.settle, start + lo)
-    if end - start > room:  # too long: keep the lead-in, end after the peak if possible
-        end = max(start + room, min(moment.peak + preset.settle, moment.end))
-        start = end - room
+    if end - start > room:  # give up lead-in down to its least, then settle, then more
+        least_lead = min(preset.lead_in, MIN_LEAD)
+        start = min(moment.start - least_lead, end - room) if room else end
+        least_end = moment.end + min(preset.settle, MIN_SETTLE)
+        end = max(least_end, start + room)
+        start = max(start, end - room)
     if start < 0:  # clamp to the file by sliding, then cutting
-        end, start = end - start, 0.0
+        end, start = min(end - start, max(duration, room)), 0.0
     if end > duration:
         start, end = max(0.0, start - (end - duration)), duration
     return round(start, 3), round(end, 3)
@@ -169,24 +200,24 @@ def _pick_windows(
 
 def _recovery_for(
     window: tuple[float, float],
+    settled: float,
     signals: Signals,
-    duration: float,
     length: float,
     given: RecoverySource | None,
     source: str,
-) -> tuple[str | None, float | None, float | None, str]:
-    """(file, start, end, note) of the recovery shot for one clip window."""
+) -> tuple[str | None, float | None, float | None, str, bool]:
+    """(file, start, end, note, still) of the recovery shot for one clip window."""
     if given is not None and given.none:
-        return None, None, None, f"no recovery shot ({given.origin} says none)"
+        return None, None, None, f"no recovery shot ({given.origin} says none)", False
     if given is not None and (given.file or given.start is not None):
         file = given.file or source
         start = given.start if given.start is not None else 0.0
         end = given.end if given.end is not None else start + length
-        return file, start, min(end, start + length), f"from {given.origin}"
-    span, note = best_recovery(signals, window[1], length)
-    if span is None:
-        return None, None, None, f"no recovery shot: {note}"
-    return source, span[0], span[1], note
+        return file, start, min(end, start + length), f"from {given.origin}", False
+    rec, note = best_recovery(signals, window[1], length, settled)
+    if rec is None:
+        return None, None, None, f"no recovery shot: {note}", False
+    return source, rec.start, rec.end, note, rec.still
 
 
 def _recovery_length(preset: Preset) -> float:
@@ -214,11 +245,17 @@ def plan_clips(
     recovery_file: str | Path | RecoverySource | None = None,
     no_recovery: bool = False,
     sidecar: bool = True,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+    worded: bool = True,
 ) -> list[ClipPlan]:
     """Plan one clip per (non-overlapping) moment of ``info``'s file.
 
-    ``caption``/``recovery_caption`` replace the preset's templates; ``recovery_file``
-    (or the source's sidecar unless ``sidecar`` is False) gives the recovery shot.
+    ``caption``/``recovery_caption`` replace the preset's templates, whose ``{line}``
+    comes from ``caption_style`` (else the preset's); ``recovery_file`` (or the
+    source's sidecar unless ``sidecar`` is False) gives the recovery shot. Without
+    ``worded`` the captions are left None, for ``word_plans`` to fill in with the lines
+    chosen over a whole batch.
     """
     if not moments:
         return []
@@ -240,25 +277,18 @@ def plan_clips(
         picked = [(m, w, "") for m, w in _pick_windows(moments, info.duration, preset, room)]
     plans = []
     for index, (m, win, note) in enumerate(picked, start=1):
-        if note:
-            rec: tuple[str | None, float | None, float | None, str] = (
-                None,
-                None,
-                None,
-                "no recovery shot: the source is too short",
-            )
-        elif not want_recovery:
-            rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)")
+        rec: tuple[str | None, float | None, float | None, str, bool]
+        if not want_recovery:
+            rec = (None, None, None, "no recovery shot (--no-recovery or the preset's choice)",
+                   False)  # fmt: skip
         else:
-            rec = _recovery_for(win, signals, info.duration, rec_len, given, info.path)
+            rec = _recovery_for(win, m.end, signals, rec_len, given, info.path)
         kw: dict[str, Any] = {
             "source": info.path,
             "index": index,
             "peak": m.peak,
             "preset": preset.name,
         }
-        cap = fill_template(preset.caption if caption is None else caption, **kw)
-        rcap = preset.recovery_caption if recovery_caption is None else recovery_caption
         plans.append(
             ClipPlan(
                 source=info.path,
@@ -267,18 +297,76 @@ def plan_clips(
                 end=win[1],
                 peak=round(min(max(m.peak, win[0]), win[1]), 3),
                 score=round(float(m.score), 4),
-                caption=cap,
-                recovery_caption=fill_template(rcap, **kw) if rec[0] else "",
+                caption=None,
+                recovery_caption=None if rec[0] else "",
                 output=output_name(preset.output_name, **kw),
                 preset=preset.name,
                 recovery_source=rec[0],
                 recovery_start=rec[1],
                 recovery_end=rec[2],
                 recovery_note=rec[3],
+                recovery_still=rec[4],
                 note=note,
             )
         )
-    return plans
+    if not worded:
+        return plans
+    return word_plans(
+        plans,
+        preset,
+        caption=caption,
+        recovery_caption=recovery_caption,
+        caption_style=caption_style,
+        lesson=lesson,
+    )
+
+
+def words_of(
+    plan: ClipPlan, preset: Preset, caption_style: str | None = None, lesson: str | None = None
+) -> Words:
+    """What ``plan``'s lines depend on: its own style and lesson, else those given, else
+    the preset's style (``lesson`` when a lesson is given and no style)."""
+    lesson = plan.lesson or lesson or ""
+    style = plan.caption_style or caption_style or ("lesson" if lesson else preset.caption_style)
+    return Words(plan.source, plan.peak, style, lesson)
+
+
+def word_plans(
+    plans: Sequence[ClipPlan],
+    preset: Preset,
+    *,
+    caption: str | None = None,
+    recovery_caption: str | None = None,
+    caption_style: str | None = None,
+    lesson: str | None = None,
+    lines: Mapping[Words, tuple[str, str]] | None = None,
+) -> list[ClipPlan]:
+    """The plans with their missing (None) captions filled in: ``caption`` and
+    ``recovery_caption`` (else the preset's templates), with ``{line}`` from ``lines``
+    (``clipkit.wording.choose_lines`` over a batch; over these plans when not given).
+    A caption a plan has (a person wrote it) is kept."""
+    words = [words_of(p, preset, caption_style, lesson) for p in plans]
+    chosen = lines if lines is not None else choose_lines(words)
+    out = []
+    for plan, w in zip(plans, words, strict=True):
+        line, rline = chosen[w]
+        kw: dict[str, Any] = {
+            "source": plan.source,
+            "index": plan.index,
+            "peak": plan.peak,
+            "preset": preset.name,
+        }
+        cap, rcap = plan.caption, plan.recovery_caption
+        if cap is None:
+            cap = fill_template(preset.caption if caption is None else caption, **kw, line=line)
+        if rcap is None:
+            template = preset.recovery_caption if recovery_caption is None else recovery_caption
+            rcap = fill_template(template, **kw, line=rline) if plan.recovery else ""
+        out.append(
+            replace(plan, caption=cap, recovery_caption=rcap, caption_style=w.style,
+                    lesson=w.lesson)
+        )  # fmt: skip
+    return out
 
 
 def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
@@ -401,7 +489,8 @@ def plan_problem(plan: ClipPlan, duration: float, preset: Preset) -> str | None:
         return f"{where} ends after the end of the source ({duration:g} s)"
     rec = plan.recovery
     same_file = Path(plan.recovery_source or "").resolve() == Path(plan.source).resolve()
-    if rec is not None and same_file and (rec[1] > duration + END_SLACK or rec[0] >= rec[1]):
+    last = rec[0] if rec is not None and plan.recovery_still else rec[1] if rec else 0.0
+    if rec is not None and same_file and (last > duration + END_SLACK or rec[0] >= rec[1]):
         return f"{where}: its recovery shot ({rec[0]:g}-{rec[1]:g} s) is not within the source"
     length = total_length(plan, preset)
     if length > preset.max_length + END_SLACK:
@@ -421,5 +510,7 @@ __all__ = [
     "for_preset",
     "output_name",
     "fill_template",
+    "word_plans",
+    "words_of",
     "total_length",
 ]

@@ -25,8 +25,9 @@ from typing import Any
 
 import yaml
 
-from clipkit.detect import DetectOptions
+from clipkit.detection import DetectOptions
 from clipkit.errors import PresetError
+from clipkit.wording import DEFAULT_STYLE, STYLES
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,11 @@ class Preset:
         choices=("peak", "constant"),
     )
     reframe: str = _opt(
-        "follow",
-        "how a frame of another shape is fitted: a still crop over "
-        "the moment's action, fit over a blurred copy, or a centred crop",
-        choices=("follow", "blur", "center"),
+        "auto",
+        "how a frame of another shape is fitted: auto (a crop that follows the action, "
+        "or fit over a blurred copy when the action is wider than the crop), crop, blur, "
+        "fit (over black) or center (a still centred crop); follow: the older name of crop",
+        choices=("auto", "crop", "blur", "fit", "center", "follow"),
     )
     # -- timing ---------------------------------------------------------------
     min_length: float = _opt(5.0, "shortest clip, recovery shot included", lo=1.0, hi=600.0)
@@ -108,11 +110,15 @@ class Preset:
     recovery_length: float = _opt(2.5, "length of the recovery shot", lo=0.5, hi=10.0)
     crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot", lo=0.0, hi=2.0)
     # -- captions -------------------------------------------------------------
+    # {line} is a line of the caption style's pool, chosen per clip (clipkit.wording).
     caption: str = _opt(
-        "Wait for it...",
-        "mishap caption template ({stem} {index} {time} {preset} fields); empty for none",
+        "{line}",
+        "mishap caption template ({line} {stem} {index} {time} {preset} fields); empty for none",
     )
-    recovery_caption: str = _opt("Nailed it anyway", "recovery caption template; empty for none")
+    recovery_caption: str = _opt("{line}", "recovery caption template; empty for none")
+    caption_style: str = _opt(
+        DEFAULT_STYLE, "the built-in lines that {line} is chosen from", choices=STYLES
+    )
     caption_font: str = _opt("DejaVuSans-Bold.ttf", "a font shipped in clipkit.fonts or a path")
     # 3.5-5 % of the frame height is the short-form norm (66-96 px on 1920).
     caption_size: float = _opt(
@@ -223,9 +229,13 @@ def _fmt_time(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-def fill_template(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
-    """Fill a caption or name template: {stem} {name} {index} {time} {seconds} {preset}."""
+def fill_template(
+    template: str, *, source: str, index: int, peak: float, preset: str, line: str = ""
+) -> str:
+    """Fill a caption or name template: {line} {stem} {name} {index} {time} {seconds}
+    {preset} ({line}: the line chosen from the caption style's pool)."""
     fields_ = {
+        "line": line,
         "stem": Path(source).stem,
         "name": Path(source).name,
         "index": index,
@@ -306,8 +316,15 @@ def _check_value(key: str, value: Any) -> Any:
         )
     choices = f.metadata["choices"]
     if choices and value not in choices:
-        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        raise ValueError(not_one_of(value, choices))
     return value
+
+
+def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
+    """Why ``value`` is not a valid choice: the choices, and the nearest one if any."""
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"{value!r} is not one of {', '.join(choices)}{hint}"
 
 
 def _check_values(

@@ -1,6 +1,10 @@
 """Showing a batch's progress: bars on a terminal, plain log lines elsewhere.
 
 Only the CLI uses this; the library reports through events (see executor.emit).
+A file's share of the work: the first half is probing and analysing it, the second
+rendering its clips, each clip by the frames the encoder has of it. The overall
+figure is the files done plus the shares of those under way, so it only goes
+forward and is full (100 %) once every file is done or has failed.
 """
 
 from __future__ import annotations
@@ -11,62 +15,137 @@ from typing import IO, Any
 
 STAGE_WORDS = {"probe": "probing", "analyse": "analysing", "render": "rendering"}
 
+# Plain lines tell a clip's rendering at these steps (in percent): enough to see it
+# move in a log, few enough not to flood it.
+PLAIN_STEP = 25
+
 
 def describe(event: dict[str, Any]) -> str:
     stage = event.get("stage", "")
     if stage == "render":
-        return f"rendering clip {event['clip']} of {event['clips']}"
+        text = f"rendering clip {event['clip']} of {event['clips']}"
+        return text + (f": {clip_percent(event)} %" if "frames" in event else "")
     if stage == "analyse" and "fraction" in event:
         return f"analysing {event['fraction']:.0%}"
     return STAGE_WORDS.get(stage, stage)
 
 
+def clip_percent(event: dict[str, Any]) -> int:
+    """How much of the clip the encoder has, in whole percent (frames of its frames)."""
+    return int(100 * event["frames"] // max(1, event["of"]))
+
+
+def share(event: dict[str, Any]) -> float | None:
+    """How far a file is (0-1) by this event, or None when the event does not say."""
+    stage = event.get("stage", "")
+    if stage in ("done", "error"):
+        return 1.0
+    if stage == "analyse":
+        return 0.5 * float(event.get("fraction", 0.0))
+    if stage == "render":
+        clips = max(1, event["clips"])
+        within = event["frames"] / max(1, event["of"]) if "frames" in event else 0.0
+        # Short of full until the file is done: muxing and the cover are still to come.
+        return min(0.99, 0.5 + 0.5 * (event["clip"] - 1 + within) / clips)
+    return None
+
+
+class Tally:
+    """Each file's share and the overall fraction; neither ever goes back."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.shares: dict[str, float] = {}
+        self.finished = 0
+
+    def update(self, event: dict[str, Any]) -> float:
+        """Take ``event`` in; return its file's share."""
+        src, stage = event.get("source", ""), event.get("stage", "")
+        if stage in ("done", "error"):
+            self.finished += 1
+        now = share(event)
+        before = self.shares.get(src, 0.0)
+        self.shares[src] = max(before, now) if now is not None else before
+        return self.shares[src]
+
+    @property
+    def overall(self) -> float:
+        """Work done of the whole batch (0-1)."""
+        if self.total <= 0:
+            return 1.0
+        return min(1.0, sum(self.shares.values()) / self.total)
+
+
 class PlainProgress:
-    """One line per stage change, for logs (CI, make). Silent when ``quiet``."""
+    """One line per stage change (and per quarter of each clip rendered), for logs (CI,
+    make); the overall percent in front, and a last line when all files are done.
+    Silent when ``quiet``."""
 
     def __init__(self, total: int, stream: IO[str] | None = None, quiet: bool = False) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         self.quiet = quiet
-        self.finished = 0
+        self.tally = Tally(total)
         self._last: dict[str, str] = {}
+
+    @property
+    def finished(self) -> int:
+        return self.tally.finished
 
     def __enter__(self) -> PlainProgress:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        pass
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None and not self.quiet and self.total and self.finished == self.total:
+            self._say("all files done")
+
+    def _say(self, text: str) -> None:
+        pct = int(100 * self.tally.overall)
+        print(f"[{self.finished}/{self.total} · {pct} %] {text}", file=self.stream, flush=True)
 
     def __call__(self, event: dict[str, Any]) -> None:
         src, stage = event.get("source", ""), event.get("stage", "")
-        if stage in ("done", "error"):
-            self.finished += 1
+        self.tally.update(event)
         if self.quiet or stage in ("done", "error"):
             return
         # Analysis fractions would flood a log; report the stage once.
-        what = STAGE_WORDS.get(stage, stage) if stage == "analyse" else describe(event)
+        if stage == "analyse":
+            what = STAGE_WORDS[stage]
+        elif stage == "render":  # its first event (no frames yet) is 0 %
+            step = clip_percent(event) // PLAIN_STEP * PLAIN_STEP if "frames" in event else 0
+            what = describe({**event, "frames": step, "of": 100})
+        else:
+            what = describe(event)
         if self._last.get(src) == what:
             return
         self._last[src] = what
-        print(f"[{self.finished}/{self.total}] {src}: {what}", file=self.stream, flush=True)
+        self._say(f"{src}: {what}")
 
 
 class RichProgress:
     """A bar per file being worked on and one overall bar."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, console: Any = None) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
             TextColumn("{task.description}", style="bold"),
             BarColumn(),
+            TaskProgressColumn(),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=False,
         )
-        self.overall = self.progress.add_task("all files", total=total, status="")
+        self.tally = Tally(total)
+        self.overall = self.progress.add_task("all files", total=max(1, total), status="")
         self.tasks: dict[str, Any] = {}
         self.started = time.monotonic()
 
@@ -83,16 +162,13 @@ class RichProgress:
             name = src if len(src) <= 40 else "..." + src[-37:]
             self.tasks[src] = self.progress.add_task(name, total=1.0, status="")
         task = self.tasks[src]
+        mine = self.tally.update(event)
+        overall = self.tally.overall * max(1, self.tally.total)
+        self.progress.update(self.overall, completed=overall, status=f"{self.tally.finished} done")
         if stage in ("done", "error"):
             self.progress.update(task, completed=1.0, visible=False)
-            self.progress.advance(self.overall)
             return
-        completed = None
-        if stage == "analyse":
-            completed = 0.5 * float(event.get("fraction", 0.0))
-        elif stage == "render":
-            completed = 0.5 + 0.5 * (event["clip"] - 1) / max(1, event["clips"])
-        self.progress.update(task, status=describe(event), completed=completed)
+        self.progress.update(task, status=describe(event), completed=mine)
 
 
 def make_progress(total: int, *, quiet: bool, stream: IO[str] | None = None) -> Any:

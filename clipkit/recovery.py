@@ -35,8 +35,28 @@ WEIGHTS = {"calm": 0.3, "steady": 0.15, "sharp": 0.25, "exposure": 0.15, "clear"
 # Preferring the end of the recording: a window at the very end gains this much
 # quality over an equal one right after the mishap.
 END_BONUS = 0.15
-# Below this window quality (0..1) nothing is worth showing as a recovery.
+# Below this frame quality (0..1) nothing is worth showing as a recovery stretch.
 MIN_QUALITY = 0.35
+# The shortest stretch worth showing, and the steps by which a stretch is shortened
+# from the preset's length when the footage has no calm stretch that long.
+MIN_LENGTH = 1.0
+LENGTH_STEP = 0.25
+# What a recovery shot never shows: this much more featureless lens than the file's
+# usual (or more than COVER_LEVEL of it in all), sharpness under this share of the file's usual (a
+# hand close to the lens), a camera fit explaining less than this share of the picture
+# (a whip pan, a cut) or a camera moving faster than this (frame widths a second).
+COVER_LEVEL = 0.9
+COVER_RISE = 0.2
+# A frame darker than this share of the file's median brightness (and than the low end
+# of EXPOSURE_RANGE) is the light going or something over the lens.
+DARK_SHARE = 0.5
+# A still is taken at least this long after the mishap ends (things have settled).
+STILL_AFTER = 0.3
+# Nearly black (lens capped, lights off) whatever the file's usual.
+BLACK = 0.025
+SHARP_SHARE = 0.5
+CONF_LEVEL = 0.5
+WHIP = 0.5
 # Mean brightness (0..1) outside this range is too dark or blown out.
 EXPOSURE_RANGE = (0.12, 0.92)
 # A frame that looks this much like a hard cut breaks the shot.
@@ -122,34 +142,119 @@ def _window_means(x: np.ndarray, n: int) -> np.ndarray:
     return (c[n:] - c[:-n]) / n
 
 
-Span = tuple[float, float]
+def _window_all(ok: np.ndarray, n: int) -> np.ndarray:
+    """For each start, whether all of the ``n`` frames from it are ``ok``."""
+    return _window_means(ok.astype(float), n) > 1.0 - 1e-9
 
 
-def best_recovery(s: Signals, after: float, length: float) -> tuple[Span | None, str]:
-    """The best ``length`` s window starting at or after ``after``, and how it was chosen."""
-    t = s.t
-    if t.size < 2:
+def trustworthy(s: Signals) -> np.ndarray:
+    """Frames a recovery shot may show: well exposed, no hand or lid over the lens, not
+    out of focus, no cut, and a camera whose motion can be told (no whip pan)."""
+    n = s.t.size
+    # Against the file's own usual: footage shot in a dark kitchen is dark (and
+    # featureless) all through, and its recovery shot may be as dark as the rest.
+    bright = np.nan_to_num(s.brightness, nan=0.5)
+    dark = max(BLACK, min(EXPOSURE_RANGE[0], DARK_SHARE * float(np.median(bright))))
+    ok = (bright >= dark) & (bright <= EXPOSURE_RANGE[1])
+    cover = np.nan_to_num(s.coverage)
+    ok &= cover < min(COVER_LEVEL, float(np.median(cover)) + COVER_RISE)
+    sharp = np.nan_to_num(s.sharpness)
+    ok &= sharp >= SHARP_SHARE * float(np.median(sharp))
+    ok &= np.nan_to_num(s.cut) <= CUT_LEVEL
+    if s.cam_conf.size == n:
+        ok &= np.nan_to_num(s.cam_conf, nan=1.0) >= CONF_LEVEL
+    if s.shift.size == n:
+        ok &= np.nan_to_num(s.shift) <= WHIP
+    return ok
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The recovery shot chosen from the analysis: a stretch, or one frame held still."""
+
+    start: float
+    end: float  # for a still: start + the time it is held
+    still: bool
+    note: str
+
+
+def _lengths(length: float) -> list[float]:
+    """The lengths tried, longest first: the preset's, then down to MIN_LENGTH."""
+    out = [length]
+    while out[-1] - LENGTH_STEP >= MIN_LENGTH - 1e-9:
+        out.append(round(out[-1] - LENGTH_STEP, 3))
+    return out
+
+
+def best_recovery(
+    s: Signals, after: float, length: float, settled: float | None = None
+) -> tuple[Recovery | None, str]:
+    """The recovery shot after ``after`` s (the clip's end): the calmest, sharpest,
+    well-exposed stretch (the preset's ``length`` if the footage has one, else as long
+    as it has, down to MIN_LENGTH s), preferring the end of the recording but not its
+    last moments, where the camera is handled; else the best single frame after
+    ``settled`` s (the mishap's end: a held frame of the aftermath may come from the
+    clip's own last seconds), held as a still; else None and why, in plain words."""
+    if s.t.size < 2:
         return None, "no analysis frames to choose a recovery shot from"
-    step = float(np.median(np.diff(t)))
-    n = max(1, int(round(length / step)))
-    m = int(round(MARGIN / step))
+    rec: Recovery | str | None = _stretch(s, after, length)
+    if rec is None:
+        rec = _still(s, after if settled is None else min(settled, after), length)
+    if isinstance(rec, Recovery):
+        return rec, rec.note
+    return None, rec or "the recording ends with the mishap: there is nothing after it to show"
+
+
+def _stretch(s: Signals, after: float, length: float) -> Recovery | None:
+    t = s.t
     first = int(np.searchsorted(t, after - 1e-6))
-    wide = n + 2 * m
-    if t.size - first < wide or s.duration - after < length + 2 * MARGIN - step:
-        return None, f"less than {length:g} s of footage after the mishap"
-    q = _window_means(frame_quality(s)[first:], wide)
-    bright = _window_means(np.nan_to_num(s.brightness[first:], nan=0.5), wide)
-    cover = _window_means(np.nan_to_num(s.coverage[first:]), wide)
-    cuts = _window_means((np.nan_to_num(s.cut[first:]) > CUT_LEVEL).astype(float), wide)
-    starts = t[first + m : first + m + q.size]
-    span = max(s.duration - after - length, 1e-6)
-    score = q + END_BONUS * np.clip((starts - after) / span, 0, 1)
-    ok = (bright >= EXPOSURE_RANGE[0]) & (bright <= EXPOSURE_RANGE[1]) & (cover < 0.5)
-    ok &= (cuts == 0) & (q >= MIN_QUALITY)
-    if not ok.any():
-        return None, "nothing calm, sharp and well exposed after the mishap"
-    i = int(np.argmax(np.where(ok, score, -np.inf)))
-    start = float(min(starts[i], s.duration - length))
-    return (round(start, 3), round(start + length, 3)), (
-        f"calmest, sharpest stretch after the mishap (quality {q[i]:.2f})"
+    if first >= t.size or s.duration - after < MIN_LENGTH:
+        return None
+    step = float(np.median(np.diff(t)))
+    m = int(round(MARGIN / step))
+    q = frame_quality(s)[first:]
+    ok = trustworthy(s)[first:]
+    span = max(s.duration - after, 1e-6)
+    for want in _lengths(min(length, s.duration - after)):
+        n = max(1, int(round(want / step)))
+        wide = n + 2 * m
+        if ok.size < wide:
+            continue
+        qual = _window_means(q, wide)
+        fine = _window_all(ok, wide) & (qual >= MIN_QUALITY)
+        if not fine.any():
+            continue
+        starts = t[first + m : first + m + qual.size]
+        score = qual + END_BONUS * np.clip((starts - after) / span, 0, 1)
+        i = int(np.argmax(np.where(fine, score, -np.inf)))
+        start = float(min(starts[i], s.duration - want))
+        how = "calmest, sharpest stretch after the mishap"
+        if want < length - 1e-6:
+            how += f", {want:g} s (the footage has no calm {length:g} s)"
+        return Recovery(round(start, 3), round(start + want, 3), False, how)
+    return None
+
+
+def _still(s: Signals, after: float, length: float) -> Recovery | str | None:
+    """The best frame after ``after`` s, away from the recording's last moments if it
+    can be; the reason when no frame is fit to show; None when there is no frame."""
+    t = s.t
+    first = int(np.searchsorted(t, after + STILL_AFTER))
+    if first >= t.size:
+        return None
+    q = frame_quality(s)[first:]
+    ok = trustworthy(s)[first:]
+    tail = t[first:] <= s.duration - MARGIN
+    for pick in (ok & tail, ok):
+        if pick.any():
+            i = int(np.argmax(np.where(pick, q, -np.inf)))
+            at = round(float(t[first + i]), 3)
+            how = (
+                f"a still of the sharpest calm frame after the mishap ({at:g} s), "
+                "held with a slow zoom: the footage has no calm stretch after it"
+            )
+            return Recovery(at, round(at + length, 3), True, how)
+    return (
+        "after the mishap the picture is never clear: too dark or bright, the lens "
+        "covered, out of focus, a cut or a whip pan"
     )

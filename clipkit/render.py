@@ -32,11 +32,11 @@ from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
 from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
-from clipkit.loudness import AudioSpan, loudness_shortfall, make_audio
+from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
-from clipkit.reframe import Reframe, action_around, plan_reframe
+from clipkit.reframe import Action, Reframe, action_for, plan_reframe
 from clipkit.signals import Signals
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class RenderResult:
     duration: float  # seconds
     size_bytes: int
     note: str = ""
+    loudness: Loudness | None = None  # what the sound came out at (manifest, --verbose)
+    reframe: str = ""  # how the mishap was fitted: crop, blur or fit
+    # The mishap's crop, [source time, x, y, w, h] in the source's pixels (None: whole)
+    crop: list[list[float]] | None = None
 
 
 def check_output_dir(path: str | Path) -> Path:
@@ -232,12 +236,14 @@ def _reading(
     # ffmpeg has turned the picture already (display rotation); this makes non-square
     # pixels square, at the displayed size.
     filters = [f"scale={w}:{h}"] if info.pixel_aspect != 1.0 else []
-    if reframe.mode == "blur":
+    if reframe.mode in ("blur", "fit"):
         k = min(out_w / w, out_h / h)
         if k < 1:
             w, h = max(2, round(w * k)), max(2, round(h * k))
             filters.append(f"scale={w}:{h}:flags=area")
         return filters, (w, h), reframe
+    if reframe.path:
+        return _reading_band(filters, w, h, reframe, out_size)
     x, y, cw, ch = reframe.rect
     if cw > out_w:  # to be shrunk: cut exactly, shrink to the output size
         filters += [f"crop={cw}:{ch}:{x}:{y}:exact=1", f"scale={out_w}:{out_h}:flags=area"]
@@ -248,6 +254,29 @@ def _reading(
     x0, y0, w0, h0 = cut
     filters.append(f"crop={w0}:{h0}:{x0}:{y0}")
     return filters, (w0, h0), replace(reframe, rect=(x - x0, y - y0, cw, ch))
+
+
+def _reading_band(
+    filters: list[str], w: int, h: int, reframe: Reframe, out_size: tuple[int, int]
+) -> tuple[list[str], tuple[int, int], Reframe]:
+    """A moving crop: ffmpeg cuts the band the crop moves over (and shrinks it as the
+    crop is to be shrunk); OpenCV cuts each frame's crop out of that."""
+    _, _, cw, ch = reframe.rect
+    xs = [p[1] for p in reframe.path]
+    ys = [p[2] for p in reframe.path]
+    x0, y0 = int(min(xs)) // 2 * 2, int(min(ys)) // 2 * 2
+    x1, y1 = min(w, int(np.ceil(max(xs))) + cw), min(h, int(np.ceil(max(ys))) + ch)
+    bw, bh = x1 - x0 + (x1 - x0) % 2, y1 - y0 + (y1 - y0) % 2
+    if x0 + bw > w or y0 + bh > h:
+        bw, bh = x1 - x0, y1 - y0
+    filters = [*filters, f"crop={bw}:{bh}:{x0}:{y0}:exact=1"]
+    k = out_size[0] / cw
+    if k < 1:  # shrink the band as the crop will be shrunk
+        sw, sh = max(2, round(bw * k)), max(2, round(bh * k))
+        filters.append(f"scale={sw}:{sh}:flags=area")
+        moved = reframe.moved(-x0, -y0, k)
+        return filters, (sw, sh), replace(moved, rect=(*moved.rect[:2], *out_size))
+    return filters, (bw, bh), reframe.moved(-x0, -y0)
 
 
 def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, int] | None:
@@ -263,6 +292,33 @@ def _even_cut(reframe: Reframe, src_w: int, src_h: int) -> tuple[int, int, int, 
     return x0, y0, w0, h0
 
 
+# Beyond this enlargement of the source's pixels a clip looks soft: its note says so.
+MAX_UPSCALE = 2.0
+
+
+def upscale(reframe: Reframe, src_w: int, src_h: int) -> float:
+    """How many times the source's pixels are enlarged: the crop's width to the output's,
+    or the whole picture fitted into the output frame."""
+    if reframe.mode == "crop" and reframe.rect[2] > 0:
+        return reframe.out_w / reframe.rect[2]
+    return min(reframe.out_w / src_w, reframe.out_h / src_h)
+
+
+# How much a still recovery shot has zoomed in by its end (a slow push in, as an editor
+# animates a photo: 6 % over a few seconds reads as calm, not as a camera move).
+STILL_ZOOM = 0.06
+
+
+def zoom_in(frame: np.ndarray, amount: float) -> np.ndarray:
+    """``frame`` enlarged by 1 + ``amount`` about its centre, at its own size."""
+    if amount <= 0:
+        return frame.copy()
+    h, w = frame.shape[:2]
+    k = 1.0 + amount
+    m = np.array([[k, 0, (1 - k) * w / 2], [0, k, (1 - k) * h / 2]], dtype=np.float32)
+    return cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 class Span:
     """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
 
@@ -273,15 +329,20 @@ class Span:
         end: float,
         preset: Preset,
         caption: str,
-        action: np.ndarray | None,
+        action: Action | np.ndarray | None,
         info: VideoInfo | None = None,
+        still: bool = False,
     ) -> None:
         info = info or probe(path)
         self.path = path
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
-        self.length = max(1.0 / preset.fps, min(end, info.duration) - self.start)
-        self.audio = AudioSpan(path, self.start, self.length, info.has_audio)
+        # A still holds the frame at ``start`` from start to end, silent, slowly zooming.
+        self.still = still
+        self._held: np.ndarray | None = None
+        last = end if still else min(end, info.duration)
+        self.length = max(1.0 / preset.fps, last - self.start)
+        self.audio = AudioSpan(path, self.start, self.length, info.has_audio and not still)
         self.fps = preset.fps
         tone_map = tone_map_filter(info)
         self.note = ""
@@ -292,6 +353,13 @@ class Span:
             )
         out_w, out_h = preset.size
         reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
+        # How soft it will look: said once a clip, of its most enlarged span (render_clip).
+        self.scale = upscale(reframe, info.width, info.height)
+        self.scale_note = (
+            f"{Path(path).name} is {info.width}x{info.height}: scaled up "
+            f"{self.scale:.1f}x to {out_w}x{out_h}, it will look soft"
+        )
+        self.planned = reframe  # in the source's pixels (for the manifest)
         filters, size, self.reframe = _reading(info, reframe, preset.size)
         if tone_map:
             filters.append(tone_map)
@@ -311,8 +379,13 @@ class Span:
     def frame(self, t: float) -> np.ndarray:
         """The finished frame ``t`` s into the span."""
         self._seek.wait()
-        raw = self.reader.get_frame(self.start + t)
-        out = self.reframe.apply(raw)
+        if self.still:
+            if self._held is None:
+                self._held = self.reframe.apply(self.reader.get_frame(self.start))
+            out = zoom_in(self._held, STILL_ZOOM * t / self.length)
+        else:
+            at = self.start + t
+            out = self.reframe.apply(self.reader.get_frame(at), at)
         return self.caption.blend(out) if self.caption else out
 
     def notes(self) -> str:
@@ -358,13 +431,15 @@ class _Timeline:
 
 
 def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
-    action = action_around(signals, plan.peak)
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption, action, info)
+    action = action_for(signals, plan.start, plan.end, plan.peak)
+    main = Span(plan.source, plan.start, plan.end, preset, plan.caption or "", action, info)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
             # The finished dish holds still: so does its (centred) crop.
-            rec = Span(plan.recovery_source, *plan.recovery, preset, plan.recovery_caption, None)
+            rcap = plan.recovery_caption or ""
+            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None,
+                       still=plan.recovery_still)  # fmt: skip
     except Exception:
         main.close()
         raise
@@ -429,17 +504,46 @@ class _Prefetch:
         self._thread.join()
 
 
-def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np.ndarray:
+# (frames written, frames in the clip): told as the encoder takes the frames.
+FrameProgress = Callable[[int, int], None]
+
+
+class _Counter:
+    """Tells ``progress`` how many frames the encoder has, at each whole percent (so at
+    most ~100 times a clip), never going back."""
+
+    def __init__(self, total: int, progress: FrameProgress | None) -> None:
+        self.total, self.progress = max(1, total), progress
+        self.told = -1
+
+    def wrote(self, frames: int) -> None:
+        frames = min(frames, self.total)
+        if self.progress is None or frames * 100 // self.total <= self.told:
+            return
+        self.told = frames * 100 // self.total
+        self.progress(frames, self.total)
+
+
+def _write_video(
+    tl: _Timeline,
+    preset: Preset,
+    out: Path,
+    cover_t: float,
+    progress: FrameProgress | None = None,
+) -> np.ndarray:
     """Encode the timeline with moviepy; return the frame at ``cover_t`` for the cover."""
     from moviepy import VideoClip
 
     fps = preset.fps
     cover_i = int(cover_t * fps + 1e-6)
     cover: list[np.ndarray] = []
-    frames = _Prefetch(tl, int(tl.duration * fps + 1e-6))
+    count = int(tl.duration * fps + 1e-6)
+    frames = _Prefetch(tl, count)
+    counter = _Counter(count, progress)
 
     def frame_function(t: float) -> np.ndarray:
         i = int(t * fps + 1e-6)
+        counter.wrote(i)  # asked for frame i: the encoder has the i before it
         f = frames.get(i)
         if not cover and i >= cover_i:
             cover.append(f.copy())
@@ -458,6 +562,7 @@ def _write_video(tl: _Timeline, preset: Preset, out: Path, cover_t: float) -> np
             ffmpeg_params=["-vf", RGB_TO_YUV, *x264_args(preset)],
         )
         clip.close()
+        counter.wrote(count)
     except OSError as e:
         last = str(e).strip().splitlines()[-1:] or ["ffmpeg error"]
         raise RenderError(f"{out.name}: encoding failed ({last[0]})") from None
@@ -506,9 +611,15 @@ def output_fps(preset: Preset, source: VideoInfo) -> float:
 
 
 def render_clip(
-    plan: ClipPlan, preset: Preset, out_dir: str | Path, *, signals: Signals | None = None
+    plan: ClipPlan,
+    preset: Preset,
+    out_dir: str | Path,
+    *,
+    signals: Signals | None = None,
+    progress: FrameProgress | None = None,
 ) -> RenderResult:
-    """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing."""
+    """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing;
+    ``progress(written, frames)`` hears how far the encoder is, ending at all frames."""
     out_dir = check_output_dir(out_dir)
     plan = for_preset(plan, preset)
     final = out_dir / plan.output
@@ -526,7 +637,8 @@ def render_clip(
         # The sound is made while the video encodes, then the two are muxed.
         sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
         try:
-            cover = _write_video(tl, preset, video, max(0.0, plan.peak - plan.start))
+            cover_t = max(0.0, plan.peak - plan.start)
+            cover = _write_video(tl, preset, video, cover_t, progress)
         finally:
             sound.wait()
         _mux(video, audio, part)
@@ -540,7 +652,11 @@ def render_clip(
     cover_path = final.with_suffix(".jpg")
     _save_cover(cover, cover_path)
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
-    notes += dict.fromkeys(span.notes() for span in (tl.main, tl.rec) if span is not None)
+    shown = [span for span in (tl.main, tl.rec) if span is not None]
+    notes += dict.fromkeys(span.notes() for span in shown)
+    softest = max(shown, key=lambda span: span.scale)
+    if softest.scale > MAX_UPSCALE:
+        notes.append(softest.scale_note)
     for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
         if span is None:
             continue
@@ -554,12 +670,18 @@ def render_clip(
                 f"{what}: {span.caption_text.strip()} not in the font {preset.caption_font}: "
                 "no caption"
             )
-    notes.append(loudness_shortfall(sound.result, preset))
     size = os.path.getsize(final)
     if size > preset.max_file_mb * 1e6:
         notes.append(f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit")
     note = "; ".join(n for n in notes if n)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
-        path=final, cover=cover_path, duration=round(tl.duration, 3), size_bytes=size, note=note
+        path=final,
+        cover=cover_path,
+        duration=round(tl.duration, 3),
+        size_bytes=size,
+        note=note,
+        loudness=sound.result,
+        reframe=tl.main.planned.mode,
+        crop=tl.main.planned.samples(tl.main.start, tl.main.start + tl.main.length),
     )

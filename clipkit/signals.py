@@ -32,12 +32,18 @@ FRAME_SERIES = (
 # built by hand without them).
 EXTRA_FRAME_SERIES = (
     "change",  # mean absolute grey difference to the previous frame, 0..1 (0 = repeated frame)
-    "cam_conf",  # confidence of the camera-motion estimate (phase-correlation peak), 0..1
-    "shift",  # global shift found by phase correlation, frame widths per second, whether
-    # or not it explained the picture better than no shift (``camera`` is the one used)
+    "cam_conf",  # share of the picture the camera motion (or its absence) explains, 0..1
+    "shift",  # the fitted camera motion, frame widths per second, whether or not it was
+    # taken over a still camera (``camera`` is the motion compensated)
+    "raw",  # changed fraction of the picture without camera compensation, 0..1
 )
-# The coarse grid of ``Signals.cells``, (columns, rows): row by row, left to right.
-CELL_GRID = (8, 6)
+# The grid of ``Signals.cells``, (columns, rows): row by row, left to right. 16 x 12: a
+# dropped egg or a coin (a few percent of the picture's width) fills a good part of one
+# cell, so its motion stands out of that cell's own baseline.
+CELL_GRID = (16, 12)
+# The coarser grid of ``cells_dy`` and ``cells_luma`` (and of lens coverage): cells big
+# enough to hold real texture and enough flow samples.
+LOOK_GRID = (8, 6)
 # Series sampled on the audio hop grid ``audio_t``.
 AUDIO_SERIES = (
     "audio_rms",  # loudness per hop, dBFS
@@ -65,9 +71,14 @@ class Signals:
     change: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cam_conf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    raw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Local motion per cell of a coarse grid over the picture, shape (len(t), cells):
     # lets detection judge each region against its own baseline (work stays in its place).
     cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # Per cell of LOOK_GRID, shape (len(t), cells): the vertical motion the camera does
+    # not explain (frame heights a second, + is down) and the mean grey level (0..1).
+    cells_dy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    cells_luma: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
-# Appended to a copy of the page: waits for every image and video's metadata and
-# writes [[url, loaded], ...] into the DOM, which --dump-dom then prints.
-CHECKER = """
+# Appended to a copy of the page: runs an async function's body and writes what it
+# returns (as JSON) into the DOM, which --dump-dom then prints.
+RUNNER = """
 <script>
 (async () => {
-  const imgs = [...document.images].map(i => new Promise(r => {
-    if (i.complete) r([i.src, i.naturalWidth > 0]);
-    else { i.onload = () => r([i.src, true]); i.onerror = () => r([i.src, false]); }
-  }));
-  const vids = [...document.querySelectorAll('video')].map(v => new Promise(r => {
-    v.preload = 'metadata';
-    v.onloadedmetadata = () => r([v.currentSrc || v.src, v.videoWidth > 0]);
-    v.onerror = () => r([v.src, false]);
-    v.load();
-  }));
-  const res = await Promise.all([...imgs, ...vids]);
+  let res;
+  try { res = await (async () => { %s })(); } catch (e) { res = {error: String(e)}; }
   const out = document.createElement('pre');
   out.id = 'clipkit-check';
   out.textContent = JSON.stringify(res);
   document.body.appendChild(out);
 })();
 </script>
+"""
+
+# Waits for every image, video poster and video's metadata: [[url, loaded], ...].
+MEDIA = """
+  const img = (src, i) => new Promise(r => {
+    if (i.complete) r([src, i.naturalWidth > 0]);
+    else { i.onload = () => r([src, true]); i.onerror = () => r([src, false]); }
+  });
+  const imgs = [...document.images].map(i => img(i.src, i));
+  const posters = [...document.querySelectorAll('video[poster]')].map(v => {
+    const i = new Image(); i.src = v.poster; return img(v.poster, i);
+  });
+  const vids = [...document.querySelectorAll('video')].map(v => new Promise(r => {
+    v.preload = 'metadata';
+    v.onloadedmetadata = () => r([v.currentSrc || v.src, v.videoWidth > 0]);
+    v.onerror = () => r([v.src, false]);
+    v.load();
+  }));
+  return await Promise.all([...imgs, ...posters, ...vids]);
 """
 
 FLAGS = [
@@ -44,12 +56,14 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def loaded_media(page: Path) -> list[tuple[str, bool]]:
-    """Every image and video the page references, and whether it loaded."""
+def run_in_page(page: Path, script: str) -> Any:
+    """Open ``page`` in headless Chromium, run ``script`` (the body of an async function)
+    in it once it has loaded, and return what the function returned (JSON)."""
     exe = chromium()
     assert exe, "chromium not installed"
     check = page.with_name("_clipkit_check.html")
-    check.write_text(page.read_text(encoding="utf-8").replace("</body>", CHECKER + "</body>"))
+    runner = RUNNER.replace("%s", script)
+    check.write_text(page.read_text(encoding="utf-8").replace("</body>", runner + "</body>"))
     try:
         with tempfile.TemporaryDirectory() as profile:
             out = subprocess.run(
@@ -60,8 +74,13 @@ def loaded_media(page: Path) -> list[tuple[str, bool]]:
     finally:
         check.unlink()
     m = re.search(r'<pre id="clipkit-check">(.*?)</pre>', out.stdout, re.S)
-    assert m, f"checker did not run: {out.stderr[-500:]}"
-    return [(url, ok) for url, ok in json.loads(m.group(1).replace("&amp;", "&"))]
+    assert m, f"the script did not run: {out.stderr[-500:]}"
+    return json.loads(html.unescape(m.group(1)))
+
+
+def loaded_media(page: Path) -> list[tuple[str, bool]]:
+    """Every image, poster and video the page references, and whether it loaded."""
+    return [(url, ok) for url, ok in run_in_page(page, MEDIA)]
 
 
 def screenshot(page: Path, png: Path, size: str = "1100,1400") -> None:

@@ -19,10 +19,15 @@ from clipkit import manifest
 from clipkit.cli import main
 from clipkit.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
+from tests.test_progress import check_plain
 
-# A tiny output format: the same pipeline as reels, rendered in a fraction of the time.
-SMALL = "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
-# Two files with the same pictures: detection tuning cannot change what these tests see.
+# A tiny output format: the same pipeline as reels, rendered in a fraction of the time;
+# every candidate a moment, two a file at most: the workflow is under test, not the model.
+SMALL = (
+    "extends: reels\nwidth: 180\nheight: 320\nx264_preset: superfast\n"
+    "sensitivity: 1\nmax_moments: 2\n"
+)
+# Two files with the same pictures.
 SOURCES = {"a.mp4": "counter_stir_drop_spill.mp4", "b.mp4": "counter_stir_drop_spill.mp4"}
 
 
@@ -108,12 +113,66 @@ def test_first_run_then_nothing_to_do(
                 "clipkit_version", "size_bytes", "duration"):  # fmt: skip
         assert key in row
     assert (out / "manifest.csv").read_text().count("\n") == len(doc["clips"]) + 1
+    # What the review page needs: the candidates turned down (a hand at the lens at both
+    # ends of these samples), and each recovery shot's file.
+    why = [r["why"] for s in doc["sources"] for r in s["rejected"]]
+    assert why and all(isinstance(w, str) and w for w in why)
+    assert all(c["recovery_source"] == c["source"] for c in doc["clips"] if c["recovery"])
+    check_plain(first.output)  # every clip rendered to 100 %, and the whole batch
     assert (out / "index.html").exists()
     before = clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns}
 
     second = cut(work, cache)
     assert made(second) == 0
     assert clips(out) | {"manifest": (out / "manifest.json").stat().st_mtime_ns} == before
+
+
+def test_captions_vary_over_the_whole_batch(done: Path) -> None:
+    """Two sources rendered by separate workers: no line twice while the pool lasts."""
+    from clipkit.wording import MISHAP, RECOVERY
+
+    doc = json.loads((done / "out" / "manifest.json").read_text())
+    caps = [c["caption"] for c in doc["clips"]]
+    assert {Path(c["source"]).name for c in doc["clips"]} == {"a.mp4", "b.mp4"}
+    assert len(caps) <= len(MISHAP["humor"]) and set(caps) <= set(MISHAP["humor"])
+    assert len(set(caps)) == len(caps), caps
+    rec = [c["recovery_caption"] for c in doc["clips"] if c["recovery"]]
+    assert set(rec) <= set(RECOVERY["humor"]) and len(set(rec)) == min(
+        len(rec), len(RECOVERY["humor"])
+    )
+
+
+def test_fail_friday_over_a_planned_batch_and_captions_chosen_at_render(
+    work: Path, cache: Path
+) -> None:
+    import yaml
+
+    from clipkit.wording import MISHAP
+
+    runner = CliRunner()
+    plan = work / "week.yaml"
+    footage = [str(work / "footage" / n) for n in ("b.mp4", "a.mp4")]
+    res = runner.invoke(main, ["detect", "-q", *footage, "--plan", str(plan),
+                               "-p", str(work / "small.yaml"), "--caption-style", "friday",
+                               "--cache-dir", str(cache)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = yaml.safe_load(plan.read_text())
+    order = sorted(doc["clips"], key=lambda c: (Path(c["source"]).name, c["peak"]))
+    assert len(order) >= 4
+    for n, c in enumerate(order, 1):  # counted over both files, a.mp4 first
+        assert c["caption"].startswith(f"Fail Friday #{n}") and c["caption_style"] == "friday"
+    # A person deletes two clips' captions and asks for questions: those two get them.
+    keep = doc["clips"][:2]
+    for c in keep:
+        del c["caption"], c["caption_style"]
+    doc["clips"] = keep
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    render = ["render", str(plan), "-p", str(work / "small.yaml"), "-o", str(work / "out"),
+              "--cache-dir", str(cache), "-j", "1", "--caption-style", "question"]  # fmt: skip
+    assert made(runner.invoke(main, render)) == 2
+    out = json.loads((work / "out" / "manifest.json").read_text())
+    caps = [c["caption"] for c in out["clips"]]
+    assert len(set(caps)) == 2 and set(caps) <= set(MISHAP["question"]), caps
 
 
 def test_deleted_output_and_force(done: Path, cache: Path) -> None:
@@ -165,12 +224,16 @@ def test_edited_plan_rerenders_only_that_clip(work: Path, cache: Path) -> None:
     runner = CliRunner()
     plan = work / "a.yaml"
     src = str(work / "footage" / "a.mp4")
-    res = runner.invoke(main, ["detect", "-q", src, "--plan", str(plan), "--cache-dir", str(cache)])
+    res = runner.invoke(main, ["detect", "-q", src, "-p", str(work / "small.yaml"), "--plan",
+                               str(plan), "--cache-dir", str(cache)])  # fmt: skip
     assert res.exit_code == 0, res.output
     render = ["render", str(plan), "-p", str(work / "small.yaml"), "-o", str(work / "out"),
               "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
     assert made(runner.invoke(main, render)) >= 2
     before = clips(work / "out")
+    # The review page of rendered plans still lists what detection turned down.
+    sources = json.loads((work / "out" / "manifest.json").read_text())["sources"]
+    assert [len(s["rejected"]) > 0 for s in sources] == [True]
     doc = yaml.safe_load(plan.read_text())
     doc["clips"][1]["caption"] = "Oops! ¡Qué desastre!"
     plan.write_text(yaml.safe_dump(doc, allow_unicode=True))
@@ -340,7 +403,8 @@ def test_makefile_workflow(work: Path, cache: Path) -> None:
     env = {**os.environ, "CLIPKIT_CACHE_DIR": str(cache)}
     args = ["make", "-s", "-C", str(REPO), f"FOOTAGE={work / 'footage'}", f"PLANS={work / 'plans'}",
             f"OUT={work / 'out'}", f"PLATFORMS={work / 'small.yaml'}", "SETUP=",
-            f"CLIPKIT={sys.executable} -m clipkit"]  # fmt: skip
+            f"CLIPKIT={sys.executable} -m clipkit",
+            "DETECT=--sensitivity 1 --max-moments 2"]  # fmt: skip
     run = subprocess.run([*args, "plans", "clips"], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert (work / "plans" / "a.mp4.yaml").exists()

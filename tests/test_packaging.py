@@ -1,4 +1,4 @@
-"""The wheel that `pip install .` builds carries the presets and the font."""
+"""The wheel that `pip install .` builds carries the presets, the font and the model."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def test_wheel_has_presets_font_and_entry_point(wheel: zipfile.ZipFile) -> None:
         assert preset in builtins
     assert "clipkit/fonts/DejaVuSans-Bold.ttf" in names
     assert "clipkit/presets.py" in names
+    assert "clipkit/detection/model.json" in names  # the fitted detection model, as data
+    assert not any(n.startswith("tools/") for n in names)  # training code stays out
     assert not any(n.startswith("clipkit/presets/") for n in names)  # would shadow presets.py
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "clipkit = clipkit.cli:main" in wheel.read(entry).decode()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.detect import Moment
+from clipkit.detection import Moment
 from clipkit.errors import InputError
 from clipkit.plan import (
     ClipPlan,
@@ -23,6 +23,7 @@ from clipkit.plan import (
 from clipkit.presets import load_preset
 from clipkit.probe import VideoInfo
 from clipkit.signals import Signals
+from clipkit.wording import MISHAP, RECOVERY
 from tests.conftest import flat_signals
 
 STEP = 0.1  # analysis frame step of the hand-made signals, s
@@ -78,7 +79,7 @@ def test_window_has_lead_in_and_stays_within_limits(reels) -> None:
     assert 1.5 <= 20 - p.start <= 3.0
     assert reels.min_length <= p.end - p.start <= reels.max_length
     assert p.end >= 22 and p.recovery is None and "no-recovery" in p.recovery_note
-    assert p.output == "pasta_01_reels.mp4" and p.caption == reels.caption
+    assert p.output == "pasta_01_reels.mp4" and p.caption in MISHAP[reels.caption_style]
 
 
 def test_long_moment_is_capped_and_total_fits_with_recovery(reels) -> None:
@@ -86,7 +87,21 @@ def test_long_moment_is_capped_and_total_fits_with_recovery(reels) -> None:
     (p,) = plan_clips(_info(60), sig, [M(10, 12, 30)], reels)
     assert p.recovery is not None
     assert total_length(p, reels) <= reels.max_length + 1e-6
-    assert p.start <= 10 - 1.5 and p.start < p.peak < p.end
+    assert p.end >= 30 + 1.0  # the payoff (the event's end, settled) wins over lead-in
+
+
+@pytest.mark.parametrize("length", [0.5, 3.0, 6.0, 7.5, 12.0])
+def test_the_window_holds_the_whole_event_or_its_end(reels, length: float) -> None:
+    """At least 1.5 s before the event and 1 s after it when the maximum allows; when it
+    cannot hold both, the end of the event and 1 s after it are kept, lead-in is cut."""
+    (p,) = plan_clips(_info(60), _signals(60), [M(20, 20.2, 20 + length)], reels,
+                      no_recovery=True)  # fmt: skip
+    assert p.end - p.start <= reels.max_length + 1e-6
+    assert p.end >= 20 + length + 1.0
+    if length + 1.5 + 1.0 <= reels.max_length:
+        assert p.start <= 20 - 1.5
+    else:
+        assert p.end - p.start == pytest.approx(reels.max_length)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +125,8 @@ def test_close_moments_do_not_duplicate(reels) -> None:
 def test_short_source_gives_whole_file_with_note(reels) -> None:
     (p,) = plan_clips(_info(3.2), _signals(3.2), [M(1, 1.5, 2), M(2, 2.5, 3)], reels)
     assert (p.start, p.end) == (0, 3.2)
-    assert "shorter than the minimum" in p.note and p.recovery is None
+    assert "shorter than the minimum" in p.note
+    assert p.recovery_still and p.recovery is not None and p.recovery[0] >= 2.0 + 0.3
     assert plan_clips(_info(3.2), _signals(3.2), [], reels) == []
 
 
@@ -123,16 +139,54 @@ def test_recovery_is_calm_region_after_mishap_preferring_end(reels) -> None:
     assert p.recovery_source == p.source and p.recovery is not None
     assert p.recovery[0] >= 80 and p.recovery[1] <= 85 + STEP
     assert p.recovery[1] - p.recovery[0] == pytest.approx(reels.recovery_length)
-    assert p.recovery_caption == reels.recovery_caption
+    assert p.recovery_caption in RECOVERY[reels.caption_style]
 
 
 def test_no_suitable_recovery_gives_reason(reels) -> None:
     sig = _signals(60)
-    sig.brightness[:] = 0.02  # far too dark everywhere
+    sig.brightness[:] = 0.01  # black everywhere
     (p,) = plan_clips(_info(60), sig, [M(20, 21, 22)], reels)
-    assert p.recovery is None and "nothing calm" in p.recovery_note
-    (p,) = plan_clips(_info(30), _signals(30, calm=(26, 30)), [M(25, 27, 29.5)], reels)
-    assert p.recovery is None and "after the mishap" in p.recovery_note
+    assert p.recovery is None and "never clear" in p.recovery_note and "dark" in p.recovery_note
+    (p,) = plan_clips(_info(30), _signals(30, calm=(26, 30)), [M(25, 27, 29.95)], reels)
+    assert p.recovery is None and "ends with the mishap" in p.recovery_note
+
+
+def test_a_short_calm_stretch_is_a_shorter_recovery_shot(reels) -> None:
+    """Real footage ends soon after the mishap: 3 s after the clip is enough for a
+    recovery stretch shorter than the preset's, from the calm, never its last moments."""
+    (p,) = plan_clips(_info(28.5), _signals(28.5, calm=(25.5, 28.5)), [M(22, 23, 24)], reels)
+    assert p.end == pytest.approx(25.5) and p.recovery is not None and not p.recovery_still
+    a, b = p.recovery
+    assert 1.0 <= b - a < reels.recovery_length and a >= p.end and b <= 28.5 - 0.5
+    assert "no calm" in p.recovery_note
+
+
+def test_without_a_calm_stretch_the_best_frame_is_held_still(reels) -> None:
+    (p,) = plan_clips(_info(27), _signals(27, calm=(25.5, 27)), [M(22, 23, 24)], reels)
+    assert p.recovery_still and p.recovery is not None
+    a, b = p.recovery
+    assert 25.5 <= a <= 27 - 0.75 and b - a == pytest.approx(reels.recovery_length)
+    assert "still" in p.recovery_note
+    assert plan_problem(p, 27, reels) is None  # a still may be held past the file's end
+
+
+@pytest.mark.parametrize("spoil", ["coverage", "cut", "whip", "blur"])
+def test_a_recovery_shot_never_shows_a_hand_a_cut_or_a_whip_pan(reels, spoil: str) -> None:
+    """The calm stretch at 50-56 s is spoilt at 52-53 s: the shot is taken elsewhere."""
+    sig = _signals(60, calm=(50, 56))
+    bad = (sig.t >= 52) & (sig.t < 53)
+    if spoil == "coverage":
+        sig.coverage[bad] = 0.8  # a hand over the lens
+    elif spoil == "cut":
+        sig.cut[bad] = 0.9
+    elif spoil == "whip":
+        sig = replace(sig, cam_conf=np.where(bad, 0.1, 1.0), shift=np.where(bad, 2.0, 0.0))
+    else:
+        sig.sharpness[bad] = 0.01  # something right in front of the lens
+    (p,) = plan_clips(_info(60), sig, [M(20, 21, 22)], reels)
+    assert p.recovery is not None
+    a, b = p.recovery
+    assert b <= 52 or a >= 53
 
 
 def test_recovery_file_and_sidecar(reels, tmp_path: Path) -> None:

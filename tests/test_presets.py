@@ -60,7 +60,7 @@ def test_unknown_key_names_file_line_and_suggestion(tmp_path: Path) -> None:
         ("fps: fast\n", r"line 1: 'fps' must be a number"),
         ("width: 1080\nfps: 120\n", r"line 2: 'fps' 120.0 is out of range"),
         ("crf: 20.5\n", r"'crf' must be a whole number"),
-        ("reframe: zoom\n", r"'reframe' 'zoom' is not one of follow"),
+        ("reframe: zoom\n", r"'reframe' 'zoom' is not one of auto, crop, blur, fit, center"),
         ("recovery: 1\n", r"'recovery' must be true or false"),
         ("fps: [1,\n", r"line 2: not valid YAML"),
         ("- a\n- b\n", r"must be a mapping"),
@@ -123,11 +123,11 @@ def test_resolved_dict_digest_and_overrides() -> None:
 def test_option_specs_share_names_and_defaults() -> None:
     specs = {s["name"]: s for s in option_specs()}
     assert specs["crf"]["default"] == Preset().crf and specs["crf"]["help"]
-    assert specs["reframe"]["choices"] == ("follow", "blur", "center")
+    assert specs["reframe"]["choices"] == ("auto", "crop", "blur", "fit", "center", "follow")
 
 
 def test_detection_settings_in_a_preset(tmp_path: Path) -> None:
-    from clipkit.detect import DetectOptions
+    from clipkit.detection import DetectOptions
 
     f = tmp_path / "eager.yaml"
     f.write_text("extends: reels\nsensitivity: 0.8\nmin_gap: 6\n")

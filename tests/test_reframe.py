@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.reframe import action_around, best_window, plan_reframe
+from clipkit.reframe import Action, action_around, best_window, plan_reframe
 from tests.conftest import SAMPLES
 
 
@@ -83,3 +83,69 @@ def test_crop_output_has_preset_size() -> None:
     rf = plan_reframe(640, 360, 1080, 1350, "follow")
     frame = np.zeros((360, 640, 3), np.uint8)
     assert rf.apply(frame).shape == (1350, 1080, 3)
+
+
+# -- a crop that follows the action -----------------------------------------------------
+
+
+def _moving(xs: list[float], *, width: float = 0.08, wide: bool = False) -> Action:
+    """An Action whose action is a blob at column fraction xs[k] at keyframe k (0.25 s
+    apart); ``wide``: a second blob at the far side at once."""
+    from clipkit.reframe import TRACK_STEP
+
+    times = np.arange(len(xs)) * TRACK_STEP
+    cols = (np.arange(16) + 0.5) / 16
+    maps = np.zeros((len(xs), 12, 16))
+    for k, x in enumerate(xs):
+        maps[k, 4:8] = np.exp(-0.5 * ((cols - x) / width) ** 2)
+        if wide:
+            maps[k, 4:8] += np.exp(-0.5 * ((cols - (1 - x)) / width) ** 2)
+    return Action(times, maps, (float(times[0]), float(times[-1])))
+
+
+def test_the_crop_follows_action_that_moves_across_ahead_of_it() -> None:
+    from clipkit.reframe import LEAD, MAX_PAN, TRACK_STEP
+
+    xs = list(np.linspace(0.2, 0.8, 24))  # across 60 % of the frame in 6 s
+    rf = plan_reframe(1920, 1080, 1080, 1920, "crop", _moving(xs))
+    assert rf.mode == "crop" and rf.path
+    t = np.array([p[0] for p in rf.path])
+    centre = (np.array([p[1] for p in rf.path]) + rf.rect[2] / 2) / 1920
+    assert np.all(np.diff(centre) >= -1e-9)  # only ever towards the action
+    speed = np.abs(np.diff(centre)) / TRACK_STEP
+    assert speed.max() <= MAX_PAN + 1e-6  # eased, never a whip
+    mid = slice(6, 18)  # away from the ends, where the path holds
+    assert np.all(centre[mid] > np.interp(t[mid], t, xs))  # ahead of the action
+    assert np.allclose(centre[mid], np.interp(t[mid] + LEAD, t, xs), atol=0.03)
+    x0, _, w, _ = rf.rect_at(float(t[12]))
+    assert x0 / 1920 < xs[12] < (x0 + w) / 1920  # the action is in the picture
+
+
+def test_a_jittering_action_gives_a_steady_crop() -> None:
+    xs = [0.45 if k % 2 else 0.55 for k in range(24)]
+    rf = plan_reframe(1920, 1080, 1080, 1920, "crop", _moving(xs))
+    assert rf.mode == "crop" and not rf.path  # holds still
+    x, _, w, _ = rf.rect
+    assert x / 1920 < 0.45 and (x + w) / 1920 > 0.55
+
+
+def test_auto_fits_over_blur_when_the_action_is_wider_than_the_crop() -> None:
+    narrow = plan_reframe(1920, 1080, 1080, 1920, "auto", _moving([0.2] * 12))
+    assert narrow.mode == "crop"
+    wide = plan_reframe(1920, 1080, 1080, 1920, "auto", _moving([0.1] * 12, wide=True))
+    assert wide.mode == "blur"
+    crop = plan_reframe(1920, 1080, 1080, 1920, "crop", _moving([0.1] * 12, wide=True))
+    assert crop.mode == "crop"  # asked for: a crop, whatever it leaves out
+    assert plan_reframe(1920, 1080, 1080, 1920, "auto", None).mode == "crop"  # no action
+
+
+def test_fit_shows_the_whole_frame_on_black() -> None:
+    rf = plan_reframe(640, 360, 1080, 1920, "fit")
+    out = rf.apply(np.full((360, 640, 3), 200, np.uint8))
+    assert out.shape == (1920, 1080, 3)
+    assert (out[960, 540] == 200).all() and (out[100, 540] == 0).all()
+
+
+def test_follow_is_the_older_name_of_crop() -> None:
+    a = plan_reframe(1920, 1080, 1080, 1920, "follow", _moving([0.2] * 12))
+    assert a == plan_reframe(1920, 1080, 1080, 1920, "crop", _moving([0.2] * 12))
