@@ -281,14 +281,21 @@ def _follow(action: Action, axis: int, frac: float) -> np.ndarray | None:
 
 
 def _extent(action: Action, axis: int) -> float:
-    """How far across (0..1) the event's action reaches: from the first to the last
-    region with at least EXTENT_LEVEL of the strongest's action (a falling person's
-    whole body, not only the part that moves most)."""
-    profile = action.total().sum(axis=axis)
-    if not profile.max() > 0:
-        return 0.0
-    on = np.flatnonzero(profile >= EXTENT_LEVEL * profile.max())
-    return float(on[-1] + 1 - on[0]) / profile.size
+    """How far across (0..1) the event's action reaches at a time: per keyframe, from the
+    first to the last region with at least EXTENT_LEVEL of the strongest's action (a
+    falling person's whole body, not only the part that moves most), averaged over the
+    event's keyframes by how much action each has (a thing sliding across is narrow at
+    every moment, however far it goes: the crop follows it)."""
+    on = (action.times >= action.event[0]) & (action.times <= action.event[1])
+    maps = action.maps[on] if on.any() else action.maps
+    widths, amounts = [], []
+    for m in maps:
+        profile = m.sum(axis=axis)
+        if profile.max() > 0:
+            hit = np.flatnonzero(profile >= EXTENT_LEVEL * profile.max())
+            widths.append(float(hit[-1] + 1 - hit[0]) / profile.size)
+            amounts.append(float(profile.sum()))
+    return float(np.average(widths, weights=amounts)) if widths else 0.0
 
 
 def _held(

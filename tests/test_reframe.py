@@ -158,3 +158,6 @@ def test_auto_fits_over_blur_when_the_action_reaches_further_than_the_crop() -> 
     wide = Action(body.times, body.maps + 0.3 * ((cols > 0.2) & (cols < 0.75)), body.event)
     assert plan_reframe(1920, 1080, 1080, 1920, "auto", body).mode == "crop"
     assert plan_reframe(1920, 1080, 1080, 1920, "auto", wide).mode == "blur"
+    # A thing sliding across is narrow at every moment, however far it goes: followed.
+    sliding = _moving(list(np.linspace(0.15, 0.85, 16)), width=0.03)
+    assert plan_reframe(1920, 1080, 1080, 1920, "auto", sliding).mode == "crop"
