@@ -47,8 +47,11 @@ STILL_UNDER = 0.02
 # The crop moves only when that holds at least this much more of the span's action than
 # the best still crop does.
 MOVE_GAIN = 0.05
-# ``auto`` crops when the eased crop holds at least this share of the event's action.
+# ``auto`` crops when the eased crop holds at least this share of the event's action...
 HOLD = 0.8
+# ... and when the event's action reaches no further across than the crop: the regions
+# with at least a quarter of the strongest region's action.
+EXTENT_LEVEL = 0.25
 # The blurred background is drawn at 1/8 size: blurring is then cheap and
 # the upscale adds more blur for free.
 BLUR_SHRINK = 8
@@ -237,7 +240,7 @@ def plan_reframe(
     gain = _held(action, axis, frac, los, True) - _held(action, axis, frac, still_lo, True)
     if gain < MOVE_GAIN:
         los = still_lo  # a still crop holds nearly as much: no reason to move
-    if mode == "auto" and _held(action, axis, frac, los) < HOLD:
+    if mode == "auto" and (_held(action, axis, frac, los) < HOLD or _extent(action, axis) > frac):
         return Reframe(out_w, out_h, "blur")
     px = np.round(los * full)
     if px.max() - px.min() < STILL_UNDER * full:  # hardly moves: hold still
@@ -275,6 +278,24 @@ def _follow(action: Action, axis: int, frac: float) -> np.ndarray | None:
             prev = lo[i - 1] if order.step == 1 else lo[i + 1]
             lo[i] = float(np.clip(lo[i], prev - most, prev + most))
     return np.clip(lo, 0.0, 1.0 - frac)
+
+
+def _extent(action: Action, axis: int) -> float:
+    """How far across (0..1) the event's action reaches at a time: per keyframe, from the
+    first to the last region with at least EXTENT_LEVEL of the strongest's action (a
+    falling person's whole body, not only the part that moves most), averaged over the
+    event's keyframes by how much action each has (a thing sliding across is narrow at
+    every moment, however far it goes: the crop follows it)."""
+    on = (action.times >= action.event[0]) & (action.times <= action.event[1])
+    maps = action.maps[on] if on.any() else action.maps
+    widths, amounts = [], []
+    for m in maps:
+        profile = m.sum(axis=axis)
+        if profile.max() > 0:
+            hit = np.flatnonzero(profile >= EXTENT_LEVEL * profile.max())
+            widths.append(float(hit[-1] + 1 - hit[0]) / profile.size)
+            amounts.append(float(profile.sum()))
+    return float(np.average(widths, weights=amounts)) if widths else 0.0
 
 
 def _held(

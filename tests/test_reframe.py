@@ -149,3 +149,15 @@ def test_fit_shows_the_whole_frame_on_black() -> None:
 def test_follow_is_the_older_name_of_crop() -> None:
     a = plan_reframe(1920, 1080, 1080, 1920, "follow", _moving([0.2] * 12))
     assert a == plan_reframe(1920, 1080, 1080, 1920, "crop", _moving([0.2] * 12))
+
+
+def test_auto_fits_over_blur_when_the_action_reaches_further_than_the_crop() -> None:
+    """A falling body: its middle moves most, but all of it moves, wider than the crop."""
+    body = _moving([0.45] * 12, width=0.03)
+    cols = (np.arange(16) + 0.5) / 16
+    wide = Action(body.times, body.maps + 0.3 * ((cols > 0.2) & (cols < 0.75)), body.event)
+    assert plan_reframe(1920, 1080, 1080, 1920, "auto", body).mode == "crop"
+    assert plan_reframe(1920, 1080, 1080, 1920, "auto", wide).mode == "blur"
+    # A thing sliding across is narrow at every moment, however far it goes: followed.
+    sliding = _moving(list(np.linspace(0.15, 0.85, 16)), width=0.03)
+    assert plan_reframe(1920, 1080, 1080, 1920, "auto", sliding).mode == "crop"

@@ -467,7 +467,7 @@ def test_a_moving_crop_read_as_a_band_matches_the_whole_picture_cropped(
     for k, t in enumerate(times):  # the action crosses from left to right
         maps[k, 4:8] = np.exp(-0.5 * ((cols - (0.15 + 0.7 * t / 4)) / 0.05) ** 2)
     action = Action(times, maps, (0.0, 4.0))
-    preset = _fast("reels").with_overrides(width=270, height=480)
+    preset = _fast("reels").with_overrides(width=270, height=480, reframe="crop")
     planned = plan_reframe(w, h, *preset.size, "crop", action)
     assert planned.path
     span = Span(str(src), 0.0, 4.0, preset, "", action)
