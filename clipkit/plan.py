@@ -34,6 +34,7 @@ from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
 from clipkit.wording import STYLES, Words, choose_lines
+from clipkit.yamlfile import YamlLimitError, load_yaml
 
 # Two windows overlapping by more than this fraction of the shorter one are
 # near-duplicates: the lower-scoring moment is dropped.
@@ -437,9 +438,11 @@ def edited_by_hand(path: str | Path) -> bool:
 def _read_plan_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+        doc = load_yaml(text)[0] if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    except YamlLimitError as e:
+        raise InputError(f"{path}: not a valid plan file ({e})") from None
     except yaml.MarkedYAMLError as e:  # an unquoted "Oops: it fell" in a caption, say
         line = f"line {e.problem_mark.line + 1}: " if e.problem_mark else ""
         hint = "; put text that holds ': ' in quotes" if "mapping values" in str(e.problem) else ""

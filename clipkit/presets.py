@@ -28,6 +28,7 @@ import yaml
 from clipkit.detection import DetectOptions
 from clipkit.errors import PresetError
 from clipkit.wording import DEFAULT_STYLE, STYLES
+from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -352,8 +353,9 @@ def _check_values(
 def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse safely; return the mapping and each top-level key's line number (1-based)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_yaml(text)
+    except YamlLimitError as e:
+        raise PresetError(f"{path}: {e}") from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else 0
         raise PresetError(f"{path}: line {line}: not valid YAML ({e.problem})") from None
