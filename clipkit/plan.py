@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path, PurePath
@@ -105,6 +107,8 @@ class ClipPlan:
             for key in ("start", "end", "peak", "score", "recovery_start", "recovery_end"):
                 if values.get(key) is not None:
                     values[key] = float(values[key])
+                    if not math.isfinite(values[key]):  # "inf" or "nan" as text
+                        raise InputError(f"{where}: '{key}' must be a finite number")
             values["index"] = int(values["index"])
         except (TypeError, ValueError):
             raise InputError(f"{where}: '{key}' must be a number") from None
@@ -435,10 +439,31 @@ def edited_by_hand(path: str | Path) -> bool:
     return not isinstance(doc, dict) or doc.get("digest") != _digest(doc.get("clips"))
 
 
+def _finite_json_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise YamlLimitError(text)
+    return value
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``, refusing Infinity, NaN and numbers too big for a float (1e999),
+    which Python's json reads without a word, with the line and key."""
+    try:
+        return json.loads(text, parse_constant=_finite_json_number, parse_float=_finite_json_number)
+    except YamlLimitError as e:
+        token = str(e)
+        m = re.search(r'"([^"\\]*)"\s*:\s*' + re.escape(token), text)
+        at = m.start() if m else text.find(token)
+        where = f"'{m.group(1)}' " if m else ""
+        line = text.count("\n", 0, max(at, 0)) + 1
+        raise YamlLimitError(f"line {line}: {where}must be a finite number, not {token}") from None
+
+
 def _read_plan_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
-        doc = load_yaml(text)[0] if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+        doc = load_yaml(text)[0] if path.suffix.lower() in (".yaml", ".yml") else _load_json(text)
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
     except YamlLimitError as e:

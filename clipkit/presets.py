@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import json
 import logging
+import math
 import re
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from importlib import resources
@@ -297,6 +298,8 @@ def _check_value(key: str, value: Any) -> Any:
     elif kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, not {value}")
         if kind is int and value != int(value):
             raise ValueError(f"must be a whole number, not {value!r}")
         value = int(value) if kind is int else float(value)

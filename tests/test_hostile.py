@@ -64,3 +64,47 @@ def test_a_few_aliases_still_load(tmp_path: Path) -> None:
     ok = tmp_path / "ok.yaml"
     ok.write_text("caption: &c 'oops {index}'\nrecovery_caption: *c\n")
     assert load_preset(ok).recovery_caption == "oops {index}"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN", "1.0e+999"])
+def test_non_finite_preset_value_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "inf.yaml"
+    bad.write_text(f"description: hot\nfps: {value}\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    line = _one_line_error(result, bad)
+    assert f"line 2: 'fps' must be a finite number, not {value}" in line
+    with pytest.raises(PresetError, match="inf.yaml: line 2: 'fps' must be a finite"):
+        load_preset(bad)
+
+
+def test_non_finite_override_is_refused() -> None:
+    with pytest.raises(PresetError, match="'lead_in' must be a finite number"):
+        load_preset("reels").with_overrides(lead_in=float("nan"))
+
+
+PLAN_CLIP = "  - source: a.mp4\n    index: 1\n    start: {start}\n    end: 4.0\n"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_non_finite_plan_value_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=value))
+    with pytest.raises(InputError, match=r"plan.yaml: .*line 4: 'start' must be a finite number"):
+        load_plans(bad)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", "1e999"])
+def test_non_finite_json_plan_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "plan.json"
+    clip = f'{{"source": "a.mp4", "index": 1,\n  "start": {value}, "end": 4}}'
+    bad.write_text('{"clips": [\n ' + clip + "]}")
+    with pytest.raises(InputError, match=r"plan.json: .*line 3: 'start' must be a finite number"):
+        load_plans(bad)
+
+
+def test_non_finite_plan_text_value_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start="'nan'"))
+    with pytest.raises(InputError, match=r"plan.yaml: clip 1: 'start' must be a finite number"):
+        load_plans(bad)
