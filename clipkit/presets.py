@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import re
+import string
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -245,10 +246,41 @@ def fill_template(
         "seconds": peak,
         "preset": preset,
     }
+    _check_fields(template)
     try:
         return template.format(**fields_)
     except (KeyError, IndexError, ValueError) as e:
         raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+
+
+TEMPLATE_FIELDS = ("line", "stem", "name", "index", "time", "seconds", "preset")
+# A format width beyond this ({line:>999999999}) is a way to fill the memory, not a look.
+MAX_FORMAT_WIDTH = 999
+
+
+def _check_fields(template: str, depth: int = 0) -> None:
+    """ValueError unless every field of ``template`` (and of its format specs) is a bare
+    documented name: no attribute or index access ({stem.__class__}, {index[0]}), no
+    positional {} or {0}, no unknown name."""
+    allowed = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+    for _text, name, spec, _conversion in parts:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS:
+            raise ValueError(
+                f"template {template!r}: unknown field '{{{name}}}'; allowed: {allowed}"
+            )
+        if spec and depth < 2:
+            _check_fields(spec, depth + 1)
+        if spec and any(len(d) > len(str(MAX_FORMAT_WIDTH)) for d in re.findall(r"\d+", spec)):
+            raise ValueError(
+                f"template {template!r}: format '{spec}' of '{{{name}}}' is wider than "
+                f"{MAX_FORMAT_WIDTH}"
+            )
 
 
 def check_template(template: str) -> str:

@@ -108,3 +108,64 @@ def test_non_finite_plan_text_value_is_refused(tmp_path: Path) -> None:
     bad.write_text("clips:\n" + PLAN_CLIP.format(start="'nan'"))
     with pytest.raises(InputError, match=r"plan.yaml: clip 1: 'start' must be a finite number"):
         load_plans(bad)
+
+
+@pytest.mark.parametrize(
+    "template, field",
+    [
+        ("{stem.__class__}", "{stem.__class__}"),
+        ("x {index[0]}", "{index[0]}"),
+        ("{source}", "{source}"),
+        ("{}", "{}"),
+        ("{0}", "{0}"),
+        ("{seconds:{index.real}}", "{index.real}"),
+    ],
+)
+def test_template_with_access_or_unknown_field_is_refused(
+    tmp_path: Path, template: str, field: str
+) -> None:
+    bad = tmp_path / "tpl.yaml"
+    bad.write_text(f"description: x\noutput_name: '{template}'\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    line = _one_line_error(result, bad)
+    assert "line 2: 'output_name'" in line
+    assert f"unknown field '{field}'; allowed: {{line}} {{stem}} {{name}} {{index}}" in line
+
+
+def test_template_refused_from_the_command_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["cut", str(tmp_path), "-o", str(tmp_path / "out"), "--caption", "{stem.__doc__}"]
+    )
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert "unknown field '{stem.__doc__}'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_template_through_the_api_is_an_input_error() -> None:
+    from clipkit.plan import fill_template
+
+    with pytest.raises(InputError, match=r"unknown field '\{stem\.__class__\}'; allowed"):
+        fill_template("{stem.__class__}", source="a.mp4", index=1, peak=1.0, preset="reels")
+
+
+def test_too_wide_format_is_refused() -> None:
+    from clipkit.plan import fill_template
+
+    with pytest.raises(InputError, match="wider than 999"):
+        fill_template("{line:>999999999}", source="a.mp4", index=1, peak=1.0, preset="p")
+
+
+def test_documented_template_fields_still_fill() -> None:
+    from clipkit.plan import fill_template
+
+    text = fill_template(
+        "{line}|{stem}|{name}|{index:02d}|{time}|{seconds:.1f}|{preset}|{stem!r}|{{x}}",
+        source="dir/day1.mp4",
+        index=3,
+        peak=75.25,
+        preset="reels",
+        line="oops",
+    )
+    assert text == "oops|day1|day1.mp4|03|1:15|75.2|reels|'day1'|{x}"
