@@ -130,6 +130,13 @@ class ClipPlan:
             raise InputError(f"{where}: needs 0 <= start < end")
         if values.get("recovery_source") and values.get("recovery_start") is None:
             raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
+        rs, re_ = values.get("recovery_start"), values.get("recovery_end")
+        # (A still recovery shot may end past the source: the frame at its start is held.)
+        if (rs is not None and rs < 0) or (rs is not None and re_ is not None and re_ <= rs):
+            window = f"{rs:g} to {re_:g} s" if re_ is not None else f"from {rs:g} s"
+            raise InputError(
+                f"{where}: the recovery shot ({window}) needs 0 <= recovery_start < recovery_end"
+            )
         return cls(**values)
 
 

@@ -169,3 +169,36 @@ def test_documented_template_fields_still_fill() -> None:
         line="oops",
     )
     assert text == "oops|day1|day1.mp4|03|1:15|75.2|reels|'day1'|{x}"
+
+
+REC_CLIP = PLAN_CLIP.format(start=1.0) + "    recovery_source: a.mp4\n"
+
+
+@pytest.mark.parametrize(
+    "window, shown",
+    [("6.0, 5.0", "6 to 5 s"), ("5.0, 5.0", "5 to 5 s"), ("-2.0, 1.0", "-2 to 1 s")],
+)
+def test_negative_or_inverted_recovery_window_is_refused(
+    tmp_path: Path, window: str, shown: str
+) -> None:
+    start, end = window.split(", ")
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(
+        "clips:\n" + PLAN_CLIP.format(start=0.5) + REC_CLIP
+        + f"    recovery_start: {start}\n    recovery_end: {end}\n"
+    )  # fmt: skip
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 2: the recovery shot ({shown}) needs 0 <= recovery_start < recovery_end"
+    )
+
+
+def test_still_recovery_past_the_source_end_still_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text(
+        "clips:\n" + REC_CLIP
+        + "    recovery_start: 3.5\n    recovery_end: 999.0\n    recovery_still: true\n"
+    )  # fmt: skip
+    (plan,) = load_plans(ok)
+    assert plan.recovery == (3.5, 999.0) and plan.recovery_still
