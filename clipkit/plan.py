@@ -42,6 +42,9 @@ from clipkit.yamlfile import YamlLimitError, load_yaml
 # near-duplicates: the lower-scoring moment is dropped.
 MAX_OVERLAP = 0.5
 
+# The one kind of file a clip is (``output_name`` gives every name this ending).
+VIDEO_SUFFIX = ".mp4"
+
 
 class MomentLike(Protocol):
     """What plan needs of a detected moment (clipkit.detection.Moment fits)."""
@@ -126,6 +129,12 @@ class ClipPlan:
         out = values["output"]
         if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
             raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
+        if out and not out.lower().endswith(VIDEO_SUFFIX):
+            # manifest.json, index.html, a cover image: the folder's other files are not
+            # a clip's to overwrite, and a clip is an MP4 whatever its name says.
+            raise InputError(
+                f"{where}: 'output' must be a video file name ending in {VIDEO_SUFFIX}, not {out!r}"
+            )
         if not values["end"] > values["start"] >= 0:
             raise InputError(f"{where}: needs 0 <= start < end")
         if values.get("recovery_source") and values.get("recovery_start") is None:
@@ -160,7 +169,7 @@ def output_name(template: str, *, source: str, index: int, peak: float, preset: 
     name = PurePath(name.replace("\\", "/")).name  # drop any folder part, incl. ".."
     name = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in name)
     name = name.lstrip(".") or f"clip_{index:02d}"
-    return name if name.lower().endswith(".mp4") else name + ".mp4"
+    return name if name.lower().endswith(VIDEO_SUFFIX) else name + VIDEO_SUFFIX
 
 
 # What a clip keeps around its event when the preset's maximum length is tight: 1.5 s

@@ -3,6 +3,7 @@ quickly, with no traceback and nothing written."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -202,3 +203,31 @@ def test_still_recovery_past_the_source_end_still_loads(tmp_path: Path) -> None:
     )  # fmt: skip
     (plan,) = load_plans(ok)
     assert plan.recovery == (3.5, 999.0) and plan.recovery_still
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "index.html", "clip", "clip.mov", "a.mp4.txt"])
+def test_plan_output_that_is_not_a_video_name_is_refused(tmp_path: Path, name: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    output: {name}\n")
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 1: 'output' must be a video file name ending in .mp4, not '{name}'"
+    )
+
+
+def test_plan_output_refused_by_render_without_writing_it(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + "    output: manifest.json\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "'output' must be a video file name" in _one_line_error(result, bad)
+    for manifest in out.rglob("manifest.json"):  # clipkit's own, never a clip
+        json.loads(manifest.read_text())
+
+
+def test_plan_output_mp4_in_any_case_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + "    output: Day1_01.MP4\n")
+    assert load_plans(ok)[0].output == "Day1_01.MP4"
