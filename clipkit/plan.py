@@ -35,7 +35,7 @@ from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
-from clipkit.wording import STYLES, Words, choose_lines
+from clipkit.wording import STYLES, Words, caption_too_long, choose_lines
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 # Two windows overlapping by more than this fraction of the shorter one are
@@ -123,6 +123,9 @@ class ClipPlan:
             values[key] = "" if values.get(key) is None else str(values[key])
         for key in ("caption", "recovery_caption"):  # absent: chosen from the style
             values[key] = None if values.get(key) is None else str(values[key])
+        for key in ("caption", "recovery_caption", "lesson"):
+            if values[key] and (problem := caption_too_long(values[key])):
+                raise InputError(f"{where}: '{key}' {problem}")
         if values["caption_style"] and values["caption_style"] not in STYLES:
             problem = not_one_of(values["caption_style"], STYLES)
             raise InputError(f"{where}: 'caption_style' {problem}")

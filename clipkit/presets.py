@@ -29,7 +29,7 @@ import yaml
 
 from clipkit.detection import DetectOptions
 from clipkit.errors import PresetError
-from clipkit.wording import DEFAULT_STYLE, STYLES
+from clipkit.wording import DEFAULT_STYLE, STYLES, caption_too_long
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,8 @@ def _suggest(key: str) -> str:
 
 # Preset keys whose value is a template filled per clip (see ``fill_template``).
 TEMPLATE_KEYS = ("caption", "recovery_caption", "output_name")
+# ...and those whose value is the text of a caption.
+CAPTION_KEYS = ("caption", "recovery_caption")
 
 
 def _fmt_time(seconds: float) -> str:
@@ -340,6 +342,8 @@ def _check_value(key: str, value: Any) -> Any:
             raise ValueError(f"{value} is out of range ({lo} to {hi})")
     elif not isinstance(value, str):
         raise ValueError(f"must be text, not {value!r}")
+    if key in CAPTION_KEYS and (problem := caption_too_long(value)):
+        raise ValueError(problem)
     if key in TEMPLATE_KEYS:
         check_template(value)
     if key.endswith("_color"):

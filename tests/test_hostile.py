@@ -231,3 +231,40 @@ def test_plan_output_mp4_in_any_case_loads(tmp_path: Path) -> None:
     ok = tmp_path / "plan.yaml"
     ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + "    output: Day1_01.MP4\n")
     assert load_plans(ok)[0].output == "Day1_01.MP4"
+
+
+@pytest.mark.parametrize("key", ["caption", "recovery_caption", "lesson"])
+def test_huge_plan_caption_is_refused(tmp_path: Path, key: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    {key}: {'x' * 200_000}\n")
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 1: '{key}' too long (200,000 characters; a caption may have 500 at most)"
+    )
+
+
+def test_huge_preset_caption_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "long.yaml"
+    bad.write_text(f"description: x\ncaption: {'y' * 501}\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "line 2: 'caption' too long (501 characters; a caption may have 500 at most)" in (
+        _one_line_error(result, bad)
+    )
+
+
+@pytest.mark.parametrize("option", ["--caption", "--recovery-caption", "--lesson"])
+def test_huge_caption_option_is_refused(tmp_path: Path, option: str) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["cut", str(tmp_path), "-o", str(out), option, "z" * 10_000])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "too long (10,000 characters; a caption may have 500 at most)" in result.output
+    assert not out.exists()
+
+
+def test_caption_of_500_characters_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    caption: {'x' * 500}\n")
+    assert len(load_plans(ok)[0].caption or "") == 500
