@@ -4,6 +4,7 @@ quickly, with no traceback and nothing written."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from clipkit.cli import main
 from clipkit.errors import InputError, PresetError
 from clipkit.plan import load_plans
 from clipkit.presets import load_preset
+from clipkit.probe import probe
 
 
 def _bomb(top: str) -> str:
@@ -268,3 +270,24 @@ def test_caption_of_500_characters_loads(tmp_path: Path) -> None:
     ok = tmp_path / "plan.yaml"
     ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    caption: {'x' * 500}\n")
     assert len(load_plans(ok)[0].caption or "") == 500
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_named_like_a_video_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as err:
+        probe(fifo)
+    assert str(err.value) == f"{fifo}: not a regular file (a named pipe), not a video file"
+    t0 = time.monotonic()  # found in a folder: refused, never opened (that would block)
+    result = CliRunner().invoke(main, ["detect", str(tmp_path)])
+    assert time.monotonic() - t0 < 30
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{fifo}: error: not a regular file (a named pipe)" in result.output
+    assert "0 bytes" not in result.output
+
+
+def test_device_is_not_a_regular_file() -> None:
+    with pytest.raises(InputError, match=r"/dev/null: not a regular file \(a character device\)"):
+        probe("/dev/null")
