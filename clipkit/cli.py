@@ -144,6 +144,14 @@ jobs_option = click.option(
 )
 
 
+def _short_caption(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from clipkit.wording import caption_too_long
+
+    if value is not None and (problem := caption_too_long(value)):
+        raise click.BadParameter(problem)
+    return value
+
+
 def style_options(func: F) -> F:
     """--caption-style and --lesson: where the lines of captions without a text come from."""
     from clipkit.presets import FIELDS
@@ -162,6 +170,7 @@ def style_options(func: F) -> F:
             click.option(
                 "--lesson",
                 default=None,
+                callback=_short_caption,
                 help="The lesson of --caption-style lesson (which it implies when no style "
                 'is given): "Lesson learned: LESSON".',
             ),
@@ -411,6 +420,7 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     """A caption template that fills, checked before any work (a usage error if not)."""
     from clipkit.presets import check_template
 
+    value = _short_caption(ctx, param, value)
     try:
         return None if value is None else check_template(value)
     except ValueError as e:

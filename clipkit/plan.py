@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path, PurePath
@@ -33,11 +35,15 @@ from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.signals import Signals
-from clipkit.wording import STYLES, Words, choose_lines
+from clipkit.wording import STYLES, Words, caption_too_long, choose_lines
+from clipkit.yamlfile import YamlLimitError, load_yaml
 
 # Two windows overlapping by more than this fraction of the shorter one are
 # near-duplicates: the lower-scoring moment is dropped.
 MAX_OVERLAP = 0.5
+
+# The one kind of file a clip is (``output_name`` gives every name this ending).
+VIDEO_SUFFIX = ".mp4"
 
 
 class MomentLike(Protocol):
@@ -104,6 +110,8 @@ class ClipPlan:
             for key in ("start", "end", "peak", "score", "recovery_start", "recovery_end"):
                 if values.get(key) is not None:
                     values[key] = float(values[key])
+                    if not math.isfinite(values[key]):  # "inf" or "nan" as text
+                        raise InputError(f"{where}: '{key}' must be a finite number")
             values["index"] = int(values["index"])
         except (TypeError, ValueError):
             raise InputError(f"{where}: '{key}' must be a number") from None
@@ -115,16 +123,32 @@ class ClipPlan:
             values[key] = "" if values.get(key) is None else str(values[key])
         for key in ("caption", "recovery_caption"):  # absent: chosen from the style
             values[key] = None if values.get(key) is None else str(values[key])
+        for key in ("caption", "recovery_caption", "lesson"):
+            if values[key] and (problem := caption_too_long(values[key])):
+                raise InputError(f"{where}: '{key}' {problem}")
         if values["caption_style"] and values["caption_style"] not in STYLES:
             problem = not_one_of(values["caption_style"], STYLES)
             raise InputError(f"{where}: 'caption_style' {problem}")
         out = values["output"]
         if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
             raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
+        if out and not out.lower().endswith(VIDEO_SUFFIX):
+            # manifest.json, index.html, a cover image: the folder's other files are not
+            # a clip's to overwrite, and a clip is an MP4 whatever its name says.
+            raise InputError(
+                f"{where}: 'output' must be a video file name ending in {VIDEO_SUFFIX}, not {out!r}"
+            )
         if not values["end"] > values["start"] >= 0:
             raise InputError(f"{where}: needs 0 <= start < end")
         if values.get("recovery_source") and values.get("recovery_start") is None:
             raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
+        rs, re_ = values.get("recovery_start"), values.get("recovery_end")
+        # (A still recovery shot may end past the source: the frame at its start is held.)
+        if (rs is not None and rs < 0) or (rs is not None and re_ is not None and re_ <= rs):
+            window = f"{rs:g} to {re_:g} s" if re_ is not None else f"from {rs:g} s"
+            raise InputError(
+                f"{where}: the recovery shot ({window}) needs 0 <= recovery_start < recovery_end"
+            )
         return cls(**values)
 
 
@@ -148,7 +172,7 @@ def output_name(template: str, *, source: str, index: int, peak: float, preset: 
     name = PurePath(name.replace("\\", "/")).name  # drop any folder part, incl. ".."
     name = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in name)
     name = name.lstrip(".") or f"clip_{index:02d}"
-    return name if name.lower().endswith(".mp4") else name + ".mp4"
+    return name if name.lower().endswith(VIDEO_SUFFIX) else name + VIDEO_SUFFIX
 
 
 # What a clip keeps around its event when the preset's maximum length is tight: 1.5 s
@@ -434,12 +458,35 @@ def edited_by_hand(path: str | Path) -> bool:
     return not isinstance(doc, dict) or doc.get("digest") != _digest(doc.get("clips"))
 
 
+def _finite_json_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise YamlLimitError(text)
+    return value
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``, refusing Infinity, NaN and numbers too big for a float (1e999),
+    which Python's json reads without a word, with the line and key."""
+    try:
+        return json.loads(text, parse_constant=_finite_json_number, parse_float=_finite_json_number)
+    except YamlLimitError as e:
+        token = str(e)
+        m = re.search(r'"([^"\\]*)"\s*:\s*' + re.escape(token), text)
+        at = m.start() if m else text.find(token)
+        where = f"'{m.group(1)}' " if m else ""
+        line = text.count("\n", 0, max(at, 0)) + 1
+        raise YamlLimitError(f"line {line}: {where}must be a finite number, not {token}") from None
+
+
 def _read_plan_file(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+        doc = load_yaml(text)[0] if path.suffix.lower() in (".yaml", ".yml") else _load_json(text)
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    except YamlLimitError as e:
+        raise InputError(f"{path}: not a valid plan file ({e})") from None
     except yaml.MarkedYAMLError as e:  # an unquoted "Oops: it fell" in a caption, say
         line = f"line {e.problem_mark.line + 1}: " if e.problem_mark else ""
         hint = "; put text that holds ': ' in quotes" if "mapping values" in str(e.problem) else ""

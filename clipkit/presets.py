@@ -17,7 +17,9 @@ import difflib
 import hashlib
 import json
 import logging
+import math
 import re
+import string
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -27,7 +29,8 @@ import yaml
 
 from clipkit.detection import DetectOptions
 from clipkit.errors import PresetError
-from clipkit.wording import DEFAULT_STYLE, STYLES
+from clipkit.wording import DEFAULT_STYLE, STYLES, caption_too_long
+from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +225,8 @@ def _suggest(key: str) -> str:
 
 # Preset keys whose value is a template filled per clip (see ``fill_template``).
 TEMPLATE_KEYS = ("caption", "recovery_caption", "output_name")
+# ...and those whose value is the text of a caption.
+CAPTION_KEYS = ("caption", "recovery_caption")
 
 
 def _fmt_time(seconds: float) -> str:
@@ -243,10 +248,41 @@ def fill_template(
         "seconds": peak,
         "preset": preset,
     }
+    _check_fields(template)
     try:
         return template.format(**fields_)
     except (KeyError, IndexError, ValueError) as e:
         raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+
+
+TEMPLATE_FIELDS = ("line", "stem", "name", "index", "time", "seconds", "preset")
+# A format width beyond this ({line:>999999999}) is a way to fill the memory, not a look.
+MAX_FORMAT_WIDTH = 999
+
+
+def _check_fields(template: str, depth: int = 0) -> None:
+    """ValueError unless every field of ``template`` (and of its format specs) is a bare
+    documented name: no attribute or index access ({stem.__class__}, {index[0]}), no
+    positional {} or {0}, no unknown name."""
+    allowed = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+    for _text, name, spec, _conversion in parts:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS:
+            raise ValueError(
+                f"template {template!r}: unknown field '{{{name}}}'; allowed: {allowed}"
+            )
+        if spec and depth < 2:
+            _check_fields(spec, depth + 1)
+        if spec and any(len(d) > len(str(MAX_FORMAT_WIDTH)) for d in re.findall(r"\d+", spec)):
+            raise ValueError(
+                f"template {template!r}: format '{spec}' of '{{{name}}}' is wider than "
+                f"{MAX_FORMAT_WIDTH}"
+            )
 
 
 def check_template(template: str) -> str:
@@ -296,6 +332,8 @@ def _check_value(key: str, value: Any) -> Any:
     elif kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, not {value}")
         if kind is int and value != int(value):
             raise ValueError(f"must be a whole number, not {value!r}")
         value = int(value) if kind is int else float(value)
@@ -304,6 +342,8 @@ def _check_value(key: str, value: Any) -> Any:
             raise ValueError(f"{value} is out of range ({lo} to {hi})")
     elif not isinstance(value, str):
         raise ValueError(f"must be text, not {value!r}")
+    if key in CAPTION_KEYS and (problem := caption_too_long(value)):
+        raise ValueError(problem)
     if key in TEMPLATE_KEYS:
         check_template(value)
     if key.endswith("_color"):
@@ -352,8 +392,9 @@ def _check_values(
 def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse safely; return the mapping and each top-level key's line number (1-based)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_yaml(text)
+    except YamlLimitError as e:
+        raise PresetError(f"{path}: {e}") from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else 0
         raise PresetError(f"{path}: line {line}: not valid YAML ({e.problem})") from None

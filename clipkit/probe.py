@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -120,6 +121,16 @@ def _scan_duration(path: str) -> float:
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a file of data")
+
+
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
     """Return the facts of the video at ``path`` or raise InputError naming it."""
     p = str(path)
@@ -131,6 +142,8 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         raise InputError(f"{p}: cannot read ({e.strerror})") from None
     if Path(p).is_dir():
         raise InputError(f"{p}: is a folder, not a video file")
+    if not stat.S_ISREG(st.st_mode):  # never opened: reading a FIFO or a device blocks
+        raise InputError(f"{p}: not a regular file ({_file_kind(st.st_mode)}), not a video file")
     if st.st_size == 0:
         raise InputError(f"{p}: empty file (0 bytes)")
     if not os.access(p, os.R_OK):

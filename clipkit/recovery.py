@@ -26,6 +26,7 @@ import yaml
 
 from clipkit.errors import InputError
 from clipkit.signals import Signals
+from clipkit.yamlfile import YamlLimitError, load_yaml
 
 SIDECAR_SUFFIX = ".recovery.yaml"
 SIDECAR_KEYS = {"file", "start", "end", "none"}
@@ -98,8 +99,8 @@ def find_recovery(source: str | Path) -> RecoverySource | None:
     if not path.is_file():
         return None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        data = load_yaml(path.read_text(encoding="utf-8"))[0] or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, YamlLimitError) as e:
         raise InputError(f"{path}: cannot read ({e})") from None
     if not isinstance(data, dict) or set(data) - SIDECAR_KEYS:
         raise InputError(f"{path}: expected keys among {', '.join(sorted(SIDECAR_KEYS))}")

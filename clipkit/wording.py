@@ -89,6 +89,18 @@ RECOVERY = {
 }
 LESSON = "Lesson learned: {lesson}"
 
+# A caption is read in the second or two a clip gives it, in at most a few lines
+# (caption_max_lines); this is far past any that can be, and short of text that only
+# fills the memory of the layout.
+MAX_CAPTION_CHARS = 500
+
+
+def caption_too_long(text: str) -> str | None:
+    """Why ``text`` is too long for a caption (a template, a lesson), or None."""
+    if len(text) <= MAX_CAPTION_CHARS:
+        return None
+    return f"too long ({len(text):,} characters; a caption may have {MAX_CAPTION_CHARS} at most)"
+
 
 @dataclass(frozen=True)
 class Words:

@@ -1,0 +1,293 @@
+"""Hostile presets and plans (issue 27): each is refused with one line naming the file,
+quickly, with no traceback and nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clipkit.cli import main
+from clipkit.errors import InputError, PresetError
+from clipkit.plan import load_plans
+from clipkit.presets import load_preset
+from clipkit.probe import probe
+
+
+def _bomb(top: str) -> str:
+    """Billion laughs: nine levels of nine aliases each, 9**9 strings once expanded."""
+    text = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for i in range(1, 9):
+        text += f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n"
+    return text + f"{top}: *l8\n"
+
+
+def _one_line_error(result: object, path: Path) -> str:
+    out = result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in out
+    lines = [line for line in out.splitlines() if line.startswith("clipkit: error:")]
+    assert len(lines) == 1, out
+    assert str(path) in lines[0]
+    return lines[0]
+
+
+def test_alias_bomb_preset_is_refused_fast(tmp_path: Path) -> None:
+    bad = tmp_path / "bomb.yaml"
+    bad.write_text(_bomb("caption"))
+    t0 = time.monotonic()
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert time.monotonic() - t0 < 1.0
+    assert result.exit_code == 1
+    assert "aliases" in _one_line_error(result, bad)
+    with pytest.raises(PresetError, match="bomb.yaml: the file expands"):
+        load_preset(bad)
+
+
+def test_alias_bomb_plan_is_refused_fast(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(_bomb("clips"))
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match=r"plan.yaml: not a valid plan file \(the file expands"):
+        load_plans(bad)
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_alias_loop_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "loop.yaml"
+    bad.write_text("caption: &a [*a]\n")
+    with pytest.raises(PresetError, match="loop.yaml: the file expands"):
+        load_preset(bad)
+
+
+def test_a_few_aliases_still_load(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("caption: &c 'oops {index}'\nrecovery_caption: *c\n")
+    assert load_preset(ok).recovery_caption == "oops {index}"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN", "1.0e+999"])
+def test_non_finite_preset_value_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "inf.yaml"
+    bad.write_text(f"description: hot\nfps: {value}\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    line = _one_line_error(result, bad)
+    assert f"line 2: 'fps' must be a finite number, not {value}" in line
+    with pytest.raises(PresetError, match="inf.yaml: line 2: 'fps' must be a finite"):
+        load_preset(bad)
+
+
+def test_non_finite_override_is_refused() -> None:
+    with pytest.raises(PresetError, match="'lead_in' must be a finite number"):
+        load_preset("reels").with_overrides(lead_in=float("nan"))
+
+
+PLAN_CLIP = "  - source: a.mp4\n    index: 1\n    start: {start}\n    end: 4.0\n"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_non_finite_plan_value_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=value))
+    with pytest.raises(InputError, match=r"plan.yaml: .*line 4: 'start' must be a finite number"):
+        load_plans(bad)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", "1e999"])
+def test_non_finite_json_plan_names_file_line_and_key(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "plan.json"
+    clip = f'{{"source": "a.mp4", "index": 1,\n  "start": {value}, "end": 4}}'
+    bad.write_text('{"clips": [\n ' + clip + "]}")
+    with pytest.raises(InputError, match=r"plan.json: .*line 3: 'start' must be a finite number"):
+        load_plans(bad)
+
+
+def test_non_finite_plan_text_value_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start="'nan'"))
+    with pytest.raises(InputError, match=r"plan.yaml: clip 1: 'start' must be a finite number"):
+        load_plans(bad)
+
+
+@pytest.mark.parametrize(
+    "template, field",
+    [
+        ("{stem.__class__}", "{stem.__class__}"),
+        ("x {index[0]}", "{index[0]}"),
+        ("{source}", "{source}"),
+        ("{}", "{}"),
+        ("{0}", "{0}"),
+        ("{seconds:{index.real}}", "{index.real}"),
+    ],
+)
+def test_template_with_access_or_unknown_field_is_refused(
+    tmp_path: Path, template: str, field: str
+) -> None:
+    bad = tmp_path / "tpl.yaml"
+    bad.write_text(f"description: x\noutput_name: '{template}'\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    line = _one_line_error(result, bad)
+    assert "line 2: 'output_name'" in line
+    assert f"unknown field '{field}'; allowed: {{line}} {{stem}} {{name}} {{index}}" in line
+
+
+def test_template_refused_from_the_command_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["cut", str(tmp_path), "-o", str(tmp_path / "out"), "--caption", "{stem.__doc__}"]
+    )
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert "unknown field '{stem.__doc__}'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_template_through_the_api_is_an_input_error() -> None:
+    from clipkit.plan import fill_template
+
+    with pytest.raises(InputError, match=r"unknown field '\{stem\.__class__\}'; allowed"):
+        fill_template("{stem.__class__}", source="a.mp4", index=1, peak=1.0, preset="reels")
+
+
+def test_too_wide_format_is_refused() -> None:
+    from clipkit.plan import fill_template
+
+    with pytest.raises(InputError, match="wider than 999"):
+        fill_template("{line:>999999999}", source="a.mp4", index=1, peak=1.0, preset="p")
+
+
+def test_documented_template_fields_still_fill() -> None:
+    from clipkit.plan import fill_template
+
+    text = fill_template(
+        "{line}|{stem}|{name}|{index:02d}|{time}|{seconds:.1f}|{preset}|{stem!r}|{{x}}",
+        source="dir/day1.mp4",
+        index=3,
+        peak=75.25,
+        preset="reels",
+        line="oops",
+    )
+    assert text == "oops|day1|day1.mp4|03|1:15|75.2|reels|'day1'|{x}"
+
+
+REC_CLIP = PLAN_CLIP.format(start=1.0) + "    recovery_source: a.mp4\n"
+
+
+@pytest.mark.parametrize(
+    "window, shown",
+    [("6.0, 5.0", "6 to 5 s"), ("5.0, 5.0", "5 to 5 s"), ("-2.0, 1.0", "-2 to 1 s")],
+)
+def test_negative_or_inverted_recovery_window_is_refused(
+    tmp_path: Path, window: str, shown: str
+) -> None:
+    start, end = window.split(", ")
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(
+        "clips:\n" + PLAN_CLIP.format(start=0.5) + REC_CLIP
+        + f"    recovery_start: {start}\n    recovery_end: {end}\n"
+    )  # fmt: skip
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 2: the recovery shot ({shown}) needs 0 <= recovery_start < recovery_end"
+    )
+
+
+def test_still_recovery_past_the_source_end_still_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text(
+        "clips:\n" + REC_CLIP
+        + "    recovery_start: 3.5\n    recovery_end: 999.0\n    recovery_still: true\n"
+    )  # fmt: skip
+    (plan,) = load_plans(ok)
+    assert plan.recovery == (3.5, 999.0) and plan.recovery_still
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "index.html", "clip", "clip.mov", "a.mp4.txt"])
+def test_plan_output_that_is_not_a_video_name_is_refused(tmp_path: Path, name: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    output: {name}\n")
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 1: 'output' must be a video file name ending in .mp4, not '{name}'"
+    )
+
+
+def test_plan_output_refused_by_render_without_writing_it(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + "    output: manifest.json\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "'output' must be a video file name" in _one_line_error(result, bad)
+    for manifest in out.rglob("manifest.json"):  # clipkit's own, never a clip
+        json.loads(manifest.read_text())
+
+
+def test_plan_output_mp4_in_any_case_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + "    output: Day1_01.MP4\n")
+    assert load_plans(ok)[0].output == "Day1_01.MP4"
+
+
+@pytest.mark.parametrize("key", ["caption", "recovery_caption", "lesson"])
+def test_huge_plan_caption_is_refused(tmp_path: Path, key: str) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    {key}: {'x' * 200_000}\n")
+    with pytest.raises(InputError) as err:
+        load_plans(bad)
+    assert str(err.value) == (
+        f"{bad}: clip 1: '{key}' too long (200,000 characters; a caption may have 500 at most)"
+    )
+
+
+def test_huge_preset_caption_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "long.yaml"
+    bad.write_text(f"description: x\ncaption: {'y' * 501}\n")
+    result = CliRunner().invoke(main, ["presets", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert "line 2: 'caption' too long (501 characters; a caption may have 500 at most)" in (
+        _one_line_error(result, bad)
+    )
+
+
+@pytest.mark.parametrize("option", ["--caption", "--recovery-caption", "--lesson"])
+def test_huge_caption_option_is_refused(tmp_path: Path, option: str) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["cut", str(tmp_path), "-o", str(out), option, "z" * 10_000])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "too long (10,000 characters; a caption may have 500 at most)" in result.output
+    assert not out.exists()
+
+
+def test_caption_of_500_characters_loads(tmp_path: Path) -> None:
+    ok = tmp_path / "plan.yaml"
+    ok.write_text("clips:\n" + PLAN_CLIP.format(start=1.0) + f"    caption: {'x' * 500}\n")
+    assert len(load_plans(ok)[0].caption or "") == 500
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_named_like_a_video_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as err:
+        probe(fifo)
+    assert str(err.value) == f"{fifo}: not a regular file (a named pipe), not a video file"
+    t0 = time.monotonic()  # found in a folder: refused, never opened (that would block)
+    result = CliRunner().invoke(main, ["detect", str(tmp_path)])
+    assert time.monotonic() - t0 < 30
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{fifo}: error: not a regular file (a named pipe)" in result.output
+    assert "0 bytes" not in result.output
+
+
+def test_device_is_not_a_regular_file() -> None:
+    with pytest.raises(InputError, match=r"/dev/null: not a regular file \(a character device\)"):
+        probe("/dev/null")
