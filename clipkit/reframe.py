@@ -90,16 +90,6 @@ def action_for(signals: Signals | None, start: float, end: float, peak: float) -
     return Action(times, maps, (peak - ACTION_BEFORE, peak + ACTION_AFTER))
 
 
-def action_around(signals: Signals | None, peak: float) -> np.ndarray | None:
-    """Where the action of the moment peaking at ``peak`` is, summed (see
-    ``clipkit.detection.action_map``)."""
-    if signals is None:
-        return None
-    maps = action_maps(signals, np.array([peak + (ACTION_AFTER - ACTION_BEFORE) / 2]),
-                       (ACTION_AFTER + ACTION_BEFORE) / 2)  # fmt: skip
-    return None if maps is None else maps[0]
-
-
 def best_window(profile: np.ndarray, frac: float) -> float | None:
     """The centre (0..1) of a window ``frac`` of the way across that holds the most of
     ``profile`` (amounts in equal bins across; spread evenly within a bin), or None when

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.reframe import Action, action_around, best_window, plan_reframe
+from clipkit.reframe import Action, action_for, best_window, plan_reframe
 from tests.conftest import SAMPLES
 
 
@@ -63,11 +63,11 @@ def test_vertical_crop_of_the_samples_holds_each_event(name: str, tmp_path: Path
     events = [h for h in spec.happenings if h.kind in ("drop", "spill")]
     assert events
     for h in events:
-        rf = plan_reframe(
-            info.width, info.height, 1080, 1920, "follow", action_around(signals, h.start + 0.3)
-        )
-        x, _, w, _ = rf.rect
-        assert x < h.x * info.width < x + w, (h, rf.rect)
+        action = action_for(signals, h.start - 2.0, h.start + 3.0, h.start + 0.3)
+        rf = plan_reframe(info.width, info.height, 1080, 1920, "crop", action)
+        for t in (h.start + 0.3, h.start + 1.0):
+            x, _, w, _ = rf.rect_at(t)
+            assert x < h.x * info.width < x + w, (h, t, rf.rect_at(t))
 
 
 def test_portrait_into_landscape_is_fitted_over_blur() -> None:

@@ -24,7 +24,7 @@ from clipkit.ffmpeg import has_filters, run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe
-from clipkit.reframe import action_around
+from clipkit.reframe import action_for
 from clipkit.render import Span, check_output_dir, render_clip
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -192,7 +192,8 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     span = Span(
         info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, None
     )
-    mishap = Span(info.path, a, b, preset, plan.recovery_caption, action_around(signals, plan.peak))
+    action = action_for(signals, a, b, plan.peak)
+    mishap = Span(info.path, a, b, preset, plan.recovery_caption, action)
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
     finally:
