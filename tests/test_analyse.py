@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -128,18 +129,26 @@ def gops(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Spy(analyse_mod.FrameReader):
-    """A FrameReader that counts the frames it hands out, per seek point."""
+    """A FrameReader that counts the frames it hands out, per seek point. The head (no
+    seek point) waits near the split point until the tail has handed out two frames
+    (its first taken in): on a loaded machine the head can otherwise decode a small file
+    to its end before the tail has begun, and rightly read on alone."""
 
     given: dict[float | None, int] = {}
+    split: float | None = None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         for item in super().__iter__():
+            if self.start is None and Spy.split is not None and item[0] >= Spy.split - 1.0:
+                until = time.monotonic() + 10.0
+                while Spy.given.get(Spy.split, 0) < 2 and time.monotonic() < until:
+                    time.sleep(0.005)
             Spy.given[self.start] = Spy.given.get(self.start, 0) + 1
             yield item
 
 
 def split_at(monkeypatch: pytest.MonkeyPatch, at: float | None, reader: type = Spy) -> None:
-    Spy.given = {}
+    Spy.given, Spy.split = {}, at
     monkeypatch.setattr(analyse_mod, "FrameReader", reader)
     monkeypatch.setattr(analyse_mod, "split_point", lambda info, plan: at)
 
