@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -291,3 +293,28 @@ def test_fifo_named_like_a_video_is_not_a_regular_file(tmp_path: Path) -> None:
 def test_device_is_not_a_regular_file() -> None:
     with pytest.raises(InputError, match=r"/dev/null: not a regular file \(a character device\)"):
         probe("/dev/null")
+
+
+def _skip_lines(result: object, path: Path) -> list[str]:
+    """The lines naming ``path``, after checking there was no traceback."""
+    out = result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in out
+    return [line for line in out.splitlines() if str(path) in line]
+
+
+def test_symlink_loop_in_a_folder_is_skipped_and_the_rest_done(
+    tmp_path: Path, make_clip: Callable[..., Path]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(make_clip("loop_neighbour.mp4", duration=1.0), folder / "good.mp4")
+    (folder / "loop.mp4").symlink_to("loop.mp4")  # points at itself
+    (folder / "a").symlink_to("b")  # a loop of two folders
+    (folder / "b").symlink_to("a")
+    for args in ([str(folder)], [str(folder), str(folder / "loop.mp4")]):
+        result = CliRunner().invoke(main, ["detect", *args])
+        assert result.exit_code == 1, result.output
+        assert _skip_lines(result, folder / "loop.mp4") == [
+            f"clipkit: {folder / 'loop.mp4'}: skipped: a symlink loop"
+        ]
+        assert f"{folder / 'good.mp4'}  (1.0 s" in result.output
