@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -601,12 +602,13 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
     from clipkit.batch import run_batch
 
     for p in paths:  # the next run would take the whole folder for clipkit's output
-        if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
-            raise click.BadParameter(
-                f"{out_dir} is one of the footage folders: clips would be mixed with the "
-                "footage (choose another folder, e.g. one inside it)",
-                param_hint="'-o' / '--out'",
-            )
+        with contextlib.suppress(OSError, RuntimeError):  # said by resolve_sources
+            if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
+                raise click.BadParameter(
+                    f"{out_dir} is one of the footage folders: clips would be mixed with the "
+                    "footage (choose another folder, e.g. one inside it)",
+                    param_hint="'-o' / '--out'",
+                )
     opts = _run_opts(out_dir, presets, values)
     sources, unfound = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
     report = _run(sources, opts, values, run_batch) if sources else None

@@ -54,12 +54,15 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
     found = Found()
     seen: set[Path] = set()
 
+    def note(p: Path, e: BaseException) -> None:
+        if all(p != q for q, _ in found.unusable):  # named twice: said once
+            found.unusable.append((p, why_unusable(e)))
+
     def resolved(p: Path) -> Path | None:
         try:
             return p.resolve()
         except (OSError, RuntimeError) as e:
-            if all(p != q for q, _ in found.unusable):  # named twice: said once
-                found.unusable.append((p, why_unusable(e)))
+            note(p, e)
             return None
 
     def add(p: Path) -> None:
@@ -68,14 +71,14 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
             seen.add(key)
             found.videos.append(p)
 
-    for raw in paths:
-        p = Path(raw)
+    def take(p: Path) -> None:
         if p.is_symlink() and resolved(p) is None:
-            continue
+            return
         if p.is_dir() and (p / OUTPUT_MARKER).is_dir():
             found.outputs.append(p)
         elif p.is_dir():
-            for root, dirs, files in os.walk(p):
+            # A folder inside that cannot be read is said, and the rest walked.
+            for root, dirs, files in os.walk(p, onerror=lambda e: note(Path(e.filename), e)):
                 rootp = Path(root)
                 if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage
                     dirs[:] = []
@@ -92,4 +95,11 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
             add(p)
         else:
             found.missing.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        try:
+            take(p)
+        except (OSError, RuntimeError) as e:  # e.g. a file in a folder that cannot be entered
+            note(p, e)
     return found

@@ -318,3 +318,51 @@ def test_symlink_loop_in_a_folder_is_skipped_and_the_rest_done(
             f"clipkit: {folder / 'loop.mp4'}: skipped: a symlink loop"
         ]
         assert f"{folder / 'good.mp4'}  (1.0 s" in result.output
+
+
+def _locked_and_good(tmp_path: Path, make_clip: Callable[..., Path]) -> tuple[Path, Path]:
+    (tmp_path / "locked").mkdir()
+    locked = tmp_path / "locked" / "take.mp4"
+    shutil.copy(make_clip("locked_neighbour.mp4", duration=1.0), locked)
+    good = tmp_path / "good.mp4"
+    shutil.copy(locked, good)
+    return locked, good
+
+
+def _check_permission_denied(locked: Path, good: Path) -> None:
+    result = CliRunner().invoke(main, ["detect", str(locked), str(good)])
+    assert result.exit_code == 1, result.output
+    assert _skip_lines(result, locked) == [f"clipkit: {locked}: skipped: permission denied"]
+    assert f"{good}  (1.0 s" in result.output
+
+
+def test_file_in_a_folder_that_cannot_be_entered_is_said_simulated(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked, good = _locked_and_good(tmp_path, make_clip)
+    real_stat = Path.stat
+
+    def stat(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self.parent == locked.parent:  # what the kernel says to a user without x on it
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    _check_permission_denied(locked, good)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root enters any folder")
+def test_file_in_a_folder_that_cannot_be_entered_is_said(
+    tmp_path: Path, make_clip: Callable[..., Path]
+) -> None:
+    locked, good = _locked_and_good(tmp_path, make_clip)
+    locked.parent.chmod(0)
+    try:
+        _check_permission_denied(locked, good)
+        result = CliRunner().invoke(main, ["detect", str(tmp_path)])  # found by walking
+        assert result.exit_code == 1, result.output
+        assert _skip_lines(result, locked.parent) == [
+            f"clipkit: {locked.parent}: skipped: permission denied"
+        ]
+    finally:
+        locked.parent.chmod(0o755)
