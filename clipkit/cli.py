@@ -368,14 +368,21 @@ def detect(
     else:
         click.echo(text, nl=False)
     failed = [r.path for r in results if r.error]
-    if plan_file is not None and failed:
-        # A plan without a file's clips would read as "no moments there", and make would
-        # take it as done: better no plan than a wrong one (the analysis is cached).
-        click.echo(f"clipkit: {plan_file}: not written, because a file failed", err=True)
+    if plan_file is not None and failed and len(failed) == len(results):
+        # A plan of no clips would read as "no moments there": none is better.
+        click.echo(f"clipkit: {plan_file}: not written, because every file failed", err=True)
     elif plan_file is not None:
         from clipkit.plan import save_plans
 
+        # The good files' plans are kept; the exit code and the lines below say that the
+        # plan lacks the failed files' clips (make deletes it: .DELETE_ON_ERROR).
         save_plans(plan_file, [p for r in results for p in r.plans])
+        if failed:
+            click.echo(
+                f"clipkit: {plan_file}: written without the clips of {len(failed)} file(s) "
+                "that failed",
+                err=True,
+            )
     _finish(paths, sources, failed, unfound)
 
 

@@ -18,6 +18,7 @@ from clipkit.errors import InputError, PresetError
 from clipkit.plan import load_plans
 from clipkit.presets import load_preset
 from clipkit.probe import probe
+from tests.conftest import SAMPLES, ffmpeg
 
 
 def _bomb(top: str) -> str:
@@ -366,3 +367,30 @@ def test_file_in_a_folder_that_cannot_be_entered_is_said(
         ]
     finally:
         locked.parent.chmod(0o755)
+
+
+def test_detect_plan_keeps_the_good_files_plans_when_one_fails(tmp_path: Path) -> None:
+    good = tmp_path / "good.mp4"  # 12 s around the sample's spill: one moment
+    ffmpeg(
+        "-ss",
+        "20",
+        "-i",
+        str(SAMPLES / "counter_stir_drop_spill.mp4"),
+        "-t",
+        "12",
+        "-c",
+        "copy",
+        str(good),
+    )
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    plan = tmp_path / "plans.yaml"
+    args = ["detect", "-q", "--plan", str(plan), "--cache-dir", str(tmp_path / "c")]
+    result = CliRunner().invoke(main, [*args, str(bad), str(good)])
+    assert result.exit_code == 1, result.output
+    assert len([ln for ln in _skip_lines(result, bad) if "error" in ln]) == 1
+    assert f"clipkit: {plan}: written without the clips of 1 file(s) that failed" in result.output
+    alone = tmp_path / "alone.yaml"  # the same plans as a run over the good file alone
+    assert CliRunner().invoke(main, [*args[:3], str(alone), *args[4:], str(good)]).exit_code == 0
+    assert load_plans(plan) == load_plans(alone)
+    assert len(load_plans(plan)) == 1
