@@ -31,7 +31,7 @@ import numpy as np
 from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
+from clipkit.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
@@ -184,6 +184,8 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
                 "-sws_flags", self.resize_algo, "-pix_fmt", self.pixel_format,
                 "-vcodec", "rawvideo", "-",
             ]  # fmt: skip
+            # Started by a helper thread that ends before it (see die_with_clipkit): on
+            # its own when clipkit dies, as its pipe to clipkit breaks.
             self.proc = subprocess.Popen(
                 cmd,
                 **cross_platform_popen_params(  # no console window on Windows
@@ -454,6 +456,14 @@ def _use_clipkit_ffmpeg() -> None:
     exe = ffmpeg_exe()
     ffmpeg_reader.FFMPEG_BINARY = exe
     ffmpeg_writer.FFMPEG_BINARY = exe
+    # Its encoder dies with clipkit (the writer's only way to start one is this call).
+    ffmpeg_writer.cross_platform_popen_params = _popen_params
+
+
+def _popen_params(params: dict[str, Any]) -> dict[str, Any]:
+    from moviepy.tools import cross_platform_popen_params
+
+    return {**cross_platform_popen_params(params), **die_with_clipkit_here()}
 
 
 # Frames made ahead of the encoder: enough to ride out a slow frame, few

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -369,19 +372,15 @@ def test_file_in_a_folder_that_cannot_be_entered_is_said(
         locked.parent.chmod(0o755)
 
 
+def _spill(out: Path) -> None:
+    """12 s around the spill of a sample: one moment, one clip."""
+    ffmpeg("-ss", "20", "-i", str(SAMPLES / "counter_stir_drop_spill.mp4"), "-t", "12",
+           "-c", "copy", str(out))  # fmt: skip
+
+
 def test_detect_plan_keeps_the_good_files_plans_when_one_fails(tmp_path: Path) -> None:
-    good = tmp_path / "good.mp4"  # 12 s around the sample's spill: one moment
-    ffmpeg(
-        "-ss",
-        "20",
-        "-i",
-        str(SAMPLES / "counter_stir_drop_spill.mp4"),
-        "-t",
-        "12",
-        "-c",
-        "copy",
-        str(good),
-    )
+    good = tmp_path / "good.mp4"
+    _spill(good)
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"not a video at all")
     plan = tmp_path / "plans.yaml"
@@ -394,3 +393,86 @@ def test_detect_plan_keeps_the_good_files_plans_when_one_fails(tmp_path: Path) -
     assert CliRunner().invoke(main, [*args[:3], str(alone), *args[4:], str(good)]).exit_code == 0
     assert load_plans(plan) == load_plans(alone)
     assert len(load_plans(plan)) == 1
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started (and theirs), with their command lines."""
+    found: dict[int, str] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found[int(d.name)] = cmd
+            found.update(_children(int(d.name)))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie is dead, only not yet reaped (by whoever adopted it)
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_ffmpeg_outlives_a_killed_cut(tmp_path: Path, sig: signal.Signals) -> None:
+    clip = tmp_path / "spill.mp4"
+    _spill(clip)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-q", str(clip), "-o", str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("libx264" in c for c in _children(proc.pid).values()):
+            assert proc.poll() is None, "cut ended before it rendered"
+            assert time.monotonic() < deadline, "no encoder started within a minute"
+            time.sleep(0.05)
+        children = _children(proc.pid)
+        proc.send_signal(sig)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [c for p, c in children.items() if _alive(p)]
+    assert not list((tmp_path / "out").glob("*.mp4"))  # nothing under a final name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_ffmpeg_without_a_pipe_outlives_clipkit(sig: signal.Signals) -> None:
+    # An ffmpeg that reads and writes files (the sound, the mux) has no pipe to clipkit
+    # to end it: this one would run for ever.
+    code = (
+        "from clipkit.ffmpeg import run_ffmpeg\n"
+        "run_ffmpeg(['-f', 'lavfi', '-i', 'nullsrc=s=16x16', '-f', 'null', '-'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while not (children := _children(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no ffmpeg started"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover = [p for p in children if _alive(p)]
+    for p in leftover:  # not to leave it running when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not leftover
