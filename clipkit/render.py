@@ -30,7 +30,7 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
-from clipkit.errors import RenderError
+from clipkit.errors import RenderError, disk_full, disk_full_message
 from clipkit.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
@@ -608,8 +608,11 @@ def _save_cover(frame: np.ndarray, path: Path) -> None:
     from PIL import Image
 
     tmp = path.with_name(f".{path.name}.part")
-    Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
-    tmp.replace(path)
+    try:
+        Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def output_fps(preset: Preset, source: VideoInfo) -> float:
@@ -653,6 +656,10 @@ def render_clip(
             sound.wait()
         _mux(video, audio, part)
         part.replace(final)
+    except (RenderError, OSError) as e:
+        if disk_full(e, out_dir):  # asked before the parts below are removed
+            raise RenderError(disk_full_message(out_dir, final.name)) from None
+        raise
     finally:
         tl.main.close()
         if tl.rec:
@@ -660,7 +667,13 @@ def render_clip(
         for p in (part, video, audio):
             p.unlink(missing_ok=True)
     cover_path = final.with_suffix(".jpg")
-    _save_cover(cover, cover_path)
+    try:
+        _save_cover(cover, cover_path)
+    except OSError as e:
+        final.unlink()  # a clip without its cover is not made: the next run makes both
+        if disk_full(e, out_dir):
+            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
+        raise
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     shown = [span for span in (tl.main, tl.rec) if span is not None]
     notes += dict.fromkeys(span.notes() for span in shown)

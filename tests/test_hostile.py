@@ -3,6 +3,7 @@ quickly, with no traceback and nothing written."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -13,11 +14,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from clipkit import errors, render
+from clipkit import manifest as records
 from clipkit.cli import main
-from clipkit.errors import InputError, PresetError
+from clipkit.errors import InputError, PresetError, RenderError
 from clipkit.plan import load_plans
 from clipkit.presets import load_preset
 from clipkit.probe import probe
@@ -476,3 +480,63 @@ def test_no_ffmpeg_without_a_pipe_outlives_clipkit(sig: signal.Signals) -> None:
     for p in leftover:  # not to leave it running when the test fails
         os.kill(p, signal.SIGKILL)
     assert not leftover
+
+
+def _no_space(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """Files under ``out`` that are half-made: temporary, or clips without a record."""
+    return [p for p in out.rglob("*") if p.is_file() and (".part" in p.name or ".tmp" in p.name)]
+
+
+def test_full_disk_at_the_manifest_is_one_line(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = make_clip("full_disk.mp4", duration=1.0)  # no moments: only the records
+    out = tmp_path / "out"
+    monkeypatch.setattr(records, "_write_fd", _no_space)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    line = _one_line_error(result, out)
+    assert line == (
+        f"clipkit: error: {out}: the disk is full: clipkit's records not written "
+        "(free some space, run again)"
+    )
+    assert not (out / "manifest.json").exists()
+    assert not _leftovers(out)
+
+
+@pytest.mark.parametrize("where", ["encoder", "muxer"])
+def test_full_disk_during_a_render_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    clip = tmp_path / "spill.mp4"
+    _spill(clip)
+    out = tmp_path / "out"
+
+    def write_video(tl: object, preset: object, video: Path, *args: object) -> object:
+        video.write_bytes(b"half a clip")
+        if where == "encoder":
+            _no_space()
+        return np.zeros((8, 8, 3), np.uint8)
+
+    def mux(video: Path, audio: Path, part: Path) -> None:
+        part.write_bytes(b"half a clip")  # what ffmpeg says of a disk that filled up:
+        raise RenderError(f"{part.name}: muxing failed (Invalid data)")
+
+    monkeypatch.setattr(render, "_write_video", write_video)
+    monkeypatch.setattr(render, "_mux", mux)
+    if where == "muxer":
+        monkeypatch.setattr(errors, "free_bytes", lambda folder: 4096)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    full = [line for line in result.output.splitlines() if "the disk is full" in line]
+    assert len(full) == 1 and str(out) in full[0], result.output
+    assert "spill_01_reels.mp4 not written" in full[0]
+    assert not list(out.rglob("*.mp4")), "nothing under a final name, no part left"
+    assert not _leftovers(out)
+    manifest_doc = json.loads((out / "manifest.json").read_text())
+    assert not manifest_doc.get("clips")
