@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -194,8 +195,9 @@ def reframe_option(func: F) -> F:
 
 def resolve_sources(
     paths: tuple[str, ...], *, exclude: tuple[Path, ...] = (), verbose: bool
-) -> list[str]:
-    """Expand PATHs to video files; say what was skipped or missing."""
+) -> tuple[list[str], int]:
+    """Expand PATHs to video files; say what was skipped or missing. Returns the
+    files, and how many paths were missing or could not be looked at."""
     from clipkit.discover import find_videos
 
     found = find_videos(paths, exclude=exclude)
@@ -203,10 +205,12 @@ def resolve_sources(
         click.echo(f"clipkit: {p}: no such file or folder", err=True)
     for p in found.outputs:
         click.echo(f"clipkit: {p}: skipped: a clipkit output folder, not footage", err=True)
+    for p, why in found.unusable:
+        click.echo(f"clipkit: {p}: skipped: {why}", err=True)
     if verbose:
         for p in found.skipped:
             click.echo(f"skipped (not a video): {p}", err=True)
-    return [str(p) for p in found.videos]
+    return [str(p) for p in found.videos], len(found.missing) + len(found.unusable)
 
 
 def _fmt_span(tag: str, m: dict[str, Any], why: str) -> str:
@@ -299,7 +303,7 @@ def detect(
     from clipkit.plan import edited_by_hand
     from clipkit.presets import load_preset
 
-    sources = resolve_sources(paths, verbose=verbose)
+    sources, unfound = resolve_sources(paths, verbose=verbose)
     load_preset(preset)  # a bad preset name fails before any work
     # ...and so does an output that cannot be written.
     if output is not None:
@@ -364,20 +368,27 @@ def detect(
     else:
         click.echo(text, nl=False)
     failed = [r.path for r in results if r.error]
-    if plan_file is not None and failed:
-        # A plan without a file's clips would read as "no moments there", and make would
-        # take it as done: better no plan than a wrong one (the analysis is cached).
-        click.echo(f"clipkit: {plan_file}: not written, because a file failed", err=True)
+    if plan_file is not None and failed and len(failed) == len(results):
+        # A plan of no clips would read as "no moments there": none is better.
+        click.echo(f"clipkit: {plan_file}: not written, because every file failed", err=True)
     elif plan_file is not None:
         from clipkit.plan import save_plans
 
+        # The good files' plans are kept; the exit code and the lines below say that the
+        # plan lacks the failed files' clips (make deletes it: .DELETE_ON_ERROR).
         save_plans(plan_file, [p for r in results for p in r.plans])
-    _finish(paths, sources, failed)
+        if failed:
+            click.echo(
+                f"clipkit: {plan_file}: written without the clips of {len(failed)} file(s) "
+                "that failed",
+                err=True,
+            )
+    _finish(paths, sources, failed, unfound)
 
 
-def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str]) -> None:
-    """Say what went wrong, and exit 1 when any file failed or was missing."""
-    missing = sum(1 for p in paths if not Path(p).exists())
+def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str], missing: int) -> None:
+    """Say what went wrong, and exit 1 when any file failed or any path was missing or
+    could not be looked at."""
     if not sources and not missing:
         click.echo("clipkit: no video files found in " + ", ".join(paths), err=True)
     _fail_if(failed, missing)
@@ -598,16 +609,17 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
     from clipkit.batch import run_batch
 
     for p in paths:  # the next run would take the whole folder for clipkit's output
-        if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
-            raise click.BadParameter(
-                f"{out_dir} is one of the footage folders: clips would be mixed with the "
-                "footage (choose another folder, e.g. one inside it)",
-                param_hint="'-o' / '--out'",
-            )
+        with contextlib.suppress(OSError, RuntimeError):  # said by resolve_sources
+            if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
+                raise click.BadParameter(
+                    f"{out_dir} is one of the footage folders: clips would be mixed with the "
+                    "footage (choose another folder, e.g. one inside it)",
+                    param_hint="'-o' / '--out'",
+                )
     opts = _run_opts(out_dir, presets, values)
-    sources = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
+    sources, unfound = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
     report = _run(sources, opts, values, run_batch) if sources else None
-    _finish(paths, sources, [r.path for r in report.failed] if report else [])
+    _finish(paths, sources, [r.path for r in report.failed] if report else [], unfound)
 
 
 @main.command()

@@ -28,7 +28,7 @@ try:
 except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
-from clipkit.ffmpeg import ffmpeg_exe, has_filters
+from clipkit.ffmpeg import die_with_clipkit, ffmpeg_exe, has_filters
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
@@ -192,7 +192,9 @@ def _count_copied(path: str, keep: float, packets: int) -> tuple[int, int]:
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
         "-map", "0:V:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
     ]  # fmt: skip
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
+    ) as proc:
         out = proc.stdout
         assert out is not None
         _widen_pipe(out.fileno(), PIPE_MAX)
@@ -342,6 +344,7 @@ class FrameReader:
         proc = subprocess.Popen(
             _video_cmd(self.info.path, self.plan, self.start, self.threads),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+            **die_with_clipkit(),  # iterated to its end by the thread that started it
         )  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
         _widen_pipe(proc.stdout.fileno(), PIPE_FRAMES * size)
@@ -393,7 +396,9 @@ def audio_chunks(path: str) -> Iterator[np.ndarray]:
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(AUDIO_RATE),
         "-f", "s16le", "pipe:1",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
+    )
     assert proc.stdout is not None
     try:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,17 @@ class Found:
     skipped: list[Path] = field(default_factory=list)  # non-video files inside folders
     missing: list[Path] = field(default_factory=list)  # paths that do not exist
     outputs: list[Path] = field(default_factory=list)  # given folders that are clipkit output
+    unusable: list[tuple[Path, str]] = field(default_factory=list)  # (path, why it was left)
+
+
+def why_unusable(e: BaseException) -> str:
+    """Why a path could not be looked at, in a few words (pathlib reports a symlink
+    loop as RuntimeError before Python 3.13, as OSError ELOOP after)."""
+    if isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP:
+        return "a symlink loop"
+    if getattr(e, "errno", None) in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return str(getattr(e, "strerror", None) or e)
 
 
 def is_video_name(path: Path) -> bool:
@@ -42,26 +54,37 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
     found = Found()
     seen: set[Path] = set()
 
+    def note(p: Path, e: BaseException) -> None:
+        if all(p != q for q, _ in found.unusable):  # named twice: said once
+            found.unusable.append((p, why_unusable(e)))
+
+    def resolved(p: Path) -> Path | None:
+        try:
+            return p.resolve()
+        except (OSError, RuntimeError) as e:
+            note(p, e)
+            return None
+
     def add(p: Path) -> None:
-        key = p.resolve()
-        if key not in seen:
+        key = resolved(p)
+        if key is not None and key not in seen:
             seen.add(key)
             found.videos.append(p)
 
-    for raw in paths:
-        p = Path(raw)
+    def take(p: Path) -> None:
+        if p.is_symlink() and resolved(p) is None:
+            return
         if p.is_dir() and (p / OUTPUT_MARKER).is_dir():
             found.outputs.append(p)
         elif p.is_dir():
-            for root, dirs, files in os.walk(p):
+            # A folder inside that cannot be read is said, and the rest walked.
+            for root, dirs, files in os.walk(p, onerror=lambda e: note(Path(e.filename), e)):
                 rootp = Path(root)
                 if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage
                     dirs[:] = []
                     continue
                 dirs[:] = sorted(
-                    d
-                    for d in dirs
-                    if not d.startswith(".") and (rootp / d).resolve() not in excluded
+                    d for d in dirs if not d.startswith(".") and resolved(rootp / d) not in excluded
                 )
                 for name in sorted(files):
                     f = rootp / name
@@ -72,4 +95,11 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
             add(p)
         else:
             found.missing.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        try:
+            take(p)
+        except (OSError, RuntimeError) as e:  # e.g. a file in a folder that cannot be entered
+            note(p, e)
     return found

@@ -17,7 +17,7 @@ class Check:
 
 def check_ffmpeg() -> Check:
     from clipkit.errors import ClipkitError
-    from clipkit.ffmpeg import find_ffmpeg, has_filters
+    from clipkit.ffmpeg import die_with_clipkit, find_ffmpeg, has_filters
 
     try:
         ff = find_ffmpeg()
@@ -28,7 +28,7 @@ def check_ffmpeg() -> Check:
            "-f", "lavfi", "-i", "color=c=gray:s=64x64:d=0.1",
            "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.1",
            "-c:v", "libx264", "-c:a", "aac", "-f", "null", "-"]  # fmt: skip
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, **die_with_clipkit())
     detail = f"{ff.version} ({ff.path}, from {ff.source})"
     if res.returncode != 0:
         return Check(

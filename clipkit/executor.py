@@ -36,6 +36,9 @@ def default_jobs() -> int:
 def _init_worker(q: Any) -> None:
     global _worker_queue
     _worker_queue = q
+    from clipkit.ffmpeg import die_with_parent
+
+    die_with_parent(os.getppid())  # a worker (and its ffmpeg) ends with clipkit
 
 
 def in_pool() -> bool:

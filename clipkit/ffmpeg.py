@@ -11,12 +11,17 @@ The look-up happens on first use, never at import time.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from clipkit.errors import FFmpegNotFound
 
@@ -36,8 +41,9 @@ def _version_of(path: str) -> str | None:
     """Return ffmpeg's version string, or None when the binary does not run."""
     try:
         out = subprocess.run(
-            [path, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20
-        )
+            [path, "-hide_banner", "-version"],
+            capture_output=True, text=True, timeout=20, **die_with_clipkit(),
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -87,12 +93,59 @@ def ffmpeg_exe() -> str:
     return find_ffmpeg().path
 
 
+_PR_SET_PDEATHSIG = 1
+_KILL = int(signal.SIGKILL)
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def die_with_clipkit() -> dict[str, Any]:
+    """Keywords for ``subprocess.Popen`` that have the child killed when clipkit dies,
+    by any signal, SIGKILL included (on Linux; elsewhere none).
+
+    Linux sends the signal when the *thread* that started the child ends, so they are
+    given only in the main thread or when the starting thread waits for the child (as
+    ``subprocess.run`` and ``with Popen(...)`` do): a child started by a short-lived
+    thread would be killed with it. Those children read from or write to a pipe of
+    clipkit's, which ends them when clipkit is gone.
+    """
+    if _PRCTL is None:
+        return {}
+    parent = os.getpid()
+    return {"preexec_fn": lambda: die_with_parent(parent)}
+
+
+def die_with_parent(parent: int) -> None:
+    """Have Linux SIGKILL this process when ``parent`` (the thread that started it)
+    ends. Runs between fork and exec too: it takes no lock."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, _KILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before it was asked: too late
+            os._exit(1)
+
+
+def die_with_clipkit_here() -> dict[str, Any]:
+    """``die_with_clipkit`` for a child whose starting thread may end before it: given
+    in the main thread only."""
+    return die_with_clipkit() if threading.current_thread() is threading.main_thread() else {}
+
+
 def run_ffmpeg(
     args: list[str], *, timeout: float | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg with ``args`` (quiet banner), capturing output. Never raises on exit status."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
-    return subprocess.run(cmd, capture_output=True, timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, timeout=timeout, **die_with_clipkit())
 
 
 def complaint(text: str, default: str = "ffmpeg could not read it") -> str:

@@ -18,6 +18,7 @@ project folder that moves as a whole keeps its clips.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from clipkit import __version__
-from clipkit.errors import OutputError
+from clipkit.errors import OutputError, disk_full_message
 
 STATE_DIR = ".clipkit/state"
 SOURCES_DIR = ".clipkit/sources"
@@ -117,15 +118,35 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path`` and rename it into place, so a
     reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        _raise_if_full(e, path)
+        raise
+    try:
+        _write_fd(fd, text)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        _raise_if_full(e, path)
         raise
+
+
+def _write_fd(fd: int, text: str) -> None:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+def _raise_if_full(e: BaseException, path: Path) -> None:
+    """OutputError naming the folder when ``e`` says its disk is full (only then: other
+    errors of each caller say more in their own words)."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        folder, what = path.parent, path.name
+        if ".clipkit" in path.parts:  # clipkit's own records: the output folder is named
+            folder = path.parents[len(path.parts) - path.parts.index(".clipkit") - 1]
+            what = "clipkit's records"
+        raise OutputError(disk_full_message(folder, what)) from None
 
 
 def check_output_file(path: Path, what: str) -> None:

@@ -30,8 +30,8 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.decode import tone_map_filter
-from clipkit.errors import RenderError
-from clipkit.ffmpeg import complaint, ffmpeg_exe, run_ffmpeg
+from clipkit.errors import RenderError, disk_full, disk_full_message
+from clipkit.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
@@ -184,6 +184,8 @@ def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
                 "-sws_flags", self.resize_algo, "-pix_fmt", self.pixel_format,
                 "-vcodec", "rawvideo", "-",
             ]  # fmt: skip
+            # Started by a helper thread that ends before it (see die_with_clipkit): on
+            # its own when clipkit dies, as its pipe to clipkit breaks.
             self.proc = subprocess.Popen(
                 cmd,
                 **cross_platform_popen_params(  # no console window on Windows
@@ -454,6 +456,14 @@ def _use_clipkit_ffmpeg() -> None:
     exe = ffmpeg_exe()
     ffmpeg_reader.FFMPEG_BINARY = exe
     ffmpeg_writer.FFMPEG_BINARY = exe
+    # Its encoder dies with clipkit (the writer's only way to start one is this call).
+    ffmpeg_writer.cross_platform_popen_params = _popen_params
+
+
+def _popen_params(params: dict[str, Any]) -> dict[str, Any]:
+    from moviepy.tools import cross_platform_popen_params
+
+    return {**cross_platform_popen_params(params), **die_with_clipkit_here()}
 
 
 # Frames made ahead of the encoder: enough to ride out a slow frame, few
@@ -598,8 +608,11 @@ def _save_cover(frame: np.ndarray, path: Path) -> None:
     from PIL import Image
 
     tmp = path.with_name(f".{path.name}.part")
-    Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
-    tmp.replace(path)
+    try:
+        Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def output_fps(preset: Preset, source: VideoInfo) -> float:
@@ -643,6 +656,10 @@ def render_clip(
             sound.wait()
         _mux(video, audio, part)
         part.replace(final)
+    except (RenderError, OSError) as e:
+        if disk_full(e, out_dir):  # asked before the parts below are removed
+            raise RenderError(disk_full_message(out_dir, final.name)) from None
+        raise
     finally:
         tl.main.close()
         if tl.rec:
@@ -650,7 +667,13 @@ def render_clip(
         for p in (part, video, audio):
             p.unlink(missing_ok=True)
     cover_path = final.with_suffix(".jpg")
-    _save_cover(cover, cover_path)
+    try:
+        _save_cover(cover, cover_path)
+    except OSError as e:
+        final.unlink()  # a clip without its cover is not made: the next run makes both
+        if disk_full(e, out_dir):
+            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
+        raise
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     shown = [span for span in (tl.main, tl.rec) if span is not None]
     notes += dict.fromkeys(span.notes() for span in shown)

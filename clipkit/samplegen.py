@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from clipkit.errors import ClipkitError
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.ffmpeg import die_with_clipkit_here, ffmpeg_exe
 
 log = logging.getLogger(__name__)
 
@@ -812,7 +812,9 @@ def render_scene(
         x264 = ["-preset", preset, "-crf", str(crf)]
         x264 += ["-x264-params", x264_params] if x264_params else []
         cmd = _ffmpeg_cmd(spec, coded, fps, wav, part, x264)
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, **die_with_clipkit_here()
+        )
         assert proc.stdin is not None
         try:
             with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped: it says why below

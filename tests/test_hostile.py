@@ -3,19 +3,29 @@ quickly, with no traceback and nothing written."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from clipkit import errors, render
+from clipkit import manifest as records
 from clipkit.cli import main
-from clipkit.errors import InputError, PresetError
+from clipkit.errors import InputError, PresetError, RenderError
 from clipkit.plan import load_plans
 from clipkit.presets import load_preset
 from clipkit.probe import probe
+from tests.conftest import SAMPLES, ffmpeg
 
 
 def _bomb(top: str) -> str:
@@ -291,3 +301,242 @@ def test_fifo_named_like_a_video_is_not_a_regular_file(tmp_path: Path) -> None:
 def test_device_is_not_a_regular_file() -> None:
     with pytest.raises(InputError, match=r"/dev/null: not a regular file \(a character device\)"):
         probe("/dev/null")
+
+
+def _skip_lines(result: object, path: Path) -> list[str]:
+    """The lines naming ``path``, after checking there was no traceback."""
+    out = result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in out
+    return [line for line in out.splitlines() if str(path) in line]
+
+
+def test_symlink_loop_in_a_folder_is_skipped_and_the_rest_done(
+    tmp_path: Path, make_clip: Callable[..., Path]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(make_clip("loop_neighbour.mp4", duration=1.0), folder / "good.mp4")
+    (folder / "loop.mp4").symlink_to("loop.mp4")  # points at itself
+    (folder / "a").symlink_to("b")  # a loop of two folders
+    (folder / "b").symlink_to("a")
+    for args in ([str(folder)], [str(folder), str(folder / "loop.mp4")]):
+        result = CliRunner().invoke(main, ["detect", *args])
+        assert result.exit_code == 1, result.output
+        assert _skip_lines(result, folder / "loop.mp4") == [
+            f"clipkit: {folder / 'loop.mp4'}: skipped: a symlink loop"
+        ]
+        assert f"{folder / 'good.mp4'}  (1.0 s" in result.output
+
+
+def _locked_and_good(tmp_path: Path, make_clip: Callable[..., Path]) -> tuple[Path, Path]:
+    (tmp_path / "locked").mkdir()
+    locked = tmp_path / "locked" / "take.mp4"
+    shutil.copy(make_clip("locked_neighbour.mp4", duration=1.0), locked)
+    good = tmp_path / "good.mp4"
+    shutil.copy(locked, good)
+    return locked, good
+
+
+def _check_permission_denied(locked: Path, good: Path) -> None:
+    result = CliRunner().invoke(main, ["detect", str(locked), str(good)])
+    assert result.exit_code == 1, result.output
+    assert _skip_lines(result, locked) == [f"clipkit: {locked}: skipped: permission denied"]
+    assert f"{good}  (1.0 s" in result.output
+
+
+def test_file_in_a_folder_that_cannot_be_entered_is_said_simulated(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked, good = _locked_and_good(tmp_path, make_clip)
+    real_stat = Path.stat
+
+    def stat(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self.parent == locked.parent:  # what the kernel says to a user without x on it
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    _check_permission_denied(locked, good)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root enters any folder")
+def test_file_in_a_folder_that_cannot_be_entered_is_said(
+    tmp_path: Path, make_clip: Callable[..., Path]
+) -> None:
+    locked, good = _locked_and_good(tmp_path, make_clip)
+    locked.parent.chmod(0)
+    try:
+        _check_permission_denied(locked, good)
+        result = CliRunner().invoke(main, ["detect", str(tmp_path)])  # found by walking
+        assert result.exit_code == 1, result.output
+        assert _skip_lines(result, locked.parent) == [
+            f"clipkit: {locked.parent}: skipped: permission denied"
+        ]
+    finally:
+        locked.parent.chmod(0o755)
+
+
+def _spill(out: Path) -> None:
+    """12 s around the spill of a sample: one moment, one clip."""
+    ffmpeg("-ss", "20", "-i", str(SAMPLES / "counter_stir_drop_spill.mp4"), "-t", "12",
+           "-c", "copy", str(out))  # fmt: skip
+
+
+def test_detect_plan_keeps_the_good_files_plans_when_one_fails(tmp_path: Path) -> None:
+    good = tmp_path / "good.mp4"
+    _spill(good)
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    plan = tmp_path / "plans.yaml"
+    args = ["detect", "-q", "--plan", str(plan), "--cache-dir", str(tmp_path / "c")]
+    result = CliRunner().invoke(main, [*args, str(bad), str(good)])
+    assert result.exit_code == 1, result.output
+    assert len([ln for ln in _skip_lines(result, bad) if "error" in ln]) == 1
+    assert f"clipkit: {plan}: written without the clips of 1 file(s) that failed" in result.output
+    alone = tmp_path / "alone.yaml"  # the same plans as a run over the good file alone
+    assert CliRunner().invoke(main, [*args[:3], str(alone), *args[4:], str(good)]).exit_code == 0
+    assert load_plans(plan) == load_plans(alone)
+    assert len(load_plans(plan)) == 1
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started (and theirs), with their command lines."""
+    found: dict[int, str] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found[int(d.name)] = cmd
+            found.update(_children(int(d.name)))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie is dead, only not yet reaped (by whoever adopted it)
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_ffmpeg_outlives_a_killed_cut(tmp_path: Path, sig: signal.Signals) -> None:
+    clip = tmp_path / "spill.mp4"
+    _spill(clip)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-q", str(clip), "-o", str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("libx264" in c for c in _children(proc.pid).values()):
+            assert proc.poll() is None, "cut ended before it rendered"
+            assert time.monotonic() < deadline, "no encoder started within a minute"
+            time.sleep(0.05)
+        children = _children(proc.pid)
+        proc.send_signal(sig)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [c for p, c in children.items() if _alive(p)]
+    assert not list((tmp_path / "out").glob("*.mp4"))  # nothing under a final name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_ffmpeg_without_a_pipe_outlives_clipkit(sig: signal.Signals) -> None:
+    # An ffmpeg that reads and writes files (the sound, the mux) has no pipe to clipkit
+    # to end it: this one would run for ever.
+    code = (
+        "from clipkit.ffmpeg import run_ffmpeg\n"
+        "run_ffmpeg(['-f', 'lavfi', '-i', 'nullsrc=s=16x16', '-f', 'null', '-'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while not (children := _children(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no ffmpeg started"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover = [p for p in children if _alive(p)]
+    for p in leftover:  # not to leave it running when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not leftover
+
+
+def _no_space(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """Files under ``out`` that are half-made: temporary, or clips without a record."""
+    return [p for p in out.rglob("*") if p.is_file() and (".part" in p.name or ".tmp" in p.name)]
+
+
+def test_full_disk_at_the_manifest_is_one_line(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = make_clip("full_disk.mp4", duration=1.0)  # no moments: only the records
+    out = tmp_path / "out"
+    monkeypatch.setattr(records, "_write_fd", _no_space)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    line = _one_line_error(result, out)
+    assert line == (
+        f"clipkit: error: {out}: the disk is full: clipkit's records not written "
+        "(free some space, run again)"
+    )
+    assert not (out / "manifest.json").exists()
+    assert not _leftovers(out)
+
+
+@pytest.mark.parametrize("where", ["encoder", "muxer"])
+def test_full_disk_during_a_render_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    clip = tmp_path / "spill.mp4"
+    _spill(clip)
+    out = tmp_path / "out"
+
+    def write_video(tl: object, preset: object, video: Path, *args: object) -> object:
+        video.write_bytes(b"half a clip")
+        if where == "encoder":
+            _no_space()
+        return np.zeros((8, 8, 3), np.uint8)
+
+    def mux(video: Path, audio: Path, part: Path) -> None:
+        part.write_bytes(b"half a clip")  # what ffmpeg says of a disk that filled up:
+        raise RenderError(f"{part.name}: muxing failed (Invalid data)")
+
+    monkeypatch.setattr(render, "_write_video", write_video)
+    monkeypatch.setattr(render, "_mux", mux)
+    if where == "muxer":
+        monkeypatch.setattr(errors, "free_bytes", lambda folder: 4096)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    full = [line for line in result.output.splitlines() if "the disk is full" in line]
+    assert len(full) == 1 and str(out) in full[0], result.output
+    assert "spill_01_reels.mp4 not written" in full[0]
+    assert not list(out.rglob("*.mp4")), "nothing under a final name, no part left"
+    assert not _leftovers(out)
+    manifest_doc = json.loads((out / "manifest.json").read_text())
+    assert not manifest_doc.get("clips")
