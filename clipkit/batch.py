@@ -471,10 +471,10 @@ def run_batch(
     executor = Executor(jobs, on_event)
     order = {p: i for i, p in enumerate(sources)}
     planned = sorted(
-        executor.map(partial(_plan_one, opts=opts), sources), key=lambda r: order[r.path]
+        executor.map(partial(_plan_one, opts=opts), sources, _lost), key=lambda r: order[r.path]
     )
     _word_cut(planned, opts)
-    results = list(executor.map(partial(_render_one, opts=opts), planned))
+    results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
     results.sort(key=lambda r: order[r.path])
     _write_outputs(opts, results)
     return BatchReport(results)
@@ -506,11 +506,40 @@ def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
         write_review(opts.out_dir, sources, records)
 
 
+def _die_for_tests(path: str) -> None:
+    """Tests of a worker that dies: ``CLIPKIT_TEST_DIE_ON`` names a file whose worker
+    exits at once, every time, or only the first time when ``CLIPKIT_TEST_DIE_ONCE``
+    names a marker file (made on the first death)."""
+    name = os.environ.get("CLIPKIT_TEST_DIE_ON")
+    if not name or not in_pool() or Path(path).name != name:
+        return
+    once = os.environ.get("CLIPKIT_TEST_DIE_ONCE")
+    if once:
+        try:
+            Path(once).touch(exist_ok=False)
+        except FileExistsError:
+            return
+    os._exit(9)
+
+
+def _lost(item: Any, reason: str, sink: EventSink) -> SourceResult:
+    """The result of a source whose worker process died on it twice."""
+    path = (
+        item if isinstance(item, str) else item.path if isinstance(item, SourceResult) else item[0]
+    )
+    error = f"{path}: {reason}; skipped it"
+    emit({"source": path, "stage": "error", "error": error}, sink)
+    return SourceResult(path=path, error=error)
+
+
 def _plan_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    _die_for_tests(path)
     return plan_source(path, opts, sink)
 
 
 def _render_one(res: SourceResult, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    if not res.error:
+        _die_for_tests(res.path)
     return render_source(res, opts, sink)
 
 
@@ -518,6 +547,7 @@ def _plans_one(
     item: tuple[str, list[Any]], sink: EventSink | None, *, opts: CutOptions
 ) -> SourceResult:
     path, plans = item
+    _die_for_tests(path)
 
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
@@ -580,7 +610,7 @@ def run_plans(
     items = list(by_source.items())
     opts = replace(opts, shared_stems=shared_stems(list(by_source)))
     clean_partials(opts)
-    results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items))
+    results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items, _lost))
     order = {p: i for i, p in enumerate(by_source)}
     results.sort(key=lambda r: order[r.path])
     _write_outputs(opts, results)
@@ -588,6 +618,7 @@ def run_plans(
 
 
 def _detect_one(path: str, sink: EventSink | None, *, job: DetectJob) -> SourceResult:
+    _die_for_tests(path)
     return detect_source(path, job, sink)
 
 
@@ -597,7 +628,7 @@ def run_detect(
     """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
     from functools import partial
 
-    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources))
+    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources, _lost))
     order = {p: i for i, p in enumerate(sources)}
     results.sort(key=lambda r: order[r.path])
     if job.plan and job.preset:

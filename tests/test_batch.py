@@ -459,3 +459,30 @@ def test_same_file_name_in_two_folders_gives_two_sets_of_clips(tmp_path: Path, c
     assert sorted(c["source"] for c in doc["clips"]) == [  # relative to out/
         "../footage/day1/clip.mp4", "../footage/day2/clip.mp4"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_a_dying_worker_is_retried_then_reported(
+    done: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, once: bool
+) -> None:
+    """Issue 27: a worker of --jobs N that dies (os._exit, like the OOM killer's kill) does
+    not abort the batch: its source is tried once more, then reported; the rest finish."""
+    work = done
+    (work / "out" / "manifest.json").unlink()
+    for p in (work / "out" / "small").glob("b_*.mp4"):
+        p.unlink()
+    monkeypatch.setenv("CLIPKIT_TEST_DIE_ON", "a.mp4")
+    if once:
+        monkeypatch.setenv("CLIPKIT_TEST_DIE_ONCE", str(work / "died-once"))
+    res = cut(work, cache, "-j", "2")
+    assert "Traceback" not in res.output
+    assert any(n.startswith("b_") for n in clips(work / "out")), res.output
+    doc = json.loads((work / "out" / "manifest.json").read_text())
+    assert {c["output"] for c in doc["clips"]} == {f"small/{n}" for n in clips(work / "out")}
+    if once:
+        assert (work / "died-once").exists()
+        assert res.exit_code == 0, res.output
+    else:
+        assert res.exit_code == 1
+        line = "footage/a.mp4: its worker process died twice (killed, or out of memory)"
+        assert f"clipkit: {line}; skipped it" in res.output, res.output
