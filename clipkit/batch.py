@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,14 @@ from typing import Any
 from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
-from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
+from clipkit.manifest import (
+    ClipRecord,
+    State,
+    clip_key,
+    file_digest,
+    output_lock,
+    write_manifest,
+)
 from clipkit.review import timeline_data_uri, timeline_png, write_review
 
 log = logging.getLogger(__name__)
@@ -172,6 +181,7 @@ def _record(
         reframe=getattr(result, "reframe", ""),
         crop=getattr(result, "crop", None),
         loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
+        sha256=file_digest(Path(result.path)),
     )
 
 
@@ -467,17 +477,26 @@ def run_batch(
     from functools import partial
 
     opts = replace(opts, shared_stems=shared_stems(sources))
-    clean_partials(opts)
-    executor = Executor(jobs, on_event)
-    order = {p: i for i, p in enumerate(sources)}
-    planned = sorted(
-        executor.map(partial(_plan_one, opts=opts), sources, _lost), key=lambda r: order[r.path]
-    )
-    _word_cut(planned, opts)
-    results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
-    results.sort(key=lambda r: order[r.path])
-    _write_outputs(opts, results)
+    with _locked(opts):
+        clean_partials(opts)
+        executor = Executor(jobs, on_event)
+        order = {p: i for i, p in enumerate(sources)}
+        planned = sorted(
+            executor.map(partial(_plan_one, opts=opts), sources, _lost),
+            key=lambda r: order[r.path],
+        )
+        _word_cut(planned, opts)
+        results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
+        results.sort(key=lambda r: order[r.path])
+        _write_outputs(opts, results)
     return BatchReport(results)
+
+
+def _locked(opts: CutOptions) -> AbstractContextManager[None]:
+    """The output folder's lock, for a run that writes to it (one line when it waits)."""
+    if opts.dry_run:
+        return nullcontext()
+    return output_lock(opts.out_dir, lambda line: print(f"clipkit: {line}", file=sys.stderr))
 
 
 def clean_partials(opts: CutOptions) -> None:
@@ -609,11 +628,12 @@ def run_plans(
         by_source.setdefault(plan.source, []).append(plan)
     items = list(by_source.items())
     opts = replace(opts, shared_stems=shared_stems(list(by_source)))
-    clean_partials(opts)
-    results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items, _lost))
-    order = {p: i for i, p in enumerate(by_source)}
-    results.sort(key=lambda r: order[r.path])
-    _write_outputs(opts, results)
+    with _locked(opts):
+        clean_partials(opts)
+        results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items, _lost))
+        order = {p: i for i, p in enumerate(by_source)}
+        results.sort(key=lambda r: order[r.path])
+        _write_outputs(opts, results)
     return BatchReport(results)
 
 
