@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,14 @@ from typing import Any
 from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
-from clipkit.manifest import ClipRecord, State, clip_key, write_manifest
+from clipkit.manifest import (
+    ClipRecord,
+    State,
+    clip_key,
+    file_digest,
+    output_lock,
+    write_manifest,
+)
 from clipkit.review import timeline_data_uri, timeline_png, write_review
 
 log = logging.getLogger(__name__)
@@ -172,6 +181,7 @@ def _record(
         reframe=getattr(result, "reframe", ""),
         crop=getattr(result, "crop", None),
         loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
+        sha256=file_digest(Path(result.path)),
     )
 
 
@@ -467,17 +477,26 @@ def run_batch(
     from functools import partial
 
     opts = replace(opts, shared_stems=shared_stems(sources))
-    clean_partials(opts)
-    executor = Executor(jobs, on_event)
-    order = {p: i for i, p in enumerate(sources)}
-    planned = sorted(
-        executor.map(partial(_plan_one, opts=opts), sources), key=lambda r: order[r.path]
-    )
-    _word_cut(planned, opts)
-    results = list(executor.map(partial(_render_one, opts=opts), planned))
-    results.sort(key=lambda r: order[r.path])
-    _write_outputs(opts, results)
+    with _locked(opts):
+        clean_partials(opts)
+        executor = Executor(jobs, on_event)
+        order = {p: i for i, p in enumerate(sources)}
+        planned = sorted(
+            executor.map(partial(_plan_one, opts=opts), sources, _lost),
+            key=lambda r: order[r.path],
+        )
+        _word_cut(planned, opts)
+        results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
+        results.sort(key=lambda r: order[r.path])
+        _write_outputs(opts, results)
     return BatchReport(results)
+
+
+def _locked(opts: CutOptions) -> AbstractContextManager[None]:
+    """The output folder's lock, for a run that writes to it (one line when it waits)."""
+    if opts.dry_run:
+        return nullcontext()
+    return output_lock(opts.out_dir, lambda line: print(f"clipkit: {line}", file=sys.stderr))
 
 
 def clean_partials(opts: CutOptions) -> None:
@@ -506,11 +525,40 @@ def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
         write_review(opts.out_dir, sources, records)
 
 
+def _die_for_tests(path: str) -> None:
+    """Tests of a worker that dies: ``CLIPKIT_TEST_DIE_ON`` names a file whose worker
+    exits at once, every time, or only the first time when ``CLIPKIT_TEST_DIE_ONCE``
+    names a marker file (made on the first death)."""
+    name = os.environ.get("CLIPKIT_TEST_DIE_ON")
+    if not name or not in_pool() or Path(path).name != name:
+        return
+    once = os.environ.get("CLIPKIT_TEST_DIE_ONCE")
+    if once:
+        try:
+            Path(once).touch(exist_ok=False)
+        except FileExistsError:
+            return
+    os._exit(9)
+
+
+def _lost(item: Any, reason: str, sink: EventSink) -> SourceResult:
+    """The result of a source whose worker process died on it twice."""
+    path = (
+        item if isinstance(item, str) else item.path if isinstance(item, SourceResult) else item[0]
+    )
+    error = f"{path}: {reason}; skipped it"
+    emit({"source": path, "stage": "error", "error": error}, sink)
+    return SourceResult(path=path, error=error)
+
+
 def _plan_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    _die_for_tests(path)
     return plan_source(path, opts, sink)
 
 
 def _render_one(res: SourceResult, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
+    if not res.error:
+        _die_for_tests(res.path)
     return render_source(res, opts, sink)
 
 
@@ -518,6 +566,7 @@ def _plans_one(
     item: tuple[str, list[Any]], sink: EventSink | None, *, opts: CutOptions
 ) -> SourceResult:
     path, plans = item
+    _die_for_tests(path)
 
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
@@ -579,15 +628,17 @@ def run_plans(
         by_source.setdefault(plan.source, []).append(plan)
     items = list(by_source.items())
     opts = replace(opts, shared_stems=shared_stems(list(by_source)))
-    clean_partials(opts)
-    results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items))
-    order = {p: i for i, p in enumerate(by_source)}
-    results.sort(key=lambda r: order[r.path])
-    _write_outputs(opts, results)
+    with _locked(opts):
+        clean_partials(opts)
+        results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items, _lost))
+        order = {p: i for i, p in enumerate(by_source)}
+        results.sort(key=lambda r: order[r.path])
+        _write_outputs(opts, results)
     return BatchReport(results)
 
 
 def _detect_one(path: str, sink: EventSink | None, *, job: DetectJob) -> SourceResult:
+    _die_for_tests(path)
     return detect_source(path, job, sink)
 
 
@@ -597,7 +648,7 @@ def run_detect(
     """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
     from functools import partial
 
-    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources))
+    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources, _lost))
     order = {p: i for i, p in enumerate(sources)}
     results.sort(key=lambda r: order[r.path])
     if job.plan and job.preset:

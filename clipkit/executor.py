@@ -12,9 +12,12 @@ import multiprocessing as mp
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from clipkit.errors import ClipkitError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,6 +26,7 @@ Event = dict[str, Any]
 EventSink = Callable[[Event], None]
 
 _worker_queue: Any = None
+_started: Any = None  # in a worker: one flag per item, set when it starts
 
 
 def default_jobs() -> int:
@@ -33,9 +37,9 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _init_worker(q: Any) -> None:
-    global _worker_queue
-    _worker_queue = q
+def _init_worker(q: Any, started: Any = None) -> None:
+    global _worker_queue, _started
+    _worker_queue, _started = q, started
     from clipkit.ffmpeg import die_with_parent
 
     die_with_parent(os.getppid())  # a worker (and its ffmpeg) ends with clipkit
@@ -55,24 +59,73 @@ def emit(event: Event, sink: EventSink | None = None) -> None:
 
 
 class Executor:
-    """Runs ``fn(item, sink)`` for each item on ``jobs`` processes."""
+    """Runs ``fn(item, sink)`` for each item on ``jobs`` processes.
+
+    A worker process that dies (killed by hand or by the out-of-memory killer) breaks
+    its pool; the items that had not finished go on in a new one. An item that was
+    being worked on when a worker died is tried once more, alone (so that it is known
+    to be the one), and if its worker dies again ``lost(item, reason, sink)`` gives its
+    result: the batch goes on without it.
+    """
 
     def __init__(self, jobs: int, on_event: EventSink | None = None) -> None:
         self.jobs = max(1, jobs)
         self.on_event = on_event or (lambda e: None)
 
-    def map(self, fn: Callable[[T, EventSink | None], R], items: Iterable[T]) -> Iterator[R]:
+    def map(
+        self,
+        fn: Callable[[T, EventSink | None], R],
+        items: Iterable[T],
+        lost: Callable[[T, str, EventSink], R] | None = None,
+    ) -> Iterator[R]:
         items = list(items)
         if self.jobs == 1 or len(items) <= 1:
             for item in items:
                 yield fn(item, self.on_event)
             return
-        yield from self._pool_map(fn, items)
+        yield from self._pool_map(fn, items, lost)
 
-    def _pool_map(self, fn: Callable[[T, EventSink | None], R], items: list[T]) -> Iterator[R]:
-        # "spawn": workers start clean (no inherited threads or open readers).
+    def _pool_map(
+        self,
+        fn: Callable[[T, EventSink | None], R],
+        items: list[T],
+        lost: Callable[[T, str, EventSink], R] | None,
+    ) -> Iterator[R]:
+        todo = list(range(len(items)))
+        suspects: list[int] = []  # were running when a worker died: retried one by one
+        while todo or suspects:
+            alone = not todo
+            batch = [suspects.pop(0)] if alone else todo
+            workers = 1 if alone else min(self.jobs, len(batch))
+            unfinished, started = yield from self._one_pool(fn, items, batch, workers)
+            if not alone:
+                todo = [i for i in unfinished if i not in started]
+            for i in unfinished:
+                if i not in started:
+                    continue
+                if not alone:
+                    suspects.append(i)
+                    continue
+                reason = f"its worker process died twice ({_DIED})"
+                if lost is None:
+                    raise WorkerDied(reason)
+                yield lost(items[i], reason, self.on_event)
+
+    def _one_pool(
+        self,
+        fn: Callable[[T, EventSink | None], R],
+        items: list[T],
+        batch: list[int],
+        workers: int,
+    ) -> Generator[R, None, tuple[list[int], set[int]]]:
+        """Run ``batch`` (indices of ``items``) in one pool, yielding results. Returns the
+        indices left unfinished when a worker died, and which of them had started."""
+        # "spawn": workers start clean (no inherited threads or open readers). A queue and
+        # a start flag per item for each pool: a worker killed while writing to the queue
+        # may leave its lock held.
         ctx = mp.get_context("spawn")
         q = ctx.Queue()
+        flags = ctx.RawArray("b", len(items))
         stop = threading.Event()
 
         def pump() -> None:
@@ -85,17 +138,21 @@ class Executor:
         pumper = threading.Thread(target=pump, daemon=True)
         pumper.start()
         pool = ProcessPoolExecutor(
-            max_workers=min(self.jobs, len(items)),
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(q,),
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q, flags)
         )
+        unfinished: list[int] = []
         try:
-            pending: set[Future[R]] = {pool.submit(fn, item, None) for item in items}
+            futures: dict[Future[R], int] = {pool.submit(_run, fn, i, items[i]): i for i in batch}
+            pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
+                for fut in sorted(done, key=futures.__getitem__):
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        unfinished.append(futures[fut])
+                        continue
+                    yield result
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             stop.set()
@@ -105,3 +162,20 @@ class Executor:
                     self.on_event(q.get_nowait())
                 except (queue.Empty, OSError, ValueError):
                     break
+        unfinished.sort()
+        return unfinished, {i for i in unfinished if flags[i]}
+
+
+_DIED = "killed, or out of memory"
+
+
+class WorkerDied(ClipkitError):
+    """A worker process died twice on the same item, and no ``lost`` was given."""
+
+
+def _run(fn: Callable[[T, EventSink | None], R], index: int, item: T) -> R:
+    """In a worker: mark item ``index`` as started (shared memory: seen even if this
+    process dies at once), then run it."""
+    if _started is not None:
+        _started[index] = 1
+    return fn(item, None)

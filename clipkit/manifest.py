@@ -24,7 +24,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ class ClipRecord:
     # The sound as measured on the file: target, integrated (LUFS), true_peak (dBTP),
     # gain and limiter (dB: what the limiter took off the loudest peak), source (LUFS).
     loudness: dict[str, float | None] | None = None
+    # The clip file's SHA-256 when it was made: "up to date" checks the bytes, so a clip
+    # left corrupt or truncated under its final name is made again.
+    sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,6 +169,44 @@ def check_output_file(path: Path, what: str) -> None:
         raise OutputError(f"{path}: cannot write the {what} ({e.strerror or e})") from None
 
 
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+LOCK_FILE = ".clipkit/lock"
+
+
+@contextmanager
+def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold the output folder's advisory lock (``flock`` on ``OUT/.clipkit/lock``) while
+    a run writes to it: a second run on the same folder waits, after ``on_wait`` has
+    been told which process holds the lock. The lock goes with the process (its end,
+    even by SIGKILL, releases it)."""
+    import fcntl
+
+    path = out_dir / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            who = f"process {holder}" if holder.isdigit() else "another process"
+            on_wait(f"{out_dir}: waiting for clipkit {who}, which is writing to this folder")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
 def _files_named(name: str, out_dir: Path) -> set[str]:
     """The files a record's source ``name`` may mean: relative to the output folder, or
     (in records written before clipkit named them so) to the working folder."""
@@ -227,14 +269,18 @@ class State:
         self._path(output).unlink(missing_ok=True)
 
     def current(self, output: str, key: str) -> ClipRecord | None:
-        """The record of ``output`` when the file exists as recorded and was made with ``key``."""
+        """The record of ``output`` when it was made with ``key`` and the file is still the
+        one made: its size and digest as recorded (a record without a digest is not)."""
         rec = self.get(output)
-        if rec is None or rec.key != key:
+        if rec is None or rec.key != key or not rec.sha256:
             return None
+        path = self.out_dir / output
         try:
-            return rec if (self.out_dir / output).stat().st_size == rec.size_bytes else None
-        except FileNotFoundError:
+            if path.stat().st_size != rec.size_bytes or file_digest(path) != rec.sha256:
+                return None
+        except OSError:
             return None
+        return rec
 
     def is_current(self, output: str, key: str) -> bool:
         return self.current(output, key) is not None

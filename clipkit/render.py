@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import secrets
 import subprocess
 import tempfile
 import threading
@@ -604,10 +605,15 @@ def _mux(video: Path, audio: Path, out: Path) -> None:
         raise RenderError(f"{out.name}: muxing failed ({err[-1] if err else 'ffmpeg error'})")
 
 
+def part_tag() -> str:
+    """A temporary file's tag, unique to this process and call: its pid and 6 random hex."""
+    return f"{os.getpid()}-{secrets.token_hex(3)}"
+
+
 def _save_cover(frame: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = path.with_name(f".{path.name}.part-{part_tag()}")
     try:
         Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
         tmp.replace(path)
@@ -638,9 +644,12 @@ def render_clip(
     final = out_dir / plan.output
     if final.resolve().parent != out_dir.resolve():  # never write outside the output folder
         raise RenderError(f"{plan.output!r}: not a file name inside {out_dir}")
-    part = out_dir / f".{final.stem}.part.mp4"
-    video = out_dir / f".{final.stem}.part.video.mp4"
-    audio = out_dir / f".{final.stem}.part.m4a"
+    # Temporary names unique to this process and call: two runs on one folder never
+    # write (or remove) each other's parts.
+    tag = part_tag()
+    part = out_dir / f".{final.stem}.part-{tag}.mp4"
+    video = out_dir / f".{final.stem}.part-{tag}.video.mp4"
+    audio = out_dir / f".{final.stem}.part-{tag}.m4a"
     _use_clipkit_ffmpeg()
     info = probe(plan.source)
     preset = preset.with_overrides(fps=output_fps(preset, info))

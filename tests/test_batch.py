@@ -459,3 +459,92 @@ def test_same_file_name_in_two_folders_gives_two_sets_of_clips(tmp_path: Path, c
     assert sorted(c["source"] for c in doc["clips"]) == [  # relative to out/
         "../footage/day1/clip.mp4", "../footage/day2/clip.mp4"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_a_dying_worker_is_retried_then_reported(
+    done: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, once: bool
+) -> None:
+    """Issue 27: a worker of --jobs N that dies (os._exit, like the OOM killer's kill) does
+    not abort the batch: its source is tried once more, then reported; the rest finish."""
+    work = done
+    (work / "out" / "manifest.json").unlink()
+    for p in (work / "out" / "small").glob("b_*.mp4"):
+        p.unlink()
+    monkeypatch.setenv("CLIPKIT_TEST_DIE_ON", "a.mp4")
+    if once:
+        monkeypatch.setenv("CLIPKIT_TEST_DIE_ONCE", str(work / "died-once"))
+    res = cut(work, cache, "-j", "2")
+    assert "Traceback" not in res.output
+    assert any(n.startswith("b_") for n in clips(work / "out")), res.output
+    doc = json.loads((work / "out" / "manifest.json").read_text())
+    assert {c["output"] for c in doc["clips"]} == {f"small/{n}" for n in clips(work / "out")}
+    if once:
+        assert (work / "died-once").exists()
+        assert res.exit_code == 0, res.output
+    else:
+        assert res.exit_code == 1
+        line = "footage/a.mp4: its worker process died twice (killed, or out of memory)"
+        assert f"clipkit: {line}; skipped it" in res.output, res.output
+
+
+def _check_output(out: Path) -> None:
+    """Every clip valid and as recorded; manifest, state and files agree; no part left."""
+    from clipkit.probe import probe
+
+    doc = json.loads((out / "manifest.json").read_text())
+    files = {f"small/{n}" for n in clips(out)}
+    assert files and {c["output"] for c in doc["clips"]} == files
+    state = manifest.State(out)
+    assert {r.output for r in state.records()} == files
+    for c in doc["clips"]:
+        path = out / c["output"]
+        assert path.stat().st_size == c["size_bytes"]
+        assert manifest.file_digest(path) == c["sha256"]
+        assert abs(probe(str(path)).duration - c["duration"]) < 0.1, c["output"]
+    assert not [p.name for p in (out / "small").iterdir() if ".part" in p.name]
+
+
+def test_two_runs_on_one_output_folder_lose_nothing(done: Path, cache: Path) -> None:
+    """Issue 27: two `clipkit cut` started together on one folder: the second waits for
+    the first (one line naming its pid), and every clip comes out whole, every round."""
+    work = done
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-p", "small.yaml", "footage", "-o", "out",
+           "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    waited = 0
+    for _ in range(5):  # (the issue's ten rounds pass too; five keep this test near 30 s)
+        shutil.rmtree(work / "out")
+        procs = [
+            subprocess.Popen(
+                cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )  # fmt: skip
+            for _ in range(2)
+        ]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (_out, stderr), other in zip(procs, outs, reversed(procs), strict=True):
+            assert p.returncode == 0, stderr
+            assert "Traceback" not in stderr
+            wait_lines = [ln for ln in stderr.splitlines() if "waiting for clipkit" in ln]
+            assert wait_lines in ([], [f"clipkit: out: waiting for clipkit process {other.pid}, "
+                                       "which is writing to this folder"]), wait_lines  # fmt: skip
+            waited += len(wait_lines)
+        _check_output(work / "out")
+    assert waited >= 1  # the runs did overlap
+
+
+def test_a_clip_changed_after_it_was_made_is_made_again(done: Path, cache: Path) -> None:
+    """Issue 27: "up to date" checks the clip's bytes (size and digest), not only its name."""
+    out = done / "out"
+    names = sorted(clips(out))
+    corrupt, truncated = out / "small" / names[0], out / "small" / names[1]
+    data = bytearray(corrupt.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # same size, other bytes
+    corrupt.write_bytes(bytes(data))
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    res = cut(done, cache, "-v")
+    assert made(res) == 2, res.output
+    assert f"made out/small/{names[0]}" in res.output
+    assert f"made out/small/{names[1]}" in res.output
+    _check_output(out)
+    assert made(cut(done, cache)) == 0

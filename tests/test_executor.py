@@ -25,3 +25,42 @@ def test_pool_runs_in_workers_and_forwards_events() -> None:
     assert sorted(r for r, _ in results) == [1, 4, 9, 16]
     assert os.getpid() not in {pid for _, pid in results}
     assert sorted(e["source"] for e in events) == ["1", "2", "3", "4"]
+
+
+def dies_on_three(x: int, sink: EventSink | None) -> int:
+    """Item 3's worker always dies; item 2's only the first time (a marker file says)."""
+    marker = os.environ["CLIPKIT_TEST_MARKER"]
+    if x == 3:
+        os._exit(9)
+    if x == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(9)
+    return x * 10
+
+
+def test_a_dying_worker_is_retried_once_then_lost(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CLIPKIT_TEST_MARKER", str(tmp_path / "died"))
+    lost: list[tuple[int, str]] = []
+
+    def on_lost(x: int, reason: str, sink: EventSink) -> int:
+        lost.append((x, reason))
+        return -x
+
+    results = list(Executor(2).map(dies_on_three, [1, 2, 3, 4, 5], on_lost))
+    assert sorted(results) == [-3, 10, 20, 40, 50]
+    assert lost == [(3, "its worker process died twice (killed, or out of memory)")]
+
+
+def test_a_dying_worker_without_lost_raises_one_clear_error() -> None:
+    import pytest
+
+    from clipkit.executor import WorkerDied
+
+    with pytest.raises(WorkerDied, match="died twice"):
+        list(Executor(2).map(dies_on_three_always, [1, 3]))
+
+
+def dies_on_three_always(x: int, sink: EventSink | None) -> int:
+    if x == 3:
+        os._exit(9)
+    return x

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from clipkit.manifest import ClipRecord, State, clip_key, write_if_changed, write_manifest
+from clipkit.manifest import (
+    ClipRecord,
+    State,
+    clip_key,
+    file_digest,
+    write_if_changed,
+    write_manifest,
+)
 
 
 def record(
@@ -17,6 +25,7 @@ def record(
         source_fingerprint="f", index=1, start=1.0, end=8.0, peak=3.0, score=0.9,
         reasons=["motion", "audio"], caption="Oops", recovery_caption="Saved",
         recovery=[20.0, 22.5], recovery_note=None, duration=9.5, size_bytes=size,
+        sha256=file_digest(out / name),
     )  # fmt: skip
 
 
@@ -35,6 +44,11 @@ def test_current_only_with_same_key_and_file(tmp_path: Path) -> None:
     state.put(rec)
     assert state.is_current(rec.output, rec.key)
     assert not state.is_current(rec.output, "other-key")
+    (tmp_path / rec.output).write_bytes(b"xxyxx")  # same size, other bytes (issue 27)
+    assert not state.is_current(rec.output, rec.key)
+    (tmp_path / rec.output).write_bytes(b"xxxxx")
+    state.put(replace(rec, sha256=""))  # a record from before digests were kept
+    assert not state.is_current(rec.output, rec.key)
     (tmp_path / rec.output).write_bytes(b"truncated")  # size differs from the record
     assert not state.is_current(rec.output, rec.key)
     (tmp_path / rec.output).unlink()
