@@ -24,6 +24,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -196,15 +197,31 @@ def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            who = f"process {holder}" if holder.isdigit() else "another process"
+            holder = _lock_holder(fd)
+            who = f"process {holder}" if holder else "another process"
             on_wait(f"{out_dir}: waiting for clipkit {who}, which is writing to this folder")
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # no stale process id for the next run to name
     finally:
         os.close(fd)  # (releases the lock)
+
+
+def _lock_holder(fd: int, wait: float = 1.0) -> int | None:
+    """The process id the lock's holder wrote, waiting up to ``wait`` s for it: the
+    holder writes it just after it took the lock."""
+    until = time.monotonic() + wait
+    while True:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit() and int(text) != os.getpid():
+            return int(text)
+        if time.monotonic() >= until:
+            return None
+        time.sleep(0.02)
 
 
 def _files_named(name: str, out_dir: Path) -> set[str]:
