@@ -22,6 +22,7 @@ from clipkit.posts.stills import (
     still_path,
     write_still,
 )
+from clipkit.signals import Signals
 from tests.conftest import flat_signals
 
 FPS = 25
@@ -76,7 +77,7 @@ def plan_of(a: Path, **kw: object) -> ClipPlan:
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def sharp_at(t_sharp: float) -> object:
+def sharp_at(t_sharp: float) -> Signals:
     t = np.arange(0, 8, 0.04)
     return flat_signals(t, sharpness=np.exp(-(((t - t_sharp) / 0.1) ** 2)))
 
@@ -107,7 +108,7 @@ def test_halves_are_the_peak_and_the_sharpest_recovery_frame(
 ) -> None:
     a, _ = sources
     frames = frames_of(a)
-    path = write_still(plan_of(a), size, tmp_path / "s.jpg", signals=sharp_at(6.12))  # type: ignore[arg-type]
+    path = write_still(plan_of(a), size, tmp_path / "s.jpg", signals=sharp_at(6.12))
     # peak 2.345 s is frame 58 (shown 2.32-2.36 s); the sharpest, 6.12 s, frame 153
     check_halves(path, size, [frames, frames], [58, 153])
     assert [p.name for p in tmp_path.iterdir()] == ["s.jpg"]  # no part left behind
@@ -123,8 +124,8 @@ def test_recovery_from_another_file(sources: tuple[Path, Path], tmp_path: Path) 
     a, b = sources
     plan = plan_of(a, recovery_source=str(b), recovery_start=1.0, recovery_end=3.0)
     # The signals are the mishap's file's: the other file's middle is taken (2.0 s).
-    assert sharpest_time(plan, sharp_at(6.12)) == 2.0  # type: ignore[arg-type]
-    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(6.12))  # type: ignore[arg-type]
+    assert sharpest_time(plan, sharp_at(6.12)) == 2.0
+    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(6.12))
     check_halves(path, (270, 480), [frames_of(a), frames_of(b)], [58, 50])
 
 
@@ -147,7 +148,7 @@ def test_exactly_two_frames_are_read(
         return np.zeros((90, 160, 3), np.uint8)
 
     monkeypatch.setattr(stills, "read_frame", reader)
-    write_still(plan_of(a), (90, 160), tmp_path / "s.jpg", signals=sharp_at(6.12))  # type: ignore[arg-type]
+    write_still(plan_of(a), (90, 160), tmp_path / "s.jpg", signals=sharp_at(6.12))
     assert asked == [(str(a), 2.345), (str(a), pytest.approx(6.12))]
 
 
