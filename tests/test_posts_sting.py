@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from clipkit.errors import PresetError
 from clipkit.ffmpeg import ffmpeg_exe
-from clipkit.loudness import _ebur128
+from clipkit.loudness import _ebur128, measure_file
 from clipkit.posts.bs1770 import integrated_loudness
 from clipkit.posts.sting import (
     DUCK_FADE,
@@ -18,6 +19,7 @@ from clipkit.posts.sting import (
     get_sting,
     mix_sting,
     synth,
+    write_wav,
 )
 
 RATE = 48000
@@ -137,3 +139,12 @@ def test_sting_over_silence_and_past_the_end() -> None:
 def test_clipkit_loudness_agrees_with_ffmpeg() -> None:
     bed = kitchen()
     assert abs(integrated_loudness(bed, RATE) - ebur128(bed)) < 0.1
+
+
+def test_mix_written_as_float_wav_keeps_peaks_and_loudness(tmp_path: Path) -> None:
+    mixed = mix_sting(kitchen(), RATE, synth("record-scratch"), 2.0, target=-8.0, level=6.0)
+    assert np.abs(mixed).max() > 1.0  # over full scale: kept for the render's limiter
+    path = write_wav(tmp_path / "mix.wav", mixed, RATE)
+    loud, _peak = measure_file(path)  # clipkit's own measurement, through ffmpeg
+    assert abs(loud + 8.0) < 0.2
+    assert [p.name for p in tmp_path.iterdir()] == ["mix.wav"]

@@ -15,8 +15,12 @@ Proposed preset fields (and ``--sting`` with the same name): ``sting`` (a name o
 from __future__ import annotations
 
 import math
+import os
+import struct
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -206,4 +210,33 @@ def mix_sting(
     return mixed[:, 0] if mono else mixed
 
 
-__all__ = ["STINGS", "Sting", "get_sting", "synth", "mix_sting", "duck_envelope", "RATE"]
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
+    """``audio`` (samples, or samples x channels) as a 32-bit float WAV, the form that
+    keeps a mix's peaks above full scale for the render's limiter; under a temporary
+    name, then renamed into place."""
+    x = np.asarray(audio, dtype="<f4").reshape(len(audio), -1)
+    channels, data = x.shape[1], x.tobytes()
+    # RIFF header, then "fmt " (format 3: IEEE float) and "data" chunks.
+    fmt = struct.pack("<HHIIHH", 3, channels, rate, rate * 4 * channels, 4 * channels, 32)
+    head = b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE"
+    body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(head + body + data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+__all__ = [
+    "STINGS",
+    "write_wav",
+    "Sting",
+    "get_sting",
+    "synth",
+    "mix_sting",
+    "duck_envelope",
+    "RATE",
+]
