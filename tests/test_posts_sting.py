@@ -134,6 +134,8 @@ def test_sting_over_silence_and_past_the_end() -> None:
     assert abs(ebur128(mixed) + 16.0) < 1.0
     cut = mix_sting(kitchen(2.0), RATE, synth("sad-trombone"), 1.9)  # runs past the end
     assert cut.shape == (2 * RATE, 2) and np.isfinite(cut).all()
+    early = mix_sting(kitchen(2.0), RATE, synth("boing"), -0.2)  # a peak before the clip
+    assert abs(onset(np.vstack([np.zeros((RATE, 2)), early]), 1.0) - 1.0) < FRAME
 
 
 def test_clipkit_loudness_agrees_with_ffmpeg() -> None:

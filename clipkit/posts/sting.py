@@ -197,6 +197,7 @@ def mix_sting(
     x = x.reshape(len(x), -1)
     own = _finite_or(integrated_loudness(x, rate), target or FALLBACK_LUFS)
     aim = own if target is None else target
+    at = max(0.0, at)  # (a peak before the clip starts: at its start)
     begin = int(round(at * rate))
     part = sting[: max(0, len(x) - begin)]
     placed = np.zeros(len(x))
