@@ -14,6 +14,7 @@ Proposed preset fields (and ``--sting`` with the same name): ``sting`` (a name o
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -153,7 +154,13 @@ def get_sting(name: str) -> Sting:
 
 def synth(name: str, rate: int = RATE) -> np.ndarray:
     """The samples of the sting called ``name`` at ``rate`` Hz (mono, float64)."""
-    return get_sting(name).make(rate)
+    return _made(get_sting(name).name, rate).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _made(name: str, rate: int) -> np.ndarray:
+    """Each sting is made once per rate (a whoosh's 160 partials take ~0.1 s)."""
+    return STINGS[name].make(rate)
 
 
 def duck_envelope(n: int, rate: int, start: float, end: float, duck_db: float) -> np.ndarray:
