@@ -47,7 +47,7 @@ class Cut:
     src_out: int  # exclusive
     rec_in: int
     clip: str  # the clip it belongs to (its output's stem)
-    role: str  # "mishap" or "recovery"
+    role: str  # a clip's "mishap" or "recovery"; a reel's "moment" or "ending"
     caption: str
 
     @property
