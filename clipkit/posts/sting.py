@@ -1,0 +1,250 @@
+"""Sound stings: short effects synthesised here with numpy, mixed in at a mishap's peak.
+
+No sample files: every sting is made from sines and seeded noise, so it is the same on
+every run and machine, and its licence is clipkit's own. ``mix_sting`` lays a sting
+over a clip's sound at a given time, ducks the original under it with raised-cosine
+ramps (no clicks), and gives the mix back at the loudness the clip had (or a target).
+Peaks above full scale are left to the render's loudness stage, whose true-peak limiter
+(clipkit.loudness) comes after the mix; the mix is float and does not clip.
+
+Proposed preset fields (and ``--sting`` with the same name): ``sting`` (a name of
+``STINGS``, "" for none), ``sting_level`` (LU relative to the clip, default 0),
+``sting_duck`` (dB the original is lowered under the sting, default -10).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import struct
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clipkit.errors import PresetError
+from clipkit.posts.bs1770 import integrated_loudness, k_weight
+from clipkit.presets import not_one_of
+
+RATE = 48000
+PEAK = 0.9  # each sting is made with this sample peak (its level is set when mixed)
+# Ramps of the ducking: down in 40 ms before the sting (short enough that the sting
+# still lands on the beat, long enough not to click), back up in 250 ms after it.
+DUCK_FADE = 0.04
+DUCK_RELEASE = 0.25
+DUCK_DB = -10.0
+# Loudness taken for a clip whose own cannot be measured (silence, under 0.4 s).
+FALLBACK_LUFS = -23.0
+
+
+def _env(t: np.ndarray, attack: float, decay: float) -> np.ndarray:
+    """A fast linear attack, then an exponential decay (time constant ``decay`` s)."""
+    return np.minimum(t / attack, 1.0) * np.exp(-t / decay)
+
+
+def _normal(x: np.ndarray) -> np.ndarray:
+    return x * (PEAK / max(float(np.max(np.abs(x))), 1e-12))
+
+
+def _phase(freq: np.ndarray, rate: int) -> np.ndarray:
+    return 2 * np.pi * np.cumsum(freq) / rate
+
+
+def boing(rate: int = RATE) -> np.ndarray:
+    """A spring: a twangy tone whose pitch wobbles at 14 Hz around 220 Hz, dying away."""
+    t = np.arange(int(0.7 * rate)) / rate
+    freq = 220 + 110 * np.exp(-t / 0.3) * np.sin(2 * np.pi * 14 * t)
+    ph = _phase(freq, rate)
+    return _normal((np.sin(ph) + 0.35 * np.sin(2 * ph)) * _env(t, 0.003, 0.25))
+
+
+def _swept_noise(t: np.ndarray, centre: np.ndarray, seed: int, width: float = 0.35) -> np.ndarray:
+    """Noise-like sound whose band follows ``centre`` (Hz): 160 partials at seeded
+    random frequencies and phases, each weighted by its log distance from the centre."""
+    rng = np.random.default_rng(seed)
+    freqs = np.exp(rng.uniform(np.log(150.0), np.log(9000.0), 160))
+    phases = rng.uniform(0, 2 * np.pi, 160)
+    out = np.zeros_like(t)
+    log_c = np.log(centre)
+    for f, p in zip(freqs, phases, strict=True):
+        w = np.exp(-(((np.log(f) - log_c) / width) ** 2))
+        out += w * np.sin(2 * np.pi * f * t + p)
+    return out
+
+
+def whoosh(rate: int = RATE) -> np.ndarray:
+    """Air rushing past: a noise band sweeping up to 2.5 kHz and back down."""
+    t = np.arange(int(0.6 * rate)) / rate
+    centre = 500 * np.exp(1.6 * np.sin(np.pi * np.minimum(t / 0.5, 1.0)))
+    swell = np.exp(-(((t - 0.08) / 0.2) ** 2))
+    return _normal(_swept_noise(t, centre, seed=7) * np.minimum(t / 0.008, 1.0) * swell)
+
+
+def record_scratch(rate: int = RATE) -> np.ndarray:
+    """A vinyl scratch: a record dragged back and forth, its sound pitched with the hand."""
+    n = int(0.38 * rate)
+    t = np.arange(n) / rate
+    table_t = np.arange(n) / rate
+    table = _swept_noise(table_t, np.full(n, 1800.0), seed=11, width=0.8)
+    table += 0.6 * np.sign(np.sin(2 * np.pi * 180 * table_t))  # the groove's hum
+    speed = 3.0 * np.cos(2 * np.pi * 5.5 * t)  # times normal speed: two strokes
+    pos = np.cumsum(speed) + n / 2  # in samples of the table, from its middle
+    sound = np.interp(pos % n, np.arange(n), table)
+    loudness = 0.25 + 0.75 * np.abs(speed) / 3.0  # a record that stops is silent
+    fade = np.minimum(1.0, (t[-1] - t) / 0.03)
+    return _normal(sound * loudness * np.minimum(t / 0.002, 1.0) * fade)
+
+
+# wah, wah, wah, waaah: D4, C#4, C4, then B3 held with a widening vibrato.
+_TROMBONE_NOTES = ((293.66, 0.34), (277.18, 0.34), (261.63, 0.34), (246.94, 1.1))
+
+
+def _brass(freq: np.ndarray, t: np.ndarray, rate: int) -> np.ndarray:
+    """A brassy tone: eight harmonics, the upper ones opening up with the note (the wah)."""
+    ph = _phase(freq, rate)
+    bright = np.minimum(t / 0.15, 1.0)
+    return sum(np.sin(k * ph) * (1 / k**0.8) * (bright ** ((k - 1) / 3)) for k in range(1, 9))
+
+
+def sad_trombone(rate: int = RATE) -> np.ndarray:
+    """The sad trombone: four falling notes, the last one long and wobbling."""
+    notes = []
+    for i, (f0, length) in enumerate(_TROMBONE_NOTES):
+        t = np.arange(int(length * rate)) / rate
+        freq = np.full_like(t, f0)
+        if i == len(_TROMBONE_NOTES) - 1:
+            freq *= 1 + 0.015 * np.minimum(t / 0.5, 1.0) * np.sin(2 * np.pi * 5.5 * t)
+            freq *= 1 - 0.03 * np.maximum(t - 0.8, 0.0)  # and sags at the end
+        env = np.minimum(t / 0.01, 1.0) * np.minimum(1.0, (length - t) / 0.06)
+        notes.append(_brass(freq, t, rate) * env)
+    return _normal(np.concatenate(notes))
+
+
+@dataclass(frozen=True)
+class Sting:
+    """A named effect; ``make(rate)`` gives its mono samples, its attack at sample 0."""
+
+    name: str
+    help: str
+    make: Callable[[int], np.ndarray]
+
+
+STINGS: dict[str, Sting] = {
+    s.name: s
+    for s in (
+        Sting("boing", "a spring's wobbling twang", boing),
+        Sting("whoosh", "a noise band rushing up and down", whoosh),
+        Sting("record-scratch", "a vinyl record dragged back and forth", record_scratch),
+        Sting("sad-trombone", "wah, wah, wah, waaah", sad_trombone),
+    )
+}
+
+
+def get_sting(name: str) -> Sting:
+    """The sting called ``name`` (``_`` and spaces read as ``-``); PresetError listing the
+    choices, with the nearest one, otherwise."""
+    key = name.strip().lower().replace("_", "-").replace(" ", "-")
+    if key not in STINGS:
+        raise PresetError(f"sting {not_one_of(name, tuple(STINGS))}")
+    return STINGS[key]
+
+
+def synth(name: str, rate: int = RATE) -> np.ndarray:
+    """The samples of the sting called ``name`` at ``rate`` Hz (mono, float64)."""
+    return _made(get_sting(name).name, rate).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _made(name: str, rate: int) -> np.ndarray:
+    """Each sting is made once per rate (a whoosh's 160 partials take ~0.1 s)."""
+    return STINGS[name].make(rate)
+
+
+def duck_envelope(n: int, rate: int, start: float, end: float, duck_db: float) -> np.ndarray:
+    """Per-sample gain: 1, easing down (raised cosine, DUCK_FADE s) to ``duck_db`` by
+    ``start``, held to ``end``, easing back up over DUCK_RELEASE s."""
+    t = np.arange(n) / rate
+    low = 10 ** (duck_db / 20)
+    down = np.clip((start - t) / DUCK_FADE, 0.0, 1.0)  # 1 before the ramp, 0 at start
+    up = np.clip((t - end) / DUCK_RELEASE, 0.0, 1.0)
+    ease = np.maximum(0.5 - 0.5 * np.cos(np.pi * down), 0.5 - 0.5 * np.cos(np.pi * up))
+    return low + (1 - low) * ease
+
+
+def plain_loudness(x: np.ndarray, rate: int) -> float:
+    """Ungated loudness (LUFS) of a short sound (a sting is shorter than a gating block)."""
+    y = k_weight(x, rate)
+    power = float(np.mean(np.sum(y * y, axis=1)))
+    return -0.691 + 10 * math.log10(power) if power > 0 else -math.inf
+
+
+def _finite_or(value: float, fallback: float) -> float:
+    return value if math.isfinite(value) else fallback
+
+
+def mix_sting(
+    audio: np.ndarray,
+    rate: int,
+    sting: np.ndarray,
+    at: float,
+    *,
+    level: float = 0.0,
+    duck_db: float = DUCK_DB,
+    target: float | None = None,
+) -> np.ndarray:
+    """``audio`` (samples, or samples x channels) with ``sting`` (mono, same rate)
+    starting at ``at`` s, ``level`` LU above the clip's loudness, the original ducked by
+    ``duck_db`` under it; the result is brought to ``target`` LUFS (default: the
+    clip's own loudness, so the sting does not change it)."""
+    x = np.asarray(audio, dtype=np.float64)
+    mono = x.ndim == 1
+    x = x.reshape(len(x), -1)
+    own = _finite_or(integrated_loudness(x, rate), target or FALLBACK_LUFS)
+    aim = own if target is None else target
+    at = max(0.0, at)  # (a peak before the clip starts: at its start)
+    begin = int(round(at * rate))
+    part = sting[: max(0, len(x) - begin)]
+    placed = np.zeros(len(x))
+    placed[begin : begin + len(part)] = part * 10 ** (
+        (own + level - plain_loudness(sting, rate)) / 20
+    )
+    end = at + len(part) / rate
+    mixed = x * duck_envelope(len(x), rate, at, end, duck_db)[:, None] + placed[:, None]
+    now = _finite_or(integrated_loudness(mixed, rate), plain_loudness(mixed, rate))
+    mixed *= 10 ** ((aim - now) / 20)
+    return mixed[:, 0] if mono else mixed
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
+    """``audio`` (samples, or samples x channels) as a 32-bit float WAV, the form that
+    keeps a mix's peaks above full scale for the render's limiter; under a temporary
+    name, then renamed into place."""
+    x = np.asarray(audio, dtype="<f4").reshape(len(audio), -1)
+    channels, data = x.shape[1], x.tobytes()
+    # RIFF header, then "fmt " (format 3: IEEE float) and "data" chunks.
+    fmt = struct.pack("<HHIIHH", 3, channels, rate, rate * 4 * channels, 4 * channels, 32)
+    head = b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE"
+    body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(head + body + data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+__all__ = [
+    "STINGS",
+    "write_wav",
+    "Sting",
+    "get_sting",
+    "synth",
+    "mix_sting",
+    "duck_envelope",
+    "RATE",
+]

@@ -1,0 +1,162 @@
+"""Stings: made the same every time, laid in on time, the clip's loudness kept."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clipkit.errors import PresetError
+from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.loudness import _ebur128, measure_file
+from clipkit.posts.bs1770 import integrated_loudness
+from clipkit.posts.sting import (
+    DUCK_FADE,
+    STINGS,
+    duck_envelope,
+    get_sting,
+    mix_sting,
+    synth,
+    write_wav,
+)
+
+RATE = 48000
+FRAME = 1 / 30  # the tolerance: one frame of a 30 fps clip
+
+
+def kitchen(seconds: float = 6.0, rate: int = RATE) -> np.ndarray:
+    return _kitchen(seconds, rate).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _kitchen(seconds: float, rate: int) -> np.ndarray:
+    """A stereo kitchen bed: hiss, a fridge's hum and a clatter at 1 s (seeded)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(seconds * rate)) / rate
+    hum = 0.08 * np.sin(2 * np.pi * 120 * t)
+    bed = np.stack([hum + 0.03 * rng.standard_normal(t.size) for _ in range(2)], axis=1)
+    after = np.clip(t - 1.0, 0.0, None)
+    clatter = (t >= 1.0) * rng.standard_normal(t.size) * np.exp(-after * 20)
+    return bed + 0.5 * clatter[:, None]
+
+
+def ebur128(x: np.ndarray, rate: int = RATE) -> float:
+    """Integrated loudness by ffmpeg's ebur128 filter (independent of clipkit's own)."""
+    x = x.reshape(len(x), -1)
+    raw = ["-f", "f32le", "-ar", str(rate), "-ac", str(x.shape[1]), "-i", "-"]
+    measure = ["-af", "ebur128=peak=true", "-f", "null", "-"]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostats", *raw, *measure]
+    res = subprocess.run(cmd, input=x.astype("<f4").tobytes(), capture_output=True, check=True)
+    return _ebur128(res.stderr.decode(), "test")[0]
+
+
+def onset(x: np.ndarray, near: float, rate: int = RATE, search: float = 0.25) -> float:
+    """The first time within ``search`` s of ``near`` where new sound appears: in 5 ms
+    Hann windows (hop 1 ms), the energy of the frequency bins standing 6 dB over their
+    median of the 10-60 ms before exceeds that whole median spectrum's energy. An onset
+    detector that knows nothing of the sting."""
+    mono = x.reshape(len(x), -1).sum(axis=1)
+    win, hop = int(0.005 * rate), int(0.001 * rate)
+    lo, hi = int((near - search) * rate), int((near + search) * rate)
+    starts = np.arange(max(0, lo - 60 * hop), min(len(mono) - win, hi), hop)
+    frames = mono[starts[:, None] + np.arange(win)] * np.hanning(win)
+    spec = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    for k in range(60, len(starts)):
+        base = np.median(spec[k - 60 : k - 10], axis=0)
+        new = spec[k][spec[k] > 4 * base].sum()
+        if new > base.sum():
+            return float((starts[k] + win / 2) / rate)
+    raise AssertionError(f"no onset within {search} s of {near} s")
+
+
+@pytest.mark.parametrize("name", list(STINGS))
+def test_stings_are_deterministic_short_and_distinct(name: str) -> None:
+    a, b = synth(name), synth(name)
+    assert np.array_equal(a, b)
+    assert np.isfinite(a).all() and 0.3 <= len(a) / RATE <= 2.5
+    assert np.abs(a).max() == pytest.approx(0.9)
+    assert np.abs(a[: int(0.01 * RATE)]).max() > 0.05  # the attack is at its start
+    others = [synth(n) for n in STINGS if n != name]
+    assert all(len(o) != len(a) or not np.allclose(o, a) for o in others)
+    assert len(synth(name, 44100)) == pytest.approx(len(a) * 44100 / RATE, abs=1)
+
+
+def test_unknown_sting_lists_choices_with_a_suggestion() -> None:
+    with pytest.raises(PresetError) as e:
+        get_sting("boink")
+    msg = str(e.value)
+    assert "did you mean 'boing'" in msg
+    assert all(n in msg for n in STINGS)
+    assert get_sting("Sad Trombone").name == "sad-trombone"
+    assert get_sting("record_scratch").name == "record-scratch"
+
+
+def test_duck_envelope_is_smooth_and_reaches_its_levels() -> None:
+    g = duck_envelope(RATE * 3, RATE, 1.0, 1.5, -10.0)
+    assert np.abs(np.diff(g)).max() < 2e-3  # no step: no click
+    assert g[0] == 1.0 and g[-1] == 1.0
+    held = g[int(1.0 * RATE) : int(1.5 * RATE)]
+    assert np.allclose(held, 10 ** (-10 / 20))
+    assert g[int((1.0 - DUCK_FADE - 0.001) * RATE)] == 1.0
+
+
+BED_LUFS = -19.1  # the kitchen bed, by ebur128 (test_clipkit_loudness_agrees_with_ffmpeg)
+
+
+def test_onset_detector_finds_the_clatter_and_nothing_in_the_bed() -> None:
+    bed = kitchen()
+    assert abs(onset(bed, 1.0) - 1.0) < 0.005
+    for quiet in (0.5, 2.0, 4.5):
+        with pytest.raises(AssertionError):
+            onset(bed, quiet)
+
+
+@pytest.mark.parametrize("name", list(STINGS))
+@pytest.mark.parametrize("at", [2.5, 3.217])
+@pytest.mark.parametrize("level", [0.0, -6.0])
+def test_onset_lands_at_the_time_and_loudness_is_kept(name: str, at: float, level: float) -> None:
+    bed = kitchen()
+    mixed = mix_sting(bed, RATE, synth(name), at, level=level)
+    # Measured: 1.5-6.5 ms late at 0 LU, up to 16.5 ms (the trombone's soft attack) at -6.
+    assert abs(onset(mixed, at) - at) < FRAME
+    assert abs(ebur128(mixed) - BED_LUFS) < 1.0  # measured: 0.1 LU at most
+    # Before the ducking the clip is untouched but for one gain.
+    before = slice(0, int(2.0 * RATE))
+    ratio = mixed[before] / bed[before]
+    assert np.allclose(ratio, ratio[0, 0], rtol=1e-9)
+
+
+def test_mix_reaches_a_given_target_and_keeps_mono_shape() -> None:
+    bed = kitchen()[:, 0]
+    mixed = mix_sting(bed, RATE, synth("boing"), 1.8, target=-14.0, level=3.0)
+    assert mixed.shape == bed.shape
+    assert abs(ebur128(mixed) + 14.0) < 1.0
+    assert abs(integrated_loudness(mixed, RATE) + 14.0) < 0.01
+
+
+def test_sting_over_silence_and_past_the_end() -> None:
+    silence = np.zeros((RATE * 3, 2))
+    mixed = mix_sting(silence, RATE, synth("sad-trombone"), 0.5, target=-16.0)
+    assert abs(ebur128(mixed) + 16.0) < 1.0
+    cut = mix_sting(kitchen(2.0), RATE, synth("sad-trombone"), 1.9)  # runs past the end
+    assert cut.shape == (2 * RATE, 2) and np.isfinite(cut).all()
+    early = mix_sting(kitchen(2.0), RATE, synth("boing"), -0.2)  # a peak before the clip
+    assert abs(onset(np.vstack([np.zeros((RATE, 2)), early]), 1.0) - 1.0) < FRAME
+
+
+def test_clipkit_loudness_agrees_with_ffmpeg() -> None:
+    bed = kitchen()
+    assert abs(integrated_loudness(bed, RATE) - ebur128(bed)) < 0.1
+    assert ebur128(bed) == BED_LUFS
+
+
+def test_mix_written_as_float_wav_keeps_peaks_and_loudness(tmp_path: Path) -> None:
+    mixed = mix_sting(kitchen(), RATE, synth("record-scratch"), 2.0, target=-8.0, level=6.0)
+    assert np.abs(mixed).max() > 1.0  # over full scale: kept for the render's limiter
+    path = write_wav(tmp_path / "mix.wav", mixed, RATE)
+    loud, _peak = measure_file(path)  # clipkit's own measurement, through ffmpeg
+    assert abs(loud + 8.0) < 0.2
+    assert [p.name for p in tmp_path.iterdir()] == ["mix.wav"]
