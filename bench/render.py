@@ -29,7 +29,7 @@ from pathlib import Path
 
 from clipkit import loudness
 from clipkit.captions import layout
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.media.ffmpeg import run_ffmpeg
 from clipkit.plan import ClipPlan
 from clipkit.presets import Preset, load_preset
 from clipkit.probe import probe

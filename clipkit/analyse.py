@@ -1,9 +1,9 @@
 """The analysis pass: footage -> Signals, in one streaming decode (of the whole file, or
-of its two halves side by side: see ``clipkit.decode.split_point``), cached on disk.
+of its two halves side by side: see ``clipkit.media.decode.split_point``), cached on disk.
 
 ``FrameFeatures`` turns consecutive small grey frames into one row of numbers each,
 ``AudioFeatures`` turns audio chunks into loudness/onset per 20 ms hop; ``analyse`` runs
-both over the decoders of ``clipkit.decode`` and caches the result.
+both over the decoders of ``clipkit.media.decode`` and caches the result.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from clipkit.camera import (
     CameraFit,
     CameraTracker,
 )
-from clipkit.decode import (
+from clipkit.errors import InputError
+from clipkit.media.decode import (
     AUDIO_RATE,
     SKIP_RULE,
     DecodePlan,
@@ -46,7 +47,6 @@ from clipkit.decode import (
     split_threads,
     tone_map_filter,
 )
-from clipkit.errors import InputError
 from clipkit.probe import VideoInfo
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
@@ -527,7 +527,7 @@ def analyse(
 ) -> Signals:
     """Decode ``info.path`` once and return its Signals, reusing a cached result if any.
     With ``split`` (when nothing else keeps the cores busy), footage that decodes faster
-    in two halves side by side is decoded so (see ``clipkit.decode.split_point``); the
+    in two halves side by side is decoded so (see ``clipkit.media.decode.split_point``); the
     Signals are the same either way.
 
     Raises InputError naming the file when it cannot be decoded or is truncated.

@@ -17,7 +17,7 @@ class Check:
 
 def check_ffmpeg() -> Check:
     from clipkit.errors import ClipkitError
-    from clipkit.ffmpeg import die_with_clipkit, find_ffmpeg, has_filters
+    from clipkit.media.ffmpeg import die_with_clipkit, find_ffmpeg, has_filters
 
     try:
         ff = find_ffmpeg()

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.ffmpeg import complaint, run_ffmpeg
 from clipkit.presets import Preset
 
 log = logging.getLogger(__name__)

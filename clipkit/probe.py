@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clipkit.errors import InputError
-from clipkit.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.ffmpeg import complaint, run_ffmpeg
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ import cv2
 import numpy as np
 
 from clipkit.captions import Caption, layout
-from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError, disk_full, disk_full_message
-from clipkit.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
 from clipkit.loudness import AudioSpan, Loudness, make_audio
+from clipkit.media.decode import tone_map_filter
+from clipkit.media.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe

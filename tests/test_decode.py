@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from clipkit import decode
-from clipkit.decode import count_pictures, h264_picture_refs, plan_decode
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media import decode
+from clipkit.media.decode import count_pictures, h264_picture_refs, plan_decode
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.mp4 import avc_track
 from clipkit.probe import VideoInfo
 from tests.conftest import ffmpeg

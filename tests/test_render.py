@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import decode, render
+from clipkit import render
 from clipkit.captions import safe_box
 from clipkit.detection import Moment
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import has_filters, run_ffmpeg
+from clipkit.media import decode
+from clipkit.media.ffmpeg import has_filters, run_ffmpeg
 from clipkit.plan import ClipPlan, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe

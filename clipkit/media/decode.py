@@ -28,7 +28,7 @@ try:
 except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
-from clipkit.ffmpeg import die_with_clipkit, ffmpeg_exe, has_filters
+from clipkit.media.ffmpeg import die_with_clipkit, ffmpeg_exe, has_filters
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
