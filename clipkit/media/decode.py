@@ -28,7 +28,8 @@ try:
 except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
-from clipkit.media.ffmpeg import die_with_clipkit, ffmpeg_exe, has_filters
+from clipkit.media.ffmpeg import ffmpeg_exe, spawn
+from clipkit.media.filters import tone_map_filter
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
@@ -90,26 +91,6 @@ SPLIT_CONTAINERS = ("mov", "matroska")
 
 # showinfo's line for each frame: its time and (not printed by every ffmpeg) key flag.
 _PTS = re.compile(rb"n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.e+-]+)(?:[^\n]*?iskey:(\d))?")
-
-
-# HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
-# (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
-# which keeps everything up to about reference white as it was graded and rolls the
-# highlights off instead of clipping them. On colour bars made SDR -> HLG -> SDR this
-# way, the mean error is 9 levels of 255; hable's curve gave 38, and reading the HLG
-# values as BT.709 (what happens without this) 31, with every colour washed out.
-TONE_MAP = (
-    "zscale=tin={transfer}:min={matrix}:pin=bt2020:t=linear:npl=203,format=gbrpf32le,"
-    "zscale=p=bt709,tonemap=tonemap=mobius,zscale=t=bt709,format=gbrp"
-)
-
-
-def tone_map_filter(info: VideoInfo) -> str:
-    """The filters that turn ``info``'s HDR pictures into SDR BT.709 RGB: "" if it is not
-    HDR or this ffmpeg lacks them (then its pictures are read as they are)."""
-    if not info.hdr or not has_filters("zscale", "tonemap"):
-        return ""
-    return TONE_MAP.format(transfer=info.transfer, matrix=info.matrix or "bt2020nc")
 
 
 @dataclass(frozen=True)
@@ -188,13 +169,11 @@ def _count_copied(path: str, keep: float, packets: int) -> tuple[int, int]:
     the noise filter's ``drop`` (before 5.0) counts them all."""
     sample = ["-bsf:v", f"noise=amount=0:drop=gte(random(0)\\,{keep:g})"] if keep < 1 else []
     head = ["-frames:v", str(packets)] if packets else []
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+    args = [
+        "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
         "-map", "0:V:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
     ]  # fmt: skip
-    with subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
-    ) as proc:
+    with spawn(args, stderr=subprocess.DEVNULL) as proc:
         out = proc.stdout
         assert out is not None
         _widen_pipe(out.fileno(), PIPE_MAX)
@@ -341,11 +320,9 @@ class FrameReader:
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         size = self.plan.width * self.plan.height
-        proc = subprocess.Popen(
-            _video_cmd(self.info.path, self.plan, self.start, self.threads),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
-            **die_with_clipkit(),  # iterated to its end by the thread that started it
-        )  # fmt: skip
+        cmd = _video_cmd(self.info.path, self.plan, self.start, self.threads)
+        # Iterated to its end by the thread that started it: killed with clipkit.
+        proc = spawn(cmd[1:], exe=cmd[0], bufsize=0)
         assert proc.stdout is not None and proc.stderr is not None
         _widen_pipe(proc.stdout.fileno(), PIPE_FRAMES * size)
         reader = threading.Thread(target=self._read_stderr, args=(proc.stderr.fileno(),))
@@ -391,14 +368,12 @@ class FrameReader:
 
 def audio_chunks(path: str) -> Iterator[np.ndarray]:
     """Yield the first audio stream as mono float32 chunks (about 1 s each) in -1..1."""
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+    args = [
+        "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(AUDIO_RATE),
         "-f", "s16le", "pipe:1",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
-    )
+    proc = spawn(args, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     try:
         while True:
