@@ -258,7 +258,7 @@ class Crop:
             raise ValueError("path must be a list of [time, x, y] keyframes, at least one")
         times = [float(k[0]) for k in path]
         if any(b <= a for a, b in zip(times, times[1:], strict=False)):
-            raise ValueError("path's times must rise from one keyframe to the next")
+            raise ValueError("path: the times must rise from one keyframe to the next")
         return cls(mode, (size[0], size[1]),
                    tuple((float(t), _number(x), _number(y)) for t, x, y in path))  # fmt: skip
 

@@ -582,3 +582,26 @@ def test_source_that_runs_dry_is_named(make_clip: Callable[..., Path], tmp_path:
     with pytest.raises(RenderError, match=r"cut\.mp4: no picture at 8\.00 s \(.+\)"):
         _render(late, preset, tmp_path / "out")
     assert not [p for p in (tmp_path / "out").iterdir() if ".part" in p.name]  # no leftovers
+
+
+def test_the_plans_crop_is_the_one_rendered(footage: Path) -> None:
+    """A crop a person moved to the picture's left edge is cut there; a preset asking
+    for blur, or a frame of another shape, does not take it."""
+    from clipkit.reframe import plan_reframe
+
+    info = probe(footage)
+    preset = _fast("reels").with_overrides(width=540, height=960, reframe="auto")
+    crop = Crop("crop", (202, 360), ((3.0, 0, 0),))
+    shot = Shot(info, 3.0, 4.0, preset, "", crop)
+    try:
+        got = shot.frame(0.0).astype(float)
+    finally:
+        shot.close()
+    whole = _frame_at(footage, 3.0, (640, 360)).astype(np.uint8)
+    assert shot.planned.rect == (0, 0, 202, 360)
+    assert _psnr(got, crop.reframe(540, 960).apply(whole).astype(float)) > 40
+    blur = preset.with_overrides(reframe="blur")
+    assert render.reframe_of(info, blur, crop) == plan_reframe(640, 360, 540, 960, "blur")
+    wide = preset.with_overrides(width=960, height=540)
+    assert render.reframe_of(info, wide, crop) == plan_reframe(640, 360, 960, 540, "auto")
+    assert render.reframe_of(info, preset, None).rect == (219, 0, 202, 360)  # centred
