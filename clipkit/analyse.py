@@ -46,7 +46,7 @@ from clipkit.media.decode import (
     split_point,
     split_threads,
 )
-from clipkit.media.filters import tone_map_filter
+from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.probe import VideoInfo
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
@@ -287,6 +287,8 @@ def cache_key(info: VideoInfo) -> str:
     tone_map = tone_map_filter(info)
     if tone_map:  # only HDR files: the keys of all others stay as they were
         params["tone_map"] = tone_map
+    if deinterlace := deinterlace_filter(info):  # likewise, only interlaced files
+        params["deinterlace"] = deinterlace
     h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()[:32]

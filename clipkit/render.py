@@ -33,7 +33,7 @@ from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError, disk_full, disk_full_message
 from clipkit.loudness import AudioSpan, Loudness, make_audio
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
-from clipkit.media.filters import tone_map_filter, untagged_matrix
+from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
 from clipkit.media.reader import Source, SpanReader
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
@@ -292,6 +292,8 @@ class Shot:
         )
         self.planned = reframe  # in the source's pixels (for the manifest)
         filters, size, self.reframe = _reading(info, reframe, preset.size)
+        if deinterlace := deinterlace_filter(info):  # whole pictures before any cut
+            filters.insert(0, deinterlace)
         if tone_map:
             filters.append(tone_map)
         elif matrix := untagged_matrix(info):  # else ffmpeg's RGB conversion takes BT.601

@@ -29,7 +29,7 @@ except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
 from clipkit.media.ffmpeg import ffmpeg_exe, spawn
-from clipkit.media.filters import tone_map_filter
+from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
@@ -103,6 +103,9 @@ class DecodePlan:
     # HDR footage is analysed tone-mapped, as it is shown: read as it is, an HLG copy of
     # a sample read 13.5 % off its SDR copy's motion (8.5 % tone-mapped), and darker.
     tone_map: str = ""
+    # Interlaced footage is made whole pictures first: its fields' combs would read as
+    # motion all over the picture.
+    deinterlace: str = ""
 
 
 def analysed_size(info: VideoInfo) -> tuple[int, int]:
@@ -124,7 +127,10 @@ def plan_decode(info: VideoInfo) -> DecodePlan:
         head = max(1, round(SCAN_HEAD * info.fps))
         _, nonref = count_pictures(info.path, 1.0, info.size_bytes, info.mtime_ns, head)
         skip = nonref > 0 and analysed_rate(info) >= MIN_ANALYSED_FPS
-    return DecodePlan(width=w, height=h, skip_noref=skip, tone_map=tone_map_filter(info))
+    return DecodePlan(
+        width=w, height=h, skip_noref=skip, tone_map=tone_map_filter(info),
+        deinterlace=deinterlace_filter(info),
+    )  # fmt: skip
 
 
 def analysed_rate(info: VideoInfo) -> float:
@@ -248,7 +254,9 @@ def _video_cmd(
     seek = ["-ss", f"{start:.6f}", "-noaccurate_seek"] if start is not None else []
     # Scaled down first: tone mapping the analysed size costs next to nothing.
     tone = f"{plan.tone_map}," if plan.tone_map else ""
-    vf = f"scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
+    # Whole pictures first: scaled down, the fields would blend into one another.
+    deint = f"{plan.deinterlace}," if plan.deinterlace else ""
+    vf = f"{deint}scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
         "-threads", str(threads or decode_threads()), "-skip_loop_filter", "all", *skip,

@@ -8,6 +8,19 @@ from __future__ import annotations
 from clipkit.media.ffmpeg import has_filters
 from clipkit.probe import VideoInfo
 
+# Interlaced video (MPEG-2 from DVDs and broadcast, AVCHD's MTS) shows combs along every
+# moving edge until its two fields are made whole pictures again. bwdif (motion
+# adaptive, ffmpeg's best built-in) does it from the field order each frame carries:
+# one picture per frame, so the frame rate and the frame times stay as they are.
+DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
+
+
+def deinterlace_filter(info: VideoInfo) -> str:
+    """The filter that makes ``info``'s interlaced frames whole pictures ("" when the
+    stream says it is progressive, or nothing)."""
+    return DEINTERLACE if info.interlaced else ""
+
+
 # HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
 # (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
 # which keeps everything up to about reference white as it was graded and rolls the
