@@ -248,7 +248,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 22
+ANALYSIS_VERSION = 23  # 23: where the stream is damaged (meta)
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -311,6 +311,7 @@ class _Stretch:
         self.ts = array.array("d")
         self.rows = array.array("d")  # ROW_FIELDS per frame
         self.vectors = [array.array("f") for _ in VECTOR_FIELDS]
+        self.damage: list[float] = []  # about when the decoder found the stream damaged
         self.widths = [v.size for v in self.feats.vectors()]  # values per frame in each
 
     def add(self, pts: float, frame: np.ndarray) -> None:
@@ -330,6 +331,7 @@ class _Stretch:
         """Append ``tail``'s frames after its first (this stretch's last), their times
         moved by ``late`` seconds."""
         self.ts.extend(t + late for t in tail.ts[1:])
+        self.damage.extend(t + late for t in tail.damage)
         self.rows.extend(tail.rows[len(ROW_FIELDS) :])
         for v, more, w in zip(self.vectors, tail.vectors, self.widths, strict=True):
             v.extend(more[w:])
@@ -367,6 +369,7 @@ class _Tail:
         except BaseException as e:  # reported by the caller's thread
             self.error = e
         finally:
+            self.out.damage = self.reader.damage()
             if self.start is None:
                 self.start = math.inf
 
@@ -393,7 +396,8 @@ def _decode(
     series = dict(zip(ROW_FIELDS, cols, strict=True))
     audio_t, audio_rms, audio_onset = audio.result()
     meta = {"path": info.path, "width": plan.width, "height": plan.height,
-            "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION}  # fmt: skip
+            "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION,
+            "damaged": damaged_spans(video.damage)}  # fmt: skip
     if progress is not None:
         progress(1.0)
     n = len(video.ts)
@@ -447,6 +451,7 @@ def _video(
             tail.thread.join(0.5)
             report()
     finally:
+        head.damage = reader.damage()
         if tail is not None and meet is None:
             tail.close()
     if meet is None or tail is None:
@@ -468,6 +473,22 @@ def _video(
 TAIL_STOP_WAIT = 10.0
 # Two frame times closer than this (seconds) are the same frame's, read by two decoders.
 SAME_TIME = 1e-3
+
+
+# Complaints of damage less than this far apart (seconds) are one damaged stretch.
+DAMAGE_GAP = 1.0
+
+
+def damaged_spans(times: list[float]) -> list[list[float]]:
+    """The stretches [start, end] (s, to a tenth) where the decoder found the stream
+    damaged, from the times of its complaints."""
+    spans: list[list[float]] = []
+    for t in sorted(times):
+        if spans and t - spans[-1][1] <= DAMAGE_GAP:
+            spans[-1][1] = t
+        else:
+            spans.append([t, t])
+    return [[round(max(a, 0.0), 1), round(max(b, 0.0), 1)] for a, b in spans]
 
 
 def _frame_at(ts: array.array, t: float) -> int | None:

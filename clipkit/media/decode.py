@@ -89,6 +89,19 @@ SPLIT_MIN_DURATION = 20.0
 # file here), and the halves would not meet.
 SPLIT_CONTAINERS = ("mov", "matroska")
 
+# ffmpeg's lines that say the stream itself is damaged (with -loglevel level+info an
+# error is tagged "[error]"; the words are those of the decoders' own messages)...
+_DAMAGE = re.compile(
+    rb"\[(?:error|fatal)\]|corrupt|conceal|damaged|error while decoding|invalid nal", re.I
+)
+# ...and its lines that are not about the stream: information (which names the file,
+# whatever its name says), the pipe to clipkit closed early, the muxer's time stamps.
+_NOT_DAMAGE = re.compile(
+    rb"\[(?:info|verbose|debug|trace)\]|pipe|muxer|error (?:writing|muxing|closing)"
+    rb"|conversion failed",
+    re.I,
+)
+
 # showinfo's line for each frame: its time and (not printed by every ffmpeg) key flag.
 _PTS = re.compile(rb"n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.e+-]+)(?:[^\n]*?iskey:(\d))?")
 
@@ -258,7 +271,7 @@ def _video_cmd(
     deint = f"{plan.deinterlace}," if plan.deinterlace else ""
     vf = f"{deint}scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
     return [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info",
         "-threads", str(threads or decode_threads()), "-skip_loop_filter", "all", *skip,
         *seek, "-i", path, "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", vf,
         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
@@ -298,6 +311,8 @@ class FrameReader:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
         self.returncode: int | None = None
         self._frames: list[tuple[float, bool]] = []  # time and key flag, from showinfo
+        # About when (the time of a frame decoded near it) ffmpeg found the stream damaged.
+        self._damage: list[float] = []
         self._done = False
         self._ready = threading.Condition()
 
@@ -310,6 +325,8 @@ class FrameReader:
             for line in block.split(b"\n"):
                 if line and b"showinfo" not in line:
                     self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+                    if self._damaged(line):
+                        self._damage.append(self._last_time(found))
             if found:
                 with self._ready:
                     self._frames.extend((float(t), k != b"0") for t, k in found)
@@ -317,6 +334,25 @@ class FrameReader:
         with self._ready:
             self._done = True
             self._ready.notify()
+
+    def _damaged(self, line: bytes) -> bool:
+        """Whether ``line`` says the stream is damaged. (Before the first key frame of a
+        reader started after a seek, a decoder may miss pictures the seek skipped.)"""
+        if not _DAMAGE.search(line) or _NOT_DAMAGE.search(line):
+            return False
+        return self.start is None or any(key for _, key in self._frames)
+
+    def _last_time(self, found: list[tuple[bytes, bytes]]) -> float:
+        """The time of the last frame reported (decoders run a few frames ahead of
+        what they report, so a complaint's time is only about right)."""
+        if found:
+            return float(found[-1][0])
+        return self._frames[-1][0] if self._frames else 0.0
+
+    def damage(self) -> list[float]:
+        """About when ffmpeg found the stream damaged, in seconds (in order, repeated
+        for each complaint); empty for a stream that decoded cleanly."""
+        return [t + (self.start or 0.0) for t in self._damage]
 
     def _frame_of(self, n: int) -> tuple[float, bool] | None:
         """The time and key flag of frame ``n``, waiting for ffmpeg to report them."""
@@ -370,8 +406,13 @@ class FrameReader:
         for line in reversed(self.stderr_tail):
             low = line.lower()
             if any(w in low for w in ("error", "invalid", "truncat", "partial", "not found")):
-                return line.split("] ", 1)[-1].strip()
-        return self.stderr_tail[-1].strip() if self.stderr_tail else "no frames decoded"
+                return _untagged(line)
+        return _untagged(self.stderr_tail[-1]) if self.stderr_tail else "no frames decoded"
+
+
+def _untagged(line: str) -> str:
+    """ffmpeg's line without the "[h264 @ 0x..]" and "[error]" tags in front."""
+    return re.sub(r"^(\[[^]]*\] ?)+", "", line.strip()).strip()
 
 
 def audio_chunks(path: str) -> Iterator[np.ndarray]:
