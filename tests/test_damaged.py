@@ -4,7 +4,6 @@ frame again), so the analysis listens to its complaints and the file's note says
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from clipkit.detection import detect_with_notes
 from clipkit.media import decode
 from clipkit.probe import probe
 from tests.conftest import ffmpeg
-from tests.test_decode import info
+from tests.test_decode import feed_stderr, info
 
 DURATION = 8.0
 
@@ -71,11 +70,7 @@ def test_complaints_are_timed_by_the_frames_around_them() -> None:
         b"[out#0/rawvideo @ 0x4] [error] Error writing trailer: Broken pipe",  # not damage
         b"[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':",
     ]
-    r, w = os.pipe()
-    os.write(w, b"\n".join(lines) + b"\n")
-    os.close(w)
-    reader._read_stderr(r)
-    os.close(r)
+    feed_stderr(reader, lines)
     assert reader.damage() == [1.5, 1.5]
     assert reader.problem() == "Error writing trailer: Broken pipe"
 
