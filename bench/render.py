@@ -29,6 +29,7 @@ from pathlib import Path
 
 from clipkit import loudness
 from clipkit.captions import layout
+from clipkit.media import audio
 from clipkit.media.ffmpeg import run_ffmpeg
 from clipkit.plan import ClipPlan
 from clipkit.presets import Preset, load_preset
@@ -98,7 +99,7 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
     w, h = preset.size
     info = probe(src)
     cx, cy, cw, ch = _centre_crop(info.width, info.height, w / h)
-    spans = [loudness.AudioSpan(str(src), a, b - a, True) for a, b in (MAIN, RECOVERY)]
+    spans = [audio.AudioSpan(str(src), a, b - a, True) for a, b in (MAIN, RECOVERY)]
     xf = preset.crossfade
     total = sum(s.length for s in spans) - xf
     caps = []
@@ -122,9 +123,9 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         f"[o0][o1]xfade=transition=fade:duration={xf}:offset={spans[0].length - xf:.6f},"
         f"format=yuv420p,{TAG_BT709}[vout]"
     )
-    m = loudness.measure(spans, xf, total, preset)
-    audio = loudness.chain(
-        ["0:a", "1:a"], spans, xf, total, preset, loudness.apply_filter(preset, m)
+    m = audio.measure(spans, xf, total, preset.audio_fade)
+    sound = audio.chain(
+        ["0:a", "1:a"], spans, xf, total, preset.audio_fade, loudness.apply_filter(preset, m)
     )
     args = ["-y"]
     for s in spans:
@@ -133,7 +134,7 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         args += ["-i", str(png)]
     args += [
         "-filter_complex",
-        ";".join(video) + ";" + audio,
+        ";".join(video) + ";" + sound,
         "-map",
         "[vout]",
         "-map",

@@ -31,7 +31,8 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError, disk_full, disk_full_message
-from clipkit.loudness import AudioSpan, Loudness, make_audio
+from clipkit.loudness import Loudness, make_audio
+from clipkit.media.audio import AudioSpan
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
 from clipkit.media.reader import Source, SpanReader
