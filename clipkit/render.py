@@ -1,15 +1,17 @@
 """Plan + preset -> a finished clip: the only module that knows moviepy.
 
-The video is a moviepy ``VideoClip`` whose frame function reads each span
-(the mishap, then the recovery shot) through its own moviepy reader (ffmpeg
-cuts the crop out and tone-maps HDR), scales with OpenCV, blends the caption
-on its own bounding box and mixes the crossfade; moviepy times the frames and
-pipes them to x264. That path is ~1.0-1.1x one ffmpeg filtergraph
-(bench/render.py); moviepy's compositing
-(CompositeVideoClip, Pillow resizing) would be 5-9x. The sound is cut,
-crossfaded, faded and loudness-normalised by ffmpeg (loudnorm, two passes)
-into an AAC file that the writer muxes. Files are written under a temporary
-name and renamed when complete.
+The video is a moviepy ``VideoClip`` whose frame function reads each shot
+(the mishap, then the recovery shot) through its own span reader
+(clipkit.media.reader: ffmpeg deinterlaces, cuts the crop the plan says out and
+tone-maps HDR), scales with OpenCV, blends the caption on its own bounding box
+and mixes the crossfade; moviepy times the frames and pipes them to x264 (its
+public ``write_videofile``). That path is ~1.0-1.1x one ffmpeg filtergraph
+(bench/render.py); moviepy's compositing (CompositeVideoClip, Pillow resizing)
+would be 5-9x. The sound is cut, crossfaded, faded and brought to the preset's
+loudness by ffmpeg (clipkit.loudness) into an AAC file that is muxed with the
+picture. Files are written under a temporary name and renamed when complete.
+Render reads nothing of the analysis: the plan carries the crop, the caller
+the source's VideoInfo.
 """
 
 from __future__ import annotations
