@@ -29,7 +29,8 @@ from pathlib import Path
 
 from clipkit import loudness
 from clipkit.captions import layout
-from clipkit.ffmpeg import run_ffmpeg
+from clipkit.media import audio
+from clipkit.media.ffmpeg import run_ffmpeg
 from clipkit.plan import ClipPlan
 from clipkit.presets import Preset, load_preset
 from clipkit.probe import probe
@@ -98,7 +99,7 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
     w, h = preset.size
     info = probe(src)
     cx, cy, cw, ch = _centre_crop(info.width, info.height, w / h)
-    spans = [loudness.AudioSpan(str(src), a, b - a, True) for a, b in (MAIN, RECOVERY)]
+    spans = [audio.AudioSpan(str(src), a, b - a, True) for a, b in (MAIN, RECOVERY)]
     xf = preset.crossfade
     total = sum(s.length for s in spans) - xf
     caps = []
@@ -122,9 +123,9 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         f"[o0][o1]xfade=transition=fade:duration={xf}:offset={spans[0].length - xf:.6f},"
         f"format=yuv420p,{TAG_BT709}[vout]"
     )
-    m = loudness.measure(spans, xf, total, preset)
-    audio = loudness.chain(
-        ["0:a", "1:a"], spans, xf, total, preset, loudness.apply_filter(preset, m)
+    m = audio.measure(spans, xf, total, preset.audio_fade)
+    sound = audio.chain(
+        ["0:a", "1:a"], spans, xf, total, preset.audio_fade, loudness.apply_filter(preset, m)
     )
     args = ["-y"]
     for s in spans:
@@ -133,7 +134,7 @@ def ffmpeg_reference(src: Path, preset: Preset, work: Path, out: Path) -> None:
         args += ["-i", str(png)]
     args += [
         "-filter_complex",
-        ";".join(video) + ";" + audio,
+        ";".join(video) + ";" + sound,
         "-map",
         "[vout]",
         "-map",
@@ -197,9 +198,10 @@ def batch(src: Path, preset: Preset, work: Path, n: int) -> bool:
     """Render ``n`` small clips; memory and file handles must not grow."""
     small = preset.with_overrides(width=270, height=480, x264_preset="superfast")
     rss, fds = [], []
+    info = probe(src)
     for i in range(n):
         plan = bench_plan(src, small.name)
-        render_clip(replace(plan, index=i + 1, output=f"batch_{i:02d}.mp4"), small, work)
+        render_clip(replace(plan, index=i + 1, output=f"batch_{i:02d}.mp4"), small, work, info)
         rss.append(_rss_mb())
         fds.append(len(os.listdir("/proc/self/fd")))
     warm = max(1, n // 5)  # allocator and import warm-up
@@ -231,7 +233,8 @@ def main() -> int:
     ours, ref = [], []
     for _ in range(opts.repeat):  # alternate, so load from other work hits both alike
         ref.append(timed(ffmpeg_reference, src, preset, work, ref_out))
-        ours.append(timed(render_clip, bench_plan(src, preset.name), preset, work))
+        plan = bench_plan(src, preset.name)
+        ours.append(timed(render_clip, plan, preset, work, probe(src)))
     (ow, oc), (rw, rc) = min(ours), min(ref)
     a, b = probe(ours_out), probe(ref_out)
     checks = {

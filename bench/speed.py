@@ -46,14 +46,14 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from clipkit.decode import (  # noqa: E402
+from clipkit.media.decode import (  # noqa: E402
     _video_cmd,
     count_pictures,
     plan_decode,
     split_point,
     split_threads,
 )
-from clipkit.ffmpeg import ffmpeg_exe  # noqa: E402
+from clipkit.media.ffmpeg import ffmpeg_exe  # noqa: E402
 from clipkit.probe import probe  # noqa: E402
 
 # Moving test pattern plus temporal noise like a camera sensor's grain, so x264 spends

@@ -1,9 +1,9 @@
 """The analysis pass: footage -> Signals, in one streaming decode (of the whole file, or
-of its two halves side by side: see ``clipkit.decode.split_point``), cached on disk.
+of its two halves side by side: see ``clipkit.media.decode.split_point``), cached on disk.
 
 ``FrameFeatures`` turns consecutive small grey frames into one row of numbers each,
 ``AudioFeatures`` turns audio chunks into loudness/onset per 20 ms hop; ``analyse`` runs
-both over the decoders of ``clipkit.decode`` and caches the result.
+both over the decoders of ``clipkit.media.decode`` and caches the result.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from clipkit.camera import (
     CameraFit,
     CameraTracker,
 )
-from clipkit.decode import (
+from clipkit.errors import InputError
+from clipkit.media.decode import (
     AUDIO_RATE,
     SKIP_RULE,
     DecodePlan,
@@ -44,9 +45,8 @@ from clipkit.decode import (
     plan_decode,
     split_point,
     split_threads,
-    tone_map_filter,
 )
-from clipkit.errors import InputError
+from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.probe import VideoInfo
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
@@ -248,7 +248,7 @@ class AudioFeatures:
 
 
 # Bump when the features change meaning, so stale cache entries are not reused.
-ANALYSIS_VERSION = 22
+ANALYSIS_VERSION = 23  # 23: where the stream is damaged (meta)
 # Bytes read from the file for its fingerprint: 64 KiB at each of 8 evenly spaced places.
 # That identifies a file reliably (with its size) without reading gigabytes.
 FINGERPRINT_CHUNK = 64 * 1024
@@ -287,6 +287,8 @@ def cache_key(info: VideoInfo) -> str:
     tone_map = tone_map_filter(info)
     if tone_map:  # only HDR files: the keys of all others stay as they were
         params["tone_map"] = tone_map
+    if deinterlace := deinterlace_filter(info):  # likewise, only interlaced files
+        params["deinterlace"] = deinterlace
     h = hashlib.sha256(fingerprint(info.path, info.size_bytes).encode())
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()[:32]
@@ -309,6 +311,7 @@ class _Stretch:
         self.ts = array.array("d")
         self.rows = array.array("d")  # ROW_FIELDS per frame
         self.vectors = [array.array("f") for _ in VECTOR_FIELDS]
+        self.damage: list[float] = []  # about when the decoder found the stream damaged
         self.widths = [v.size for v in self.feats.vectors()]  # values per frame in each
 
     def add(self, pts: float, frame: np.ndarray) -> None:
@@ -328,6 +331,7 @@ class _Stretch:
         """Append ``tail``'s frames after its first (this stretch's last), their times
         moved by ``late`` seconds."""
         self.ts.extend(t + late for t in tail.ts[1:])
+        self.damage.extend(t + late for t in tail.damage)
         self.rows.extend(tail.rows[len(ROW_FIELDS) :])
         for v, more, w in zip(self.vectors, tail.vectors, self.widths, strict=True):
             v.extend(more[w:])
@@ -365,6 +369,7 @@ class _Tail:
         except BaseException as e:  # reported by the caller's thread
             self.error = e
         finally:
+            self.out.damage = self.reader.damage()
             if self.start is None:
                 self.start = math.inf
 
@@ -391,7 +396,8 @@ def _decode(
     series = dict(zip(ROW_FIELDS, cols, strict=True))
     audio_t, audio_rms, audio_onset = audio.result()
     meta = {"path": info.path, "width": plan.width, "height": plan.height,
-            "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION}  # fmt: skip
+            "skip_noref": plan.skip_noref, "version": ANALYSIS_VERSION,
+            "damaged": damaged_spans(video.damage)}  # fmt: skip
     if progress is not None:
         progress(1.0)
     n = len(video.ts)
@@ -445,6 +451,7 @@ def _video(
             tail.thread.join(0.5)
             report()
     finally:
+        head.damage = reader.damage()
         if tail is not None and meet is None:
             tail.close()
     if meet is None or tail is None:
@@ -466,6 +473,22 @@ def _video(
 TAIL_STOP_WAIT = 10.0
 # Two frame times closer than this (seconds) are the same frame's, read by two decoders.
 SAME_TIME = 1e-3
+
+
+# Complaints of damage less than this far apart (seconds) are one damaged stretch.
+DAMAGE_GAP = 1.0
+
+
+def damaged_spans(times: list[float]) -> list[list[float]]:
+    """The stretches [start, end] (s, to a tenth) where the decoder found the stream
+    damaged, from the times of its complaints."""
+    spans: list[list[float]] = []
+    for t in sorted(times):
+        if spans and t - spans[-1][1] <= DAMAGE_GAP:
+            spans[-1][1] = t
+        else:
+            spans.append([t, t])
+    return [[round(max(a, 0.0), 1), round(max(b, 0.0), 1)] for a, b in spans]
 
 
 def _frame_at(ts: array.array, t: float) -> int | None:
@@ -527,7 +550,7 @@ def analyse(
 ) -> Signals:
     """Decode ``info.path`` once and return its Signals, reusing a cached result if any.
     With ``split`` (when nothing else keeps the cores busy), footage that decodes faster
-    in two halves side by side is decoded so (see ``clipkit.decode.split_point``); the
+    in two halves side by side is decoded so (see ``clipkit.media.decode.split_point``); the
     Signals are the same either way.
 
     Raises InputError naming the file when it cannot be decoded or is truncated.

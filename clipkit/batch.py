@@ -300,11 +300,10 @@ def _rendering(name: str, opts: CutOptions) -> Any:
 def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
     from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
-    from clipkit.presets import load_preset
 
     info, signals = _analysed(path, opts.cache_dir, res, sink)
     for name in opts.presets:
-        preset = load_preset(name)
+        preset = _rendering(name, opts)  # its crops are for --reframe, when given
         found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
         moments = found.moments
         if name == opts.presets[0]:
@@ -316,8 +315,6 @@ def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None
             info, signals, moments, preset,
             recovery_file=opts.recovery_file, no_recovery=opts.no_recovery, worded=False,
         )  # fmt: skip
-    if opts.cache_dir is None:  # nothing to read them back from
-        res.signals = signals
 
 
 def word_batch(
@@ -367,18 +364,13 @@ def _word_cut(results: list[SourceResult], opts: CutOptions) -> None:
 def _render(
     planned: SourceResult, res: SourceResult, opts: CutOptions, sink: EventSink | None
 ) -> None:
-    from clipkit.analyse import analyse
     from clipkit.probe import probe
 
     info = probe(res.path)
-    # Read back from the cache (quietly: planning showed the analysis already).
-    signals = planned.signals
-    if signals is None:
-        signals = analyse(info, cache_dir=opts.cache_dir, split=not in_pool())
-    res.signals, res.planned = None, {}
+    res.planned = {}
     state = State(opts.out_dir)
     presets = [(plans, _rendering(name, opts)) for name, plans in planned.planned.items()]
-    _render_plans(presets, info, signals, res, state, opts, sink)
+    _render_plans(presets, info, res, state, opts, sink)
 
 
 def _named(
@@ -404,7 +396,6 @@ def _named(
 def _render_plans(
     planned: list[tuple[list[Any], Any]],
     info: Any,
-    signals: Any,
     res: SourceResult,
     state: State,
     opts: CutOptions,
@@ -436,7 +427,7 @@ def _render_plans(
                 emit({**event, "frames": frames, "of": of}, sink)
 
             out = opts.out_dir / preset.name
-            result = render_clip(plan, preset, out, signals=signals, progress=progress)
+            result = render_clip(plan, preset, out, info, progress=progress)
             rec = _record(plan, preset, result, key, res, opts.out_dir)
             state.put(rec)
             res.made.append(rec)
@@ -570,7 +561,7 @@ def _plans_one(
 
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
-        from clipkit.plan import for_preset, plan_problem
+        from clipkit.plan import for_preset, framed, plan_problem
 
         info, signals = _analysed(path, opts.cache_dir, res, sink)
         presets = [_rendering(name, opts) for name in opts.presets]
@@ -589,8 +580,13 @@ def _plans_one(
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise InputError(f"{path}: {problems[0]}{more}")
-        planned = [([for_preset(p, preset) for p in plans], preset) for preset in presets]
-        _render_plans(planned, info, signals, res, state, opts, sink)
+        # A plan without a crop for the preset's frame (written before plans kept it, or
+        # for another shape) gets it from the analysis, as it was planned.
+        planned = [
+            ([framed(for_preset(p, preset), info, signals, preset) for p in plans], preset)
+            for preset in presets
+        ]
+        _render_plans(planned, info, res, state, opts, sink)
 
     return _guarded(path, work, sink)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -17,23 +16,22 @@ class Check:
 
 def check_ffmpeg() -> Check:
     from clipkit.errors import ClipkitError
-    from clipkit.ffmpeg import die_with_clipkit, find_ffmpeg, has_filters
+    from clipkit.media.ffmpeg import find_ffmpeg, has_filters, run_ffmpeg
 
     try:
         ff = find_ffmpeg()
     except ClipkitError as e:
         return Check("ffmpeg", False, str(e))
     # Encode one tiny frame with the codecs clipkit writes, to prove they are there.
-    cmd = [ff.path, "-hide_banner", "-nostdin", "-loglevel", "error",
-           "-f", "lavfi", "-i", "color=c=gray:s=64x64:d=0.1",
-           "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.1",
-           "-c:v", "libx264", "-c:a", "aac", "-f", "null", "-"]  # fmt: skip
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, **die_with_clipkit())
+    args = ["-loglevel", "error",
+            "-f", "lavfi", "-i", "color=c=gray:s=64x64:d=0.1",
+            "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.1",
+            "-c:v", "libx264", "-c:a", "aac", "-f", "null", "-"]  # fmt: skip
+    res = run_ffmpeg(args, timeout=60)
     detail = f"{ff.version} ({ff.path}, from {ff.source})"
     if res.returncode != 0:
-        return Check(
-            "ffmpeg", False, f"{detail}: cannot encode H.264/AAC: {res.stderr.strip()[-200:]}"
-        )
+        err = res.stderr.decode("utf-8", "replace").strip()[-200:]
+        return Check("ffmpeg", False, f"{detail}: cannot encode H.264/AAC: {err}")
     if not has_filters("zscale", "tonemap"):  # optional: only HDR footage needs them
         detail += "; no zscale/tonemap filters: HDR footage will not be tone-mapped"
     return Check("ffmpeg", True, detail)

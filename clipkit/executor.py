@@ -40,7 +40,7 @@ def default_jobs() -> int:
 def _init_worker(q: Any, started: Any = None) -> None:
     global _worker_queue, _started
     _worker_queue, _started = q, started
-    from clipkit.ffmpeg import die_with_parent
+    from clipkit.media.ffmpeg import die_with_parent
 
     die_with_parent(os.getppid())  # a worker (and its ffmpeg) ends with clipkit
 

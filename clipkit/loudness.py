@@ -1,4 +1,4 @@
-"""A clip's sound: cut, crossfaded, faded and brought to the preset's loudness, with ffmpeg.
+"""A clip's sound brought to the preset's loudness (ffmpeg makes it: clipkit.media.audio).
 
 The clip's sound is measured first (ffmpeg's ebur128 filter, BS.1770 integrated loudness
 and true peak); it then gets the gain to the target, and a true-peak limiter (alimiter
@@ -17,26 +17,19 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from clipkit.errors import RenderError
-from clipkit.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.audio import RATE, AudioSpan, encode, level_filter, measure, measure_file
 from clipkit.presets import Preset
 
 log = logging.getLogger(__name__)
 
-RATE = 48000  # Hz: AAC-LC 48 kHz stereo everywhere (PLATFORMS.md)
 # AAC encoding lets peaks overshoot what went in by up to about a dB (measured on the
 # samples' clips at 160 kb/s): the limiter, at 4x the output rate (where the peaks
 # between samples are samples), holds them this many dB under the true-peak ceiling.
 CODEC_HEADROOM = 1.0
-LIMIT_RATE = 4 * RATE
-# Its look-ahead and release, ms (alimiter's defaults).
-LIMIT_ATTACK_MS = 5.0
-LIMIT_RELEASE_MS = 50.0
 # Limiting an impact (a clatter stands 20-27 dB above the loudness of the samples'
 # clips) takes some of the clip's loudness with it: the gain is searched for, measuring,
 # until within this many LU of the aim (the issue allows 1 LU), in at most MAX_PASSES
@@ -52,66 +45,6 @@ ENCODED_LU = 0.3
 READING = 0.1
 # Below this integrated loudness the clip is silence: nothing to normalise.
 SILENCE_LUFS = -70.0
-_EBUR_I = re.compile(r"I:\s+(-?[\d.]+|-?inf) LUFS")
-_EBUR_TP = re.compile(r"Peak:\s+(-?[\d.]+|-?inf) dBFS")
-
-
-@dataclass(frozen=True)
-class AudioSpan:
-    """A piece of a file's sound: ``length`` s from ``start``."""
-
-    path: str
-    start: float
-    length: float
-    has_audio: bool
-
-
-def inputs(spans: Sequence[AudioSpan]) -> list[str]:
-    """ffmpeg input arguments, one input per span (silence for a file without sound)."""
-    args: list[str] = []
-    for s in spans:
-        if s.has_audio:
-            args += ["-ss", f"{s.start:.6f}", "-t", f"{s.length:.6f}", "-i", s.path]
-        else:
-            args += ["-f", "lavfi", "-t", f"{s.length:.6f}", "-i", f"anullsrc=r={RATE}:cl=stereo"]
-    return args
-
-
-def chain(
-    labels: Sequence[str],
-    spans: Sequence[AudioSpan],
-    xfade: float,
-    duration: float,
-    preset: Preset,
-    tail: str,
-) -> str:
-    """Filtergraph from the input ``labels`` to ``[aout]``, ending with filter ``tail``."""
-    parts = []
-    for i, (label, s) in enumerate(zip(labels, spans, strict=True)):
-        parts.append(
-            f"[{label}]aformat=sample_fmts=fltp:sample_rates={RATE}:"
-            f"channel_layouts=stereo,apad,atrim=0:{s.length:.6f},"
-            f"asetpts=PTS-STARTPTS[s{i}]"
-        )
-    if len(spans) == 2 and xfade > 0:
-        parts.append(f"[s0][s1]acrossfade=d={xfade:.6f}:c1=tri:c2=tri[mix]")
-    else:
-        parts.append(
-            "".join(f"[s{i}]" for i in range(len(spans))) + f"concat=n={len(spans)}:v=0:a=1[mix]"
-        )
-    fade = min(preset.audio_fade, duration / 4)
-    fades = f"afade=t=in:d={fade:.3f},afade=t=out:st={duration - fade:.6f}:d={fade:.3f}"
-    return ";".join(parts) + f";[mix]{fades}{',' + tail if tail else ''}[aout]"
-
-
-def level_filter(gain: float, ceiling: float) -> str:
-    """``gain`` dB, then a limiter at 4x the output rate (where the peaks between samples
-    are samples) holding the true peaks under ``ceiling`` dBFS."""
-    return (
-        f"volume={gain:.3f}dB,aresample={LIMIT_RATE},alimiter=limit={10 ** (ceiling / 20):.5f}:"
-        f"attack={LIMIT_ATTACK_MS:g}:release={LIMIT_RELEASE_MS:g}:level=false,"
-        f"aresample={RATE}"
-    )
 
 
 def apply_filter(preset: Preset, m: tuple[float, float]) -> str:
@@ -125,27 +58,6 @@ def apply_filter(preset: Preset, m: tuple[float, float]) -> str:
 
 def _sound(integrated: float) -> bool:
     return math.isfinite(integrated) and integrated > SILENCE_LUFS
-
-
-def _ebur128(stderr: str, what: str) -> tuple[float, float]:
-    """Integrated loudness (LUFS) and true peak (dBTP) from ebur128's summary."""
-    i, tp = _EBUR_I.findall(stderr), _EBUR_TP.findall(stderr)
-    if not i or not tp:
-        raise RenderError(f"{what}: loudness measurement failed ({complaint(stderr)})")
-    return float(i[-1]), float(tp[-1])
-
-
-def measure(
-    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, before: str = ""
-) -> tuple[float, float]:
-    """The clip's integrated loudness and true peak, after the filters ``before``."""
-    labels = [f"{i}:a" for i in range(len(spans))]
-    tail = ",".join(f for f in (before, "ebur128=peak=true") if f)
-    graph = chain(labels, spans, xfade, duration, preset, tail)
-    out = run_ffmpeg(
-        ["-nostats", *inputs(spans), "-filter_complex", graph, "-map", "[aout]", "-f", "null", "-"]
-    )
-    return _ebur128(out.stderr.decode("utf-8", "replace"), "the clip's sound")
 
 
 def settle_gain(
@@ -171,7 +83,7 @@ def settle_gain(
         return gain  # linear: nothing for the limiter to do
 
     def at(g: float) -> float:
-        return measure(spans, xfade, duration, preset, level_filter(g, ceiling))[0]
+        return measure(spans, xfade, duration, preset.audio_fade, level_filter(g, ceiling))[0]
 
     lo, lo_i = gain, at(gain)
     hi: tuple[float, float] | None = None
@@ -221,48 +133,17 @@ class Loudness:
         )
 
 
-def measure_file(path: Path) -> tuple[float, float]:
-    """Integrated loudness (LUFS) and true peak (dBTP) of ``path``'s sound, by ebur128."""
-    res = run_ffmpeg(
-        ["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"]
-    )
-    return _ebur128(res.stderr.decode("utf-8", "replace"), path.name)
-
-
 def _encode(
     spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, tail: str, out: Path
 ) -> None:
-    labels = [f"{i}:a" for i in range(len(spans))]
-    graph = chain(labels, spans, xfade, duration, preset, tail)
-    res = run_ffmpeg(
-        [
-            "-y",
-            *inputs(spans),
-            "-filter_complex",
-            graph,
-            "-map",
-            "[aout]",
-            "-c:a",
-            "aac",
-            "-b:a",
-            f"{preset.audio_bitrate}k",
-            "-ar",
-            str(RATE),
-            "-ac",
-            "2",
-            str(out),
-        ]
-    )
-    if res.returncode != 0 or not out.is_file():
-        err = res.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RenderError(f"{out.name}: audio failed ({err[-1] if err else 'ffmpeg error'})")
+    encode(spans, xfade, duration, preset.audio_fade, tail, preset.audio_bitrate, out)
 
 
 def make_audio(
     spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, out: Path
 ) -> Loudness:
     """Write the clip's sound, at the preset's loudness, as AAC to ``out``."""
-    m = measure(spans, xfade, duration, preset)
+    m = measure(spans, xfade, duration, preset.audio_fade)
     if not _sound(m[0]):
         _encode(spans, xfade, duration, preset, f"aresample={RATE}", out)
         return Loudness(preset.loudness, None, None, 0.0, 0.0, None)

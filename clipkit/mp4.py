@@ -1,6 +1,6 @@
 """Where each picture of an MP4/MOV file's H.264 track is, read from its sample table.
 
-Counting non-reference pictures (``clipkit.decode``) needs one byte per picture: the NAL
+Counting non-reference pictures (``clipkit.media.decode``) needs one byte per picture: the NAL
 header of its first slice. In an MP4 or MOV file the sample table says where every
 picture starts, so that byte is read directly, a few bytes per picture, instead of
 copying the whole stream through ffmpeg (about 0.3 s of CPU for a minute of 35 Mbit/s

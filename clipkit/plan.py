@@ -34,6 +34,7 @@ from clipkit.presets import Preset, not_one_of
 from clipkit.presets import fill_template as _fill_checked
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
+from clipkit.reframe import Crop, action_for, plan_reframe
 from clipkit.signals import Signals
 from clipkit.wording import STYLES, Words, caption_too_long, choose_lines
 from clipkit.yamlfile import YamlLimitError, load_yaml
@@ -85,6 +86,9 @@ class ClipPlan:
     note: str = ""  # anything else a person should know (e.g. short source)
     caption_style: str = ""  # the style the captions' lines come from ("": the preset's)
     lesson: str = ""  # the lesson of the ``lesson`` style
+    # How the mishap is framed (None: worked out when rendered, with no analysis to
+    # steer it; plans written before clipkit kept it have none).
+    crop: Crop | None = None
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -93,7 +97,9 @@ class ClipPlan:
         return (self.recovery_start, self.recovery_end or self.recovery_start)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["crop"] = self.crop.to_data() if self.crop is not None else None
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "plan") -> ClipPlan:
@@ -105,51 +111,75 @@ class ClipPlan:
         missing = [n for n in ("source", "index", "start", "end") if n not in data]
         if missing:
             raise InputError(f"{where}: missing '{missing[0]}'")
-        values = dict(data)
-        try:
-            for key in ("start", "end", "peak", "score", "recovery_start", "recovery_end"):
-                if values.get(key) is not None:
-                    values[key] = float(values[key])
-                    if not math.isfinite(values[key]):  # "inf" or "nan" as text
-                        raise InputError(f"{where}: '{key}' must be a finite number")
-            values["index"] = int(values["index"])
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: '{key}' must be a number") from None
+        values = _numbers(dict(data), where)
         if not isinstance(values.get("recovery_still", False), bool):
             raise InputError(f"{where}: 'recovery_still' must be true or false")
         values.setdefault("peak", values["start"])
         values.setdefault("score", 0.0)
-        for key in ("output", "preset", "caption_style", "lesson"):
-            values[key] = "" if values.get(key) is None else str(values[key])
-        for key in ("caption", "recovery_caption"):  # absent: chosen from the style
-            values[key] = None if values.get(key) is None else str(values[key])
-        for key in ("caption", "recovery_caption", "lesson"):
-            if values[key] and (problem := caption_too_long(values[key])):
-                raise InputError(f"{where}: '{key}' {problem}")
-        if values["caption_style"] and values["caption_style"] not in STYLES:
-            problem = not_one_of(values["caption_style"], STYLES)
-            raise InputError(f"{where}: 'caption_style' {problem}")
-        out = values["output"]
-        if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
-            raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
-        if out and not out.lower().endswith(VIDEO_SUFFIX):
-            # manifest.json, index.html, a cover image: the folder's other files are not
-            # a clip's to overwrite, and a clip is an MP4 whatever its name says.
-            raise InputError(
-                f"{where}: 'output' must be a video file name ending in {VIDEO_SUFFIX}, not {out!r}"
-            )
-        if not values["end"] > values["start"] >= 0:
-            raise InputError(f"{where}: needs 0 <= start < end")
-        if values.get("recovery_source") and values.get("recovery_start") is None:
-            raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
-        rs, re_ = values.get("recovery_start"), values.get("recovery_end")
-        # (A still recovery shot may end past the source: the frame at its start is held.)
-        if (rs is not None and rs < 0) or (rs is not None and re_ is not None and re_ <= rs):
-            window = f"{rs:g} to {re_:g} s" if re_ is not None else f"from {rs:g} s"
-            raise InputError(
-                f"{where}: the recovery shot ({window}) needs 0 <= recovery_start < recovery_end"
-            )
+        _texts(values, where)
+        _check_output(values["output"], where)
+        _check_windows(values, where)
+        if values.get("crop") is not None:
+            try:
+                values["crop"] = Crop.from_data(values["crop"])
+            except ValueError as e:
+                raise InputError(f"{where}: 'crop' {e}") from None
         return cls(**values)
+
+
+def _numbers(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` with its times and score as floats (finite) and its index an int."""
+    key = "index"
+    try:
+        for key in ("start", "end", "peak", "score", "recovery_start", "recovery_end"):
+            if values.get(key) is not None:
+                values[key] = float(values[key])
+                if not math.isfinite(values[key]):  # "inf" or "nan" as text
+                    raise InputError(f"{where}: '{key}' must be a finite number")
+        key = "index"
+        values["index"] = int(values["index"])
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: '{key}' must be a number") from None
+    return values
+
+
+def _texts(values: dict[str, Any], where: str) -> None:
+    """Make the text values strings (captions: None when absent) and check them."""
+    for key in ("output", "preset", "caption_style", "lesson"):
+        values[key] = "" if values.get(key) is None else str(values[key])
+    for key in ("caption", "recovery_caption"):  # absent: chosen from the style
+        values[key] = None if values.get(key) is None else str(values[key])
+    for key in ("caption", "recovery_caption", "lesson"):
+        if values[key] and (problem := caption_too_long(values[key])):
+            raise InputError(f"{where}: '{key}' {problem}")
+    if values["caption_style"] and values["caption_style"] not in STYLES:
+        problem = not_one_of(values["caption_style"], STYLES)
+        raise InputError(f"{where}: 'caption_style' {problem}")
+
+
+def _check_output(out: str, where: str) -> None:
+    if out and (out != PurePath(out.replace("\\", "/")).name or out.startswith(".")):
+        raise InputError(f"{where}: 'output' must be a plain file name, not {out!r}")
+    if out and not out.lower().endswith(VIDEO_SUFFIX):
+        # manifest.json, index.html, a cover image: the folder's other files are not
+        # a clip's to overwrite, and a clip is an MP4 whatever its name says.
+        raise InputError(
+            f"{where}: 'output' must be a video file name ending in {VIDEO_SUFFIX}, not {out!r}"
+        )
+
+
+def _check_windows(values: dict[str, Any], where: str) -> None:
+    if not values["end"] > values["start"] >= 0:
+        raise InputError(f"{where}: needs 0 <= start < end")
+    if values.get("recovery_source") and values.get("recovery_start") is None:
+        raise InputError(f"{where}: 'recovery_source' without 'recovery_start'")
+    rs, re_ = values.get("recovery_start"), values.get("recovery_end")
+    # (A still recovery shot may end past the source: the frame at its start is held.)
+    if (rs is not None and rs < 0) or (rs is not None and re_ is not None and re_ <= rs):
+        window = f"{rs:g} to {re_:g} s" if re_ is not None else f"from {rs:g} s"
+        raise InputError(
+            f"{where}: the recovery shot ({window}) needs 0 <= recovery_start < recovery_end"
+        )
 
 
 def fill_template(
@@ -333,6 +363,7 @@ def plan_clips(
                 note=note,
             )
         )
+        plans[-1] = framed(plans[-1], info, signals, preset)
     if not worded:
         return plans
     return word_plans(
@@ -393,6 +424,25 @@ def word_plans(
     return out
 
 
+def crop_for(
+    info: VideoInfo, signals: Signals | None, preset: Preset, start: float, end: float, peak: float
+) -> Crop:
+    """How the span [``start``, ``end``] s of a moment peaking at ``peak`` is framed in
+    ``preset``'s frame: where its action is, from the analysis (see clipkit.reframe)."""
+    out_w, out_h = preset.size
+    action = action_for(signals, start, end, peak)
+    reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
+    return Crop.of(reframe, start)
+
+
+def framed(plan: ClipPlan, info: VideoInfo, signals: Signals | None, preset: Preset) -> ClipPlan:
+    """``plan`` with the crop for ``preset`` (from the analysis ``signals``), unless it
+    has one of that frame's shape already (a person may have edited it)."""
+    if plan.crop is not None and plan.crop.fits(info.width, info.height, *preset.size):
+        return plan
+    return replace(plan, crop=crop_for(info, signals, preset, plan.start, plan.end, plan.peak))
+
+
 def for_preset(plan: ClipPlan, preset: Preset) -> ClipPlan:
     """The plan with its output named for ``preset`` (when planned for another one)."""
     if plan.preset == preset.name and plan.output:
@@ -433,13 +483,25 @@ def save_plans(path: str | Path, plans: Sequence[ClipPlan]) -> None:
     clips = [_paths_relative(p.to_dict(), path) for p in plans]
     doc = {"version": PLAN_VERSION, "digest": _digest(clips), "clips": clips}
     if path.suffix.lower() in (".yaml", ".yml"):
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        text = yaml.dump(doc, Dumper=_PlanDumper, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     try:
         write_atomic(path, text)
     except OSError as e:
         raise OutputError(f"{path}: cannot write the plan file ({e.strerror or e})") from None
+
+
+class _PlanDumper(yaml.SafeDumper):
+    """Writes a list of plain numbers on one line (a crop's size and keyframes)."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flat = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat or None)
+
+
+_PlanDumper.add_representer(list, _represent_list)
 
 
 def _digest(clips: Any) -> str:
@@ -555,6 +617,8 @@ __all__ = [
     "save_plans",
     "load_plans",
     "for_preset",
+    "framed",
+    "crop_for",
     "output_name",
     "fill_template",
     "word_plans",

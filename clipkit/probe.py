@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clipkit.errors import InputError
-from clipkit.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.ffmpeg import complaint, run_ffmpeg
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,17 @@ class VideoInfo:
     matrix: str = ""  # YUV matrix tag as ffmpeg names it ("bt709", "bt2020nc"); "" untagged
     pixel_aspect: float = 1.0  # width of a coded pixel over its height (1: square)
     transfer: str = ""  # transfer tag ("bt709", "arib-std-b67" = HLG, "smpte2084" = PQ)
+    # How the fields of a frame are stored, as ffprobe names it: "progressive", or "tt",
+    # "bb", "tb", "bt" for interlaced video (MPEG-2, MTS); "" when the stream does not say.
+    field_order: str = ""
 
     @property
     def portrait(self) -> bool:
         return self.height > self.width
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order in FIELD_ORDERS.values()
 
     @property
     def hdr(self) -> str:
@@ -51,6 +58,14 @@ class VideoInfo:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+
+# ffmpeg's words for an interlaced stream's field order, and ffprobe's names for them.
+FIELD_ORDERS = {
+    "top first": "tt",
+    "bottom first": "bb",
+    "top coded first": "tb",  # (swapped)
+    "bottom coded first": "bt",
+}
 
 # Transfer tags of high-dynamic-range video, by the name a user knows them by.
 HDR_TRANSFERS = {"arib-std-b67": "HLG", "smpte2084": "PQ"}
@@ -111,6 +126,16 @@ def _colour(desc: str) -> tuple[str, str]:
     return "", ""
 
 
+def _field_order(desc: str) -> str:
+    """The field order of a video stream's description (see VideoInfo.field_order)."""
+    m = _PIX_DETAILS.search(desc)
+    for part in m.group(1).split(", ") if m else []:
+        part = part.split(" (")[0]  # "bottom coded first (swapped)"
+        if part == "progressive" or part in FIELD_ORDERS:
+            return FIELD_ORDERS.get(part, part)
+    return ""
+
+
 def _scan_duration(path: str) -> float:
     """Duration by reading the packets, for containers that do not state it."""
     out = run_ffmpeg(["-i", path, "-map", "0:V:0", "-c", "copy", "-f", "null", "-"])
@@ -131,9 +156,8 @@ def _file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a file of data")
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Return the facts of the video at ``path`` or raise InputError naming it."""
-    p = str(path)
+def _readable(p: str) -> os.stat_result:
+    """The file's stat, or InputError saying why it is no video to read."""
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -148,8 +172,12 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         raise InputError(f"{p}: empty file (0 bytes)")
     if not os.access(p, os.R_OK):
         raise InputError(f"{p}: permission denied")
+    return st
 
-    err = run_ffmpeg(["-i", p], timeout=60).stderr.decode("utf-8", "replace")
+
+def _streams(err: str, p: str) -> tuple[str, str, str | None]:
+    """The first video stream's description and its side data lines, and the first audio
+    stream's description (None without sound), from ``ffmpeg -i``'s ``err``."""
     video: str | None = None
     video_tail: list[str] = []
     audio: str | None = None
@@ -172,13 +200,17 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         if "Input #0" not in err:
             raise InputError(f"{p}: not a readable video ({complaint(err)})")
         raise InputError(f"{p}: no video stream")
+    return video, "\n".join(video_tail), audio
 
+
+def _picture(video: str, side_data: str, p: str) -> tuple[int, int, int, float]:
+    """Width and height as displayed, rotation and pixel aspect of a video stream."""
     size = _SIZE.search(video)
     if not size:
         raise InputError(f"{p}: video stream has no frame size")
     coded_w, coded_h = int(size.group(1)), int(size.group(2))
     rot = 0
-    rm = _ROTATION.search("\n".join(video_tail))
+    rm = _ROTATION.search(side_data)
     if rm:
         # ffmpeg reports the display matrix angle counter-clockwise; players turn
         # the picture clockwise by its negation.
@@ -189,6 +221,11 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         # Non-square pixels (anamorphic HDV, DV): the picture as shown is this wide.
         coded_w = 2 * round(coded_w * aspect / 2)
     w, h = (coded_h, coded_w) if rot in (90, 270) else (coded_w, coded_h)
+    return w, h, rot, aspect
+
+
+def _frame_rate(video: str, p: str) -> tuple[float, bool]:
+    """The stream's frame rate, and whether it is variable."""
     fps = _rate(_FPS.search(video))
     tbr = _rate(_TBR.search(video))
     # The average rate ("fps") can never exceed the base rate ("tbr"), in which every
@@ -198,15 +235,28 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         fps = tbr
     if fps <= 0:
         raise InputError(f"{p}: video stream has no frame rate")
-    variable = tbr > 0 and abs(fps - tbr) / tbr > 0.01
+    return fps, tbr > 0 and abs(fps - tbr) / tbr > 0.01
 
+
+def _duration(err: str, p: str) -> float:
     dm = _DURATION.search(err)
     duration = int(dm.group(1)) * 3600 + int(dm.group(2)) * 60 + float(dm.group(3)) if dm else 0.0
     if duration <= 0:
         duration = _scan_duration(p)
     if duration <= 0:
         raise InputError(f"{p}: cannot tell its duration (truncated or not a video?)")
+    return duration
 
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Return the facts of the video at ``path`` or raise InputError naming it."""
+    p = str(path)
+    st = _readable(p)
+    err = run_ffmpeg(["-i", p], timeout=60).stderr.decode("utf-8", "replace")
+    video, side_data, audio = _streams(err, p)
+    w, h, rot, aspect = _picture(video, side_data, p)
+    fps, variable = _frame_rate(video, p)
+    duration = _duration(err, p)
     codec = video.split(" ", 1)[0].rstrip(",")
     pix = video.split(", ")[1].split("(")[0] if ", " in video else ""
     rate = _AUDIO_RATE.search(audio) if audio else None
@@ -231,4 +281,5 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         matrix=matrix,
         transfer=transfer,
         pixel_aspect=aspect,
+        field_order=_field_order(video),
     )

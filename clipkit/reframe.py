@@ -16,7 +16,9 @@ sliver; a span without action (a recovery shot) gets a centred crop.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -183,6 +185,100 @@ class Reframe:
         x0, y0 = (self.out_w - fw) // 2, (self.out_h - fh) // 2
         out[y0 : y0 + fh, x0 : x0 + fw] = cv2.resize(frame, (fw, fh), interpolation=interp)
         return out
+
+
+# What a plan's crop may say its mode is (``auto`` and ``center`` decide one of these).
+CROP_MODES = ("crop", "blur", "fit")
+
+
+@dataclass(frozen=True)
+class Crop:
+    """How a plan frames its mishap, in the source's pixels, for a person to read and
+    edit: ``mode`` crop, blur or fit; a crop's ``size`` (the output's shape) and where
+    it is over time, as (source time, x, y) keyframes (one for a crop that holds still;
+    between keyframes it moves evenly)."""
+
+    mode: str
+    size: tuple[int, int] = (0, 0)
+    path: tuple[tuple[float, float, float], ...] = ()
+
+    @classmethod
+    def of(cls, reframe: Reframe, start: float) -> Crop:
+        """The crop of ``reframe``, a span starting at ``start`` s. Keyframes inside a
+        stretch where the crop holds still are left out: it reads the same without."""
+        if reframe.mode != "crop":
+            return cls(reframe.mode)
+        x, y, w, h = reframe.rect
+        keys = reframe.path or ((start, x, y),)
+        last = len(keys) - 1
+        kept = [
+            (round(t, 3), _number(px), _number(py))
+            for i, (t, px, py) in enumerate(keys)
+            if i in (0, last) or not keys[i - 1][1:] == (px, py) == keys[i + 1][1:]
+        ]
+        return cls("crop", (w, h), tuple(kept))
+
+    def fits(self, src_w: int, src_h: int, out_w: int, out_h: int) -> bool:
+        """Whether this crop has the shape of an ``out_w`` x ``out_h`` frame cut out of
+        the source (a plan made for another shape does not)."""
+        return self.mode != "crop" or self.size == _centre_crop(src_w, src_h, out_w / out_h)[2:]
+
+    def reframe(self, out_w: int, out_h: int) -> Reframe:
+        """The reframing this crop asks for, into an ``out_w`` x ``out_h`` frame."""
+        if self.mode != "crop":
+            return Reframe(out_w, out_h, self.mode)
+        (_, x, y), w, h = self.path[0], *self.size
+        rect = (int(x), int(y), w, h)
+        if len(self.path) == 1:
+            return Reframe(out_w, out_h, "crop", rect)
+        path = tuple((float(t), float(px), float(py)) for t, px, py in self.path)
+        return Reframe(out_w, out_h, "crop", rect, path)
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data for a plan file."""
+        if self.mode != "crop":
+            return {"mode": self.mode}
+        return {"mode": self.mode, "size": list(self.size), "path": [list(k) for k in self.path]}
+
+    @classmethod
+    def from_data(cls, data: object) -> Crop:
+        """Read from a plan file; ValueError says what is wrong."""
+        if not isinstance(data, dict) or set(data) - {"mode", "size", "path"}:
+            raise ValueError("must be a mapping of mode, size and path")
+        mode = data.get("mode")
+        if mode not in CROP_MODES:
+            raise ValueError(f"mode must be one of {', '.join(CROP_MODES)}, not {mode!r}")
+        if mode != "crop":
+            return cls(mode)
+        size = data.get("size")
+        if not isinstance(size, list) or len(size) != 2 or not all(_pixels(v) for v in size):
+            raise ValueError("size must be [width, height] in pixels")
+        path = data.get("path")
+        if not isinstance(path, list) or not path or not all(_keyframe(k) for k in path):
+            raise ValueError("path must be a list of [time, x, y] keyframes, at least one")
+        times = [float(k[0]) for k in path]
+        if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+            raise ValueError("path: the times must rise from one keyframe to the next")
+        return cls(mode, (size[0], size[1]),
+                   tuple((float(t), _number(x), _number(y)) for t, x, y in path))  # fmt: skip
+
+
+def _number(v: float) -> float:
+    """``v`` as an int when it is whole (a plan file then says 410, not 410.0)."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _pixels(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _keyframe(k: object) -> bool:
+    return (
+        isinstance(k, list)
+        and len(k) == 3
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in k)
+        and all(math.isfinite(v) and v >= 0 for v in k)
+    )
 
 
 def _centre_crop(w: int, h: int, aspect: float) -> tuple[int, int, int, int]:

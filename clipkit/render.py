@@ -1,24 +1,26 @@
 """Plan + preset -> a finished clip: the only module that knows moviepy.
 
-The video is a moviepy ``VideoClip`` whose frame function reads each span
-(the mishap, then the recovery shot) through its own moviepy reader (ffmpeg
-cuts the crop out and tone-maps HDR), scales with OpenCV, blends the caption
-on its own bounding box and mixes the crossfade; moviepy times the frames and
-pipes them to x264. That path is ~1.0-1.1x one ffmpeg filtergraph
-(bench/render.py); moviepy's compositing
-(CompositeVideoClip, Pillow resizing) would be 5-9x. The sound is cut,
-crossfaded, faded and loudness-normalised by ffmpeg (loudnorm, two passes)
-into an AAC file that the writer muxes. Files are written under a temporary
-name and renamed when complete.
+The video is a moviepy ``VideoClip`` whose frame function reads each shot
+(the mishap, then the recovery shot) through its own span reader
+(clipkit.media.reader: ffmpeg deinterlaces, cuts the crop the plan says out and
+tone-maps HDR), scales with OpenCV, blends the caption on its own bounding box
+and mixes the crossfade; moviepy times the frames and pipes them to x264 (its
+public ``write_videofile``). That path is ~1.0-1.1x one ffmpeg filtergraph
+(bench/render.py); moviepy's compositing (CompositeVideoClip, Pillow resizing)
+would be 5-9x. The sound is cut, crossfaded, faded and brought to the preset's
+loudness by ffmpeg (clipkit.loudness) into an AAC file that is muxed with the
+picture. Files are written under a temporary name and renamed when complete.
+Render reads nothing of the analysis: the plan carries the crop, the caller
+the source's VideoInfo.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
 import secrets
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -30,15 +32,16 @@ import cv2
 import numpy as np
 
 from clipkit.captions import Caption, layout
-from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError, disk_full, disk_full_message
-from clipkit.ffmpeg import complaint, die_with_clipkit_here, ffmpeg_exe, run_ffmpeg
-from clipkit.loudness import AudioSpan, Loudness, make_audio
+from clipkit.loudness import Loudness, make_audio
+from clipkit.media.audio import AudioSpan
+from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
+from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
+from clipkit.media.reader import Source, SpanReader
 from clipkit.plan import ClipPlan, for_preset
 from clipkit.presets import MIN_FPS, Preset
 from clipkit.probe import VideoInfo, probe
-from clipkit.reframe import Action, Reframe, action_for, plan_reframe
-from clipkit.signals import Signals
+from clipkit.reframe import Crop, Reframe, mode_of, plan_reframe
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +118,6 @@ TAG_BT709 = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:ra
 RGB_TO_YUV = f"scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,{TAG_BT709}"
 
 
-def untagged_matrix(info: VideoInfo) -> str:
-    """The matrix of footage without a tag, as players take it: BT.709 from 720 lines up
-    (HD), BT.601 below. "" when the file says which it is."""
-    if info.matrix:
-        return ""
-    return "bt709" if min(info.width, info.height) >= 720 else "smpte170m"
-
-
 class _Background:
     """Runs ``fn(*args)`` in a thread; ``wait`` joins it and re-raises its error."""
 
@@ -143,87 +138,6 @@ class _Background:
         self._thread.join()
         if self._error is not None and reraise:
             raise self._error
-
-
-# A picture asked for this close to a file's end may be past its last one (frame times
-# round, the sound runs longer): the last picture is held, and only earlier is it noted.
-END_REPEAT = 0.5
-
-
-def _reader(path: str, filters: str, size: tuple[int, int]) -> Any:
-    """moviepy's reader of ``path``, giving RGB pictures of ``size`` made by ``filters``
-    (which end at that size), and no decoding until ``initialize(t)`` is called."""
-    from moviepy.tools import cross_platform_popen_params
-    from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader, ffmpeg_escape_filename
-
-    class Reader(FFMPEG_VideoReader):
-        def __init__(self) -> None:
-            self._opened = False
-            self.dry_at: float | None = None  # when the pictures ran out, before the end
-            # decode_file=False, as VideoFileClip has it: True decodes the whole file.
-            super().__init__(path, decode_file=False)
-            self.size = list(size)
-            self.bufsize = 3 * size[0] * size[1] + 100
-
-        def initialize(self, start_time: float = 0) -> None:
-            # moviepy's own, with the filters added; its constructor's call, which would
-            # start a decoder at 0 s that the span's seek then stops, is skipped.
-            if not self._opened:
-                self._opened = True
-                return
-            self.close(delete_lastread=False)
-            self.pos = self.get_frame_number(start_time)
-            # moviepy's seek: the frame shown at t, and ffmpeg's -ss skips frames
-            # before t, hence the epsilon; the first -ss jumps, the second decodes.
-            start = self.pos / self.fps - 0.00001 if self.pos else 0.0
-            offset = min(1.0, start)
-            seek = ["-ss", f"{start - offset:.06f}"] if start else []
-            fine = ["-ss", f"{offset:.06f}"] if start else []
-            cmd = [
-                ffmpeg_exe(), *seek, "-i", ffmpeg_escape_filename(self.filename), *fine,
-                "-loglevel", "error", "-f", "image2pipe", "-vf", filters,
-                "-sws_flags", self.resize_algo, "-pix_fmt", self.pixel_format,
-                "-vcodec", "rawvideo", "-",
-            ]  # fmt: skip
-            # Started by a helper thread that ends before it (see die_with_clipkit): on
-            # its own when clipkit dies, as its pipe to clipkit breaks.
-            self.proc = subprocess.Popen(
-                cmd,
-                **cross_platform_popen_params(  # no console window on Windows
-                    {
-                        "bufsize": self.bufsize,
-                        "stdout": subprocess.PIPE,
-                        "stderr": subprocess.PIPE,
-                        "stdin": subprocess.DEVNULL,
-                    }
-                ),
-            )
-            self.last_read = self.read_frame()
-
-        def read_frame(self) -> np.ndarray:
-            # moviepy's warns once a picture and holds the last one when the pipe runs
-            # dry, and blames old ffmpeg versions when there is no first picture.
-            w, h = self.size
-            data = self.proc.stdout.read(3 * w * h)  # type: ignore[union-attr]
-            t, self.pos = self.pos / self.fps, self.pos + 1
-            if len(data) == 3 * w * h:
-                self.last_read = np.frombuffer(data, np.uint8).reshape(h, w, 3)
-            elif not hasattr(self, "last_read"):
-                raise RenderError(f"{path}: no picture at {t:.2f} s ({self._why()})")
-            elif self.dry_at is None and t < self.duration - END_REPEAT:
-                self.dry_at = t  # the clip's note says so; the last picture is held
-            return self.last_read
-
-        def _why(self) -> str:
-            """ffmpeg's last complaint, once it has stopped."""
-            try:
-                self.proc.wait(timeout=5)
-                err = self.proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
-            except (subprocess.TimeoutExpired, OSError, ValueError):
-                err = ""
-            return complaint(err, "truncated or corrupt")
-
-    return Reader()
 
 
 def _reading(
@@ -322,21 +236,38 @@ def zoom_in(frame: np.ndarray, amount: float) -> np.ndarray:
     return cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-class Span:
-    """One stretch of one file, read through its own moviepy reader, reframed and captioned."""
+def reframe_of(info: VideoInfo, preset: Preset, crop: Crop | None) -> Reframe:
+    """How a span of ``info``'s file is fitted into ``preset``'s frame: as the plan's
+    ``crop`` says, unless the preset asks for blur, fit or a centred crop (or for a crop
+    where the plan says blur), or the crop is of another frame's shape (a plan made for
+    another preset); then from the sizes alone (a centred crop where one is cut)."""
+    out_w, out_h = preset.size
+    mode = mode_of(preset.reframe)
+    if (
+        crop is not None
+        and mode in ("auto", "crop")
+        and not (mode == "crop" and crop.mode != "crop")
+        and crop.fits(info.width, info.height, out_w, out_h)
+    ):
+        return crop.reframe(out_w, out_h)
+    return plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, None)
+
+
+class Shot:
+    """One stretch of one file (the mishap, or the recovery shot), read through its own
+    span reader, reframed and captioned."""
 
     def __init__(
         self,
-        path: str,
+        info: VideoInfo,
         start: float,
         end: float,
         preset: Preset,
         caption: str,
-        action: Action | np.ndarray | None,
-        info: VideoInfo | None = None,
+        crop: Crop | None = None,
         still: bool = False,
     ) -> None:
-        info = info or probe(path)
+        path = info.path
         self.path = path
         # Stay a frame short of the file's end: the reader repeats the last frame there.
         self.start = max(0.0, min(start, info.duration - 1.0 / info.fps))
@@ -355,8 +286,8 @@ class Span:
                 "to tone-map it: its colours will look washed out"
             )
         out_w, out_h = preset.size
-        reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)
-        # How soft it will look: said once a clip, of its most enlarged span (render_clip).
+        reframe = reframe_of(info, preset, crop)
+        # How soft it will look: said once a clip, of its most enlarged shot (render_clip).
         self.scale = upscale(reframe, info.width, info.height)
         self.scale_note = (
             f"{Path(path).name} is {info.width}x{info.height}: scaled up "
@@ -364,23 +295,25 @@ class Span:
         )
         self.planned = reframe  # in the source's pixels (for the manifest)
         filters, size, self.reframe = _reading(info, reframe, preset.size)
+        if deinterlace := deinterlace_filter(info):  # whole pictures before any cut
+            filters.insert(0, deinterlace)
         if tone_map:
             filters.append(tone_map)
         elif matrix := untagged_matrix(info):  # else ffmpeg's RGB conversion takes BT.601
             filters.append(f"setparams=colorspace={matrix}")
-        self.reader = _reader(path, ",".join(filters) or "null", size)
+        self.reader = SpanReader(Source(path, info.fps, info.duration), ",".join(filters), size)
         try:
             self.caption_text = caption
             self.caption: Caption | None = layout(caption, preset, out_w, out_h)
             # Start the decoder at the span now, in the background: seeking decodes
             # from the key frame before it, which overlaps with the other setup.
-            self._seek = _Background(self.reader.initialize, self.start)
+            self._seek = _Background(self.reader.open, self.start)
         except Exception:
             self.reader.close()
             raise
 
     def frame(self, t: float) -> np.ndarray:
-        """The finished frame ``t`` s into the span."""
+        """The finished frame ``t`` s into the shot."""
         self._seek.wait()
         if self.still:
             if self._held is None:
@@ -392,7 +325,7 @@ class Span:
         return self.caption.blend(out) if self.caption else out
 
     def notes(self) -> str:
-        """What the clip's note says of this span's source, once it has been read."""
+        """What the clip's note says of this shot's source, once it has been read."""
         notes = [self.note]
         if self.reader.dry_at is not None:
             notes.append(
@@ -408,10 +341,10 @@ class Span:
 
 @dataclass
 class _Timeline:
-    """Where each span sits in the output, in seconds."""
+    """Where each shot sits in the output, in seconds."""
 
-    main: Span
-    rec: Span | None
+    main: Shot
+    rec: Shot | None
     xfade: float
     fps: float
 
@@ -433,15 +366,24 @@ class _Timeline:
         return cv2.addWeighted(a, 1.0 - k, b, k, 0.0)
 
 
-def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoInfo) -> _Timeline:
-    action = action_for(signals, plan.start, plan.end, plan.peak)
-    main = Span(plan.source, plan.start, plan.end, preset, plan.caption or "", action, info)
+def _same_file(a: str, b: str) -> bool:
+    return a == b or Path(a).resolve() == Path(b).resolve()
+
+
+def _shots(
+    plan: ClipPlan, preset: Preset, info: VideoInfo, recovery_info: VideoInfo | None
+) -> _Timeline:
+    main = Shot(info, plan.start, plan.end, preset, plan.caption or "", plan.crop)
     rec = None
     try:
         if plan.recovery_source and plan.recovery:
+            # Another file's facts are read here when not given: it is not the source.
+            if recovery_info is None:
+                same = _same_file(plan.recovery_source, plan.source)
+                recovery_info = info if same else probe(plan.recovery_source)
             # The finished dish holds still: so does its (centred) crop.
             rcap = plan.recovery_caption or ""
-            rec = Span(plan.recovery_source, *plan.recovery, preset, rcap, None,
+            rec = Shot(recovery_info, *plan.recovery, preset, rcap,
                        still=plan.recovery_still)  # fmt: skip
     except Exception:
         main.close()
@@ -450,21 +392,20 @@ def _spans(plan: ClipPlan, preset: Preset, signals: Signals | None, info: VideoI
     return _Timeline(main, rec, xfade, preset.fps)
 
 
-def _use_clipkit_ffmpeg() -> None:
-    """Point moviepy's reader and writer at the ffmpeg clipkit found."""
-    from moviepy.video.io import ffmpeg_reader, ffmpeg_writer
+@functools.cache
+def _moviepy_uses_clipkit_ffmpeg() -> None:
+    """Point moviepy's writer at the ffmpeg clipkit found, its encoder killed with
+    clipkit (the writer's only way to start one is this call): once a process."""
+    from moviepy.video.io import ffmpeg_writer
 
-    exe = ffmpeg_exe()
-    ffmpeg_reader.FFMPEG_BINARY = exe
-    ffmpeg_writer.FFMPEG_BINARY = exe
-    # Its encoder dies with clipkit (the writer's only way to start one is this call).
+    ffmpeg_writer.FFMPEG_BINARY = ffmpeg_exe()
     ffmpeg_writer.cross_platform_popen_params = _popen_params
 
 
 def _popen_params(params: dict[str, Any]) -> dict[str, Any]:
     from moviepy.tools import cross_platform_popen_params
 
-    return {**cross_platform_popen_params(params), **die_with_clipkit_here()}
+    return {**cross_platform_popen_params(params), **child_options(in_thread=True)}
 
 
 # Frames made ahead of the encoder: enough to ride out a slow frame, few
@@ -633,27 +574,66 @@ def render_clip(
     plan: ClipPlan,
     preset: Preset,
     out_dir: str | Path,
+    info: VideoInfo,
     *,
-    signals: Signals | None = None,
+    recovery_info: VideoInfo | None = None,
     progress: FrameProgress | None = None,
 ) -> RenderResult:
-    """Render ``plan`` with ``preset`` into ``out_dir``; ``signals`` steer the reframing;
+    """Render ``plan`` (of the file ``info`` describes) with ``preset`` into ``out_dir``;
+    ``recovery_info``: the recovery shot's file, when it is another (else probed here).
     ``progress(written, frames)`` hears how far the encoder is, ending at all frames."""
     out_dir = check_output_dir(out_dir)
     plan = for_preset(plan, preset)
     final = out_dir / plan.output
     if final.resolve().parent != out_dir.resolve():  # never write outside the output folder
         raise RenderError(f"{plan.output!r}: not a file name inside {out_dir}")
+    _moviepy_uses_clipkit_ffmpeg()
+    preset = preset.with_overrides(fps=output_fps(preset, info))
+    tl = _shots(plan, preset, info, recovery_info)
+    try:
+        cover, loudness = _write(tl, plan, preset, out_dir, final, progress)
+    finally:
+        tl.main.close()
+        if tl.rec:
+            tl.rec.close()
+    cover_path = final.with_suffix(".jpg")
+    try:
+        _save_cover(cover, cover_path)
+    except OSError as e:
+        final.unlink()  # a clip without its cover is not made: the next run makes both
+        if disk_full(e, out_dir):
+            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
+        raise
+    size = os.path.getsize(final)
+    log.info("wrote %s (%.1f s)", final, tl.duration)
+    return RenderResult(
+        path=final,
+        cover=cover_path,
+        duration=round(tl.duration, 3),
+        size_bytes=size,
+        note=_note(plan, preset, tl, size),
+        loudness=loudness,
+        reframe=tl.main.planned.mode,
+        crop=tl.main.planned.samples(tl.main.start, tl.main.start + tl.main.length),
+    )
+
+
+def _write(
+    tl: _Timeline,
+    plan: ClipPlan,
+    preset: Preset,
+    out_dir: Path,
+    final: Path,
+    progress: FrameProgress | None,
+) -> tuple[np.ndarray, Loudness]:
+    """Encode the picture and the sound side by side, mux them and rename the clip to
+    ``final``; the cover's frame and the sound's loudness."""
     # Temporary names unique to this process and call: two runs on one folder never
     # write (or remove) each other's parts.
     tag = part_tag()
     part = out_dir / f".{final.stem}.part-{tag}.mp4"
     video = out_dir / f".{final.stem}.part-{tag}.video.mp4"
     audio = out_dir / f".{final.stem}.part-{tag}.m4a"
-    _use_clipkit_ffmpeg()
-    info = probe(plan.source)
-    preset = preset.with_overrides(fps=output_fps(preset, info))
-    tl = _spans(plan, preset, signals, info)
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
         # The sound is made while the video encodes, then the two are muxed.
@@ -670,50 +650,37 @@ def render_clip(
             raise RenderError(disk_full_message(out_dir, final.name)) from None
         raise
     finally:
-        tl.main.close()
-        if tl.rec:
-            tl.rec.close()
         for p in (part, video, audio):
             p.unlink(missing_ok=True)
-    cover_path = final.with_suffix(".jpg")
-    try:
-        _save_cover(cover, cover_path)
-    except OSError as e:
-        final.unlink()  # a clip without its cover is not made: the next run makes both
-        if disk_full(e, out_dir):
-            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
-        raise
+    return cover, sound.result
+
+
+def _note(plan: ClipPlan, preset: Preset, tl: _Timeline, size: int) -> str:
+    """What the clip's note says: no recovery shot and why, a source cut off or washed
+    out, the softest shot's enlargement, captions cut short, a file over the limit."""
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
-    shown = [span for span in (tl.main, tl.rec) if span is not None]
-    notes += dict.fromkeys(span.notes() for span in shown)
-    softest = max(shown, key=lambda span: span.scale)
+    shown = [shot for shot in (tl.main, tl.rec) if shot is not None]
+    notes += dict.fromkeys(shot.notes() for shot in shown)
+    softest = max(shown, key=lambda shot: shot.scale)
     if softest.scale > MAX_UPSCALE:
         notes.append(softest.scale_note)
-    for span, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
-        if span is None:
-            continue
-        cap = span.caption
-        if cap is not None and cap.cut_short:
-            notes.append(f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it")
-        if cap is not None and cap.left_out:
-            notes.append(f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out")
-        elif cap is None and span.caption_text.strip():  # every character was left out
-            notes.append(
-                f"{what}: {span.caption_text.strip()} not in the font {preset.caption_font}: "
-                "no caption"
-            )
-    size = os.path.getsize(final)
+    for shot, what in ((tl.main, "caption"), (tl.rec, "recovery caption")):
+        if shot is not None:
+            notes += _caption_notes(shot, what, preset)
     if size > preset.max_file_mb * 1e6:
         notes.append(f"{size / 1e6:.0f} MB is over the preset's {preset.max_file_mb:g} MB limit")
-    note = "; ".join(n for n in notes if n)
-    log.info("wrote %s (%.1f s)", final, tl.duration)
-    return RenderResult(
-        path=final,
-        cover=cover_path,
-        duration=round(tl.duration, 3),
-        size_bytes=size,
-        note=note,
-        loudness=sound.result,
-        reframe=tl.main.planned.mode,
-        crop=tl.main.planned.samples(tl.main.start, tl.main.start + tl.main.length),
-    )
+    return "; ".join(n for n in notes if n)
+
+
+def _caption_notes(shot: Shot, what: str, preset: Preset) -> list[str]:
+    """What the font or the room left out of ``shot``'s caption."""
+    cap, notes = shot.caption, []
+    if cap is not None and cap.cut_short:
+        notes.append(f"{what} cut short to fit {preset.caption_max_lines} line(s): shorten it")
+    if cap is not None and cap.left_out:
+        notes.append(f"{what}: {cap.left_out} not in the font {preset.caption_font}: left out")
+    elif cap is None and shot.caption_text.strip():  # every character was left out
+        notes.append(
+            f"{what}: {shot.caption_text.strip()} not in the font {preset.caption_font}: no caption"
+        )
+    return notes

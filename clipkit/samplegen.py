@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from clipkit.errors import ClipkitError
-from clipkit.ffmpeg import die_with_clipkit_here, ffmpeg_exe
+from clipkit.media.ffmpeg import die_with_clipkit_here, ffmpeg_exe
 
 log = logging.getLogger(__name__)
 

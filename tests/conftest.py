@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.signals import Signals
 
 REPO = Path(__file__).resolve().parent.parent

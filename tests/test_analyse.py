@@ -13,7 +13,7 @@ import pytest
 from clipkit import analyse as analyse_mod
 from clipkit.analyse import analyse, default_cache_dir
 from clipkit.errors import InputError
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
 from clipkit.signals import Signals
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from clipkit import manifest
 from clipkit.cli import main
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from tests.conftest import REPO, SAMPLES
 from tests.test_progress import check_plain
 

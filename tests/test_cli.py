@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clipkit import __version__, ffmpeg
+from clipkit import __version__
 from clipkit.cli import main
+from clipkit.media import ffmpeg
 from clipkit.plan import ClipPlan
 from tests.conftest import SAMPLES
 

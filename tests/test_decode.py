@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from clipkit import decode
-from clipkit.decode import count_pictures, h264_picture_refs, plan_decode
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media import decode
+from clipkit.media.decode import count_pictures, h264_picture_refs, plan_decode
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.mp4 import avc_track
 from clipkit.probe import VideoInfo
 from tests.conftest import ffmpeg
@@ -236,6 +236,15 @@ def test_split_point(
     assert decode.split_point(v, plan) == split
 
 
+def feed_stderr(reader: decode.FrameReader, lines: list[bytes]) -> None:
+    """Have ``reader`` read ``lines`` as ffmpeg's stderr."""
+    r, w = os.pipe()
+    os.write(w, b"\n".join(lines) + b"\n")
+    os.close(w)
+    reader._read_stderr(r)
+    os.close(r)
+
+
 def test_frame_times_and_key_flags_from_showinfo() -> None:
     reader = decode.FrameReader(info("h264", 30.0), decode.DecodePlan(32, 18, False))
     lines = [
@@ -247,10 +256,6 @@ def test_frame_times_and_key_flags_from_showinfo() -> None:
         # An ffmpeg whose showinfo does not print the key flag: taken as a key frame.
         b"[Parsed_showinfo_0 @ 0x1] n:   2 pts:   1536 pts_time:0.1     duration:    512",
     ]
-    r, w = os.pipe()
-    os.write(w, b"\n".join(lines) + b"\n")
-    os.close(w)
-    reader._read_stderr(r)
-    os.close(r)
+    feed_stderr(reader, lines)
     assert reader._frames == [(-0.0333333, True), (0.0333333, False), (0.1, True)]
     assert list(reader.stderr_tail) == ["[h264 @ 0x2] error while decoding MB 3 4"]

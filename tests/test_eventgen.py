@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from tools.eventgen import ensure_corpus
 from tools.eventgen.backgrounds import Background, find_backgrounds
 from tools.eventgen.camera import CameraMove

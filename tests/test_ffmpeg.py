@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clipkit import ffmpeg
 from clipkit.errors import FFmpegNotFound
+from clipkit.media import ffmpeg
 
 
 @pytest.fixture(autouse=True)

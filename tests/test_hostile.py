@@ -458,7 +458,7 @@ def test_no_ffmpeg_without_a_pipe_outlives_clipkit(sig: signal.Signals) -> None:
     # An ffmpeg that reads and writes files (the sound, the mux) has no pipe to clipkit
     # to end it: this one would run for ever.
     code = (
-        "from clipkit.ffmpeg import run_ffmpeg\n"
+        "from clipkit.media.ffmpeg import run_ffmpeg\n"
         "run_ffmpeg(['-f', 'lavfi', '-i', 'nullsrc=s=16x16', '-f', 'null', '-'])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}

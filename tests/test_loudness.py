@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clipkit.ffmpeg import run_ffmpeg
-from clipkit.loudness import AudioSpan, make_audio, measure_file
+from clipkit.loudness import make_audio
+from clipkit.media.audio import AudioSpan, measure_file
+from clipkit.media.ffmpeg import run_ffmpeg
 from clipkit.presets import load_preset
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from clipkit import mp4
 from clipkit.analyse import analyse
-from clipkit.decode import _count_copied
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.decode import _count_copied
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
 from tests.conftest import ffmpeg
 

@@ -13,6 +13,7 @@ from clipkit.errors import InputError
 from clipkit.plan import (
     ClipPlan,
     edited_by_hand,
+    framed,
     load_plans,
     output_name,
     plan_clips,
@@ -22,6 +23,7 @@ from clipkit.plan import (
 )
 from clipkit.presets import load_preset
 from clipkit.probe import VideoInfo
+from clipkit.reframe import Crop, Reframe
 from clipkit.signals import Signals
 from clipkit.wording import MISHAP, RECOVERY
 from tests.conftest import flat_signals
@@ -333,3 +335,62 @@ def test_plan_paths_are_relative_to_the_plan_file(
     monkeypatch.chdir("/")  # render may run from anywhere
     (loaded,) = load_plans(tmp_path / "plans" / "a.yaml")
     assert loaded.source == str(tmp_path / "footage" / "a.mp4")
+
+
+def _moving() -> Reframe:
+    """A crop that holds at x=410 from 2 to 2.5 s, then moves left to 380 by 3 s."""
+    keys = ((2.0, 410.0, 0.0), (2.25, 410.0, 0.0), (2.5, 410.0, 0.0), (2.75, 395.0, 0.0),
+            (3.0, 380.0, 0.0))  # fmt: skip
+    return Reframe(1080, 1920, "crop", (410, 0, 608, 1080), keys)
+
+
+def test_the_plan_keeps_its_crop_short_and_readable(reels, tmp_path: Path) -> None:
+    """The crop is planned from the analysis and written as one line a keyframe: time,
+    x, y in the source's pixels (keyframes where it holds still left out)."""
+    (plan,) = plan_clips(_info(90), _signals(90, calm=(80, 85)), [M(20, 21, 22)], reels)
+    assert plan.crop is not None and plan.crop.mode in ("crop", "blur")
+    crop = Crop.of(_moving(), 2.0)
+    assert crop.path == ((2.0, 410, 0), (2.5, 410, 0), (2.75, 395, 0), (3.0, 380, 0))
+    path = tmp_path / "plan.yaml"
+    save_plans(path, [replace(plan, crop=crop)])
+    text = path.read_text()
+    want = "  crop:\n    mode: crop\n    size: [608, 1080]\n    path:\n    - [2.0, 410, 0]\n"
+    assert want in text
+    (back,) = load_plans(path)
+    assert back.crop == crop
+    # The same reframing as the one it was made from, at every time.
+    for t in np.arange(1.9, 3.2, 0.01):
+        assert crop.reframe(1080, 1920).rect_at(t) == _moving().rect_at(t)
+
+
+def test_a_plan_without_a_crop_gets_the_one_planned(reels) -> None:
+    """Plans written before the crop was kept: it is worked out from the analysis as it
+    was planned (and a crop for another frame's shape is worked out anew)."""
+    info, signals = _info(90), _signals(90, calm=(80, 85))
+    (plan,) = plan_clips(info, signals, [M(20, 21, 22)], reels)
+    old = {k: v for k, v in plan.to_dict().items() if k != "crop"}
+    read = ClipPlan.from_dict(old)
+    assert read.crop is None
+    assert framed(read, info, signals, reels) == plan
+    other = replace(plan, crop=Crop("crop", (100, 100), ((20.0, 0, 0),)))
+    assert framed(other, info, signals, reels) == plan
+    edited = replace(plan, crop=Crop("crop", (608, 1080), ((20.0, 0, 0),)))
+    assert framed(edited, info, signals, reels) == edited  # a person's crop is kept
+
+
+@pytest.mark.parametrize(
+    ("crop", "says"),
+    [
+        ("{mode: zoom}", "mode must be one of crop, blur, fit, not 'zoom'"),
+        ("{mode: crop, size: [608], path: [[1, 2, 0]]}", r"size must be \[width, height\]"),
+        ("{mode: crop, size: [608, 1080], path: []}", "path must be a list of"),
+        ("{mode: crop, size: [608, 1080], path: [[2, 0, 0], [1, 5, 0]]}", "path: the times"),
+        ("{mode: crop, size: [608, 1080], path: [[1, -5, 0]]}", "path must be a list of"),
+        ("[1, 2]", "must be a mapping"),
+    ],
+)
+def test_a_bad_crop_in_a_plan_file_is_named(tmp_path: Path, crop: str, says: str) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"clips:\n  - {{source: a.mov, index: 1, start: 1, end: 2, crop: {crop}}}\n")
+    with pytest.raises(InputError, match=rf"plan.yaml: clip 1: 'crop' {says}"):
+        load_plans(path)

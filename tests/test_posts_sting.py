@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from clipkit.errors import PresetError
-from clipkit.ffmpeg import ffmpeg_exe
-from clipkit.loudness import _ebur128, measure_file
+from clipkit.media.audio import _ebur128, measure_file
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.posts.bs1770 import integrated_loudness
 from clipkit.posts.sting import (
     DUCK_FADE,

@@ -27,7 +27,7 @@ def test_probe_without_audio(make_clip: Callable[..., Path]) -> None:
 def test_probe_honours_rotation(make_clip: Callable[..., Path], tmp_path: Path) -> None:
     import subprocess
 
-    from clipkit.ffmpeg import ffmpeg_exe
+    from clipkit.media.ffmpeg import ffmpeg_exe
 
     src = make_clip("landscape.mp4", size="160x90")
     rotated = tmp_path / "rotated.mp4"
@@ -73,7 +73,7 @@ def test_probe_missing_file(tmp_path: Path) -> None:
 def test_probe_audio_only_file(tmp_path: Path) -> None:
     import subprocess
 
-    from clipkit.ffmpeg import ffmpeg_exe
+    from clipkit.media.ffmpeg import ffmpeg_exe
 
     wav = tmp_path / "tone.m4a"
     subprocess.run(
@@ -88,7 +88,7 @@ def test_probe_frame_rate_of_avi_with_b_frames(
 ) -> None:
     import subprocess
 
-    from clipkit.ffmpeg import ffmpeg_exe
+    from clipkit.media.ffmpeg import ffmpeg_exe
 
     # Stream-copied into AVI, x264's B-frames make ffmpeg read "600 fps, 30 tbr".
     src = make_clip("bf.mp4", duration=2.0, size="160x90", fps=30)

@@ -12,7 +12,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from clipkit.cli import main
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.plan import ClipPlan, save_plans
 from clipkit.progress import PlainProgress, RichProgress, Tally
 

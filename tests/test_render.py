@@ -16,16 +16,17 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import decode, render
+from clipkit import render
 from clipkit.captions import safe_box
 from clipkit.detection import Moment
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import has_filters, run_ffmpeg
-from clipkit.plan import ClipPlan, plan_clips
+from clipkit.media import filters
+from clipkit.media.ffmpeg import has_filters, run_ffmpeg
+from clipkit.plan import ClipPlan, crop_for, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe
-from clipkit.reframe import action_for
-from clipkit.render import Span, check_output_dir, render_clip
+from clipkit.reframe import Crop
+from clipkit.render import Shot, check_output_dir, render_clip
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TEXT = "Ça glisse! Crème brûlée, señor Müller heißt"
@@ -62,6 +63,10 @@ def _plan(
     )
 
 
+def _render(plan: ClipPlan, preset: Preset, out: Path) -> render.RenderResult:
+    return render_clip(plan, preset, out, probe(plan.source))
+
+
 def _loudness(path: Path) -> float:
     err = run_ffmpeg(
         ["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128", "-f", "null", "-"]
@@ -77,7 +82,7 @@ def footage(make_clip: Callable[..., Path]) -> Path:
 @pytest.mark.parametrize("name", list_presets())
 def test_render_each_preset(name: str, footage: Path, tmp_path: Path) -> None:
     preset = _fast(name)
-    res = render_clip(_plan(footage, preset), preset, tmp_path)
+    res = _render(_plan(footage, preset), preset, tmp_path)
     assert res.path.name == f"land_01_{name}.mp4" and res.path.is_file()
     info = probe(res.path)
     assert (info.width, info.height) == preset.size
@@ -100,7 +105,7 @@ def test_render_each_preset(name: str, footage: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", list_presets())
 def test_caption_pixels_inside_safe_zone(name: str, footage: Path) -> None:
     preset = load_preset(name)
-    span = Span(str(footage), 2.0, 4.0, preset, TEXT, None)
+    span = Shot(probe(footage), 2.0, 4.0, preset, TEXT)
     try:
         with_text = span.frame(1.0)
         span.caption = None
@@ -116,7 +121,7 @@ def test_caption_pixels_inside_safe_zone(name: str, footage: Path) -> None:
 def test_silent_source_gets_a_silent_track(make_clip: Callable[..., Path], tmp_path: Path) -> None:
     src = make_clip("silent.mp4", duration=8.0, size="320x180", fps=25, audio=False)
     preset = _fast("x")
-    res = render_clip(_plan(src, preset, recovery=None, main=(1.0, 7.0)), preset, tmp_path)
+    res = _render(_plan(src, preset, recovery=None, main=(1.0, 7.0)), preset, tmp_path)
     info = probe(res.path)
     assert info.has_audio and info.audio_rate == 48000
     assert info.fps == 25 and abs(info.duration - 6.0) < 0.1  # peak: the source's rate
@@ -126,7 +131,7 @@ def test_what_a_caption_lost_is_in_the_clips_note(footage: Path, tmp_path: Path)
     preset = _fast("reels").with_overrides(width=180, height=320)
     long = " ".join(["the whole pot of pasta goes everywhere"] * 6)
     plan = replace(_plan(footage, preset, recovery=None), caption=f"Oops \U0001f373 {long}")
-    note = render_clip(plan, preset, tmp_path).note
+    note = _render(plan, preset, tmp_path).note
     assert "caption: \U0001f373 not in the font DejaVuSans-Bold.ttf: left out" in note
     assert "caption cut short to fit 2 line(s)" in note
 
@@ -136,7 +141,7 @@ def test_a_caption_the_font_cannot_draw_at_all_is_in_the_note(
 ) -> None:
     preset = _fast("reels").with_overrides(width=180, height=320)
     plan = replace(_plan(footage, preset), recovery_caption="\U0001f373\U0001f525")
-    note = render_clip(plan, preset, tmp_path).note
+    note = _render(plan, preset, tmp_path).note
     assert "recovery caption: \U0001f373\U0001f525 not in the font" in note
     assert note.endswith("no caption") or "no caption;" in note
 
@@ -147,7 +152,7 @@ def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> 
     with pytest.raises(RenderError, match="output folder cannot be written"):
         check_output_dir(blocker / "out")
     with pytest.raises(RenderError, match="output folder cannot be written"):
-        render_clip(_plan(footage, _fast("reels")), _fast("reels"), blocker)
+        _render(_plan(footage, _fast("reels")), _fast("reels"), blocker)
 
 
 def _frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
@@ -186,14 +191,12 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     (plan,) = plan_clips(info, signals, [Moment(a, (a + b) / 2, b, 1.0)], preset)
     lo, hi = label["recovery"]
     assert plan.recovery is not None and lo <= plan.recovery[0] < plan.recovery[1] <= hi
-    res = render_clip(plan, preset, tmp_path, signals=signals)
+    res = render_clip(plan, preset, tmp_path, info)
     # The clip's last frame is the source's recovery footage through the same reframing.
     last = _frame_at(res.path, res.duration - 0.1, preset.size)
-    span = Span(
-        info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, None
-    )
-    action = action_for(signals, a, b, plan.peak)
-    mishap = Span(info.path, a, b, preset, plan.recovery_caption, action)
+    span = Shot(info, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption)
+    crop = crop_for(info, signals, preset, a, b, plan.peak)
+    mishap = Shot(info, a, b, preset, plan.recovery_caption, crop)
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
     finally:
@@ -209,10 +212,10 @@ def test_a_still_recovery_holds_one_frame_with_a_slow_zoom(footage: Path, tmp_pa
     preset = _fast("reels").with_overrides(width=360, height=640)
     plan = replace(_plan(footage, preset, recovery=(11.0, 13.0)), recovery_still=True,
                    recovery_caption="")  # fmt: skip
-    res = render_clip(plan, preset, tmp_path)
+    res = _render(plan, preset, tmp_path)
     xfade = min(preset.crossfade, 1.0, (MAIN[1] - MAIN[0]) / 2)
     assert res.duration == pytest.approx(MAIN[1] - MAIN[0] + 2.0 - xfade, abs=0.1)
-    held = Span(str(footage), 11.0, 11.1, preset, "", None)
+    held = Shot(probe(footage), 11.0, 11.1, preset, "")
     try:
         want = held.frame(0.0)
     finally:
@@ -231,7 +234,7 @@ def test_rotated_phone_footage_is_read_upright() -> None:
     info = probe(src)
     assert info.rotation in (90, 270) and info.portrait
     preset = load_preset("reels")
-    span = Span(str(src), 5.0, 6.0, preset, "", None)
+    span = Shot(probe(src), 5.0, 6.0, preset, "")
     try:
         assert tuple(span.reader.size) == (info.width, info.height)
         frame = span.frame(0.0)
@@ -257,7 +260,7 @@ def test_recovery_from_another_file(
             "recovery_end": 2.0,
         }
     )
-    res = render_clip(plan, preset, tmp_path)
+    res = _render(plan, preset, tmp_path)
     info = probe(res.path)
     assert abs(info.duration - (MAIN[1] - MAIN[0] + 2.0 - preset.crossfade)) < 0.1
     assert info.has_audio and abs(_loudness(res.path) - preset.loudness) <= 1.0
@@ -315,7 +318,7 @@ def test_hdr_footage_is_tone_mapped_to_sdr(
     preset = _fast("youtube")
     want = _frame_at(sdr, 0.5, (320, 180))
     want = cv2.resize(want.astype(np.uint8), preset.size, interpolation=cv2.INTER_AREA)
-    span = Span(str(hdr), 0.5, 1.0, preset, "", None)
+    span = Shot(probe(hdr), 0.5, 1.0, preset, "")
     try:
         got = span.frame(0.0).astype(float)
     finally:
@@ -333,8 +336,8 @@ def test_hdr_footage_is_tone_mapped_to_sdr(
 def test_hdr_without_zscale_says_so(
     bars: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(decode, "has_filters", lambda *names: False)
-    span = Span(str(bars[1]), 0.5, 1.0, _fast("youtube"), "", None)
+    monkeypatch.setattr(filters, "has_filters", lambda *names: False)
+    span = Shot(probe(bars[1]), 0.5, 1.0, _fast("youtube"), "")
     span.close()
     assert re.search(r"(^|; )hlg\.mp4 is HLG HDR [^;]* no zscale [^;]*washed out", span.note)
 
@@ -352,7 +355,7 @@ def test_a_source_scaled_up_more_than_twice_is_noted(
     make_clip: Callable[..., Path], size: str, preset: str, scale: str
 ) -> None:
     clip = make_clip(f"up_{size}.mp4", duration=1.0, size=size, audio=False)
-    span = Span(str(clip), 0.0, 0.5, _fast(preset), "", None)
+    span = Shot(probe(clip), 0.0, 0.5, _fast(preset), "")
     span.close()
     assert f"{span.scale:.1f}x" == scale if scale else span.scale <= render.MAX_UPSCALE
     assert span.scale_note.startswith(f"up_{size}.mp4 is {size}: scaled up ")
@@ -365,7 +368,7 @@ def test_a_clip_says_once_that_it_is_scaled_up(
     of the softer."""
     clip = make_clip("up_note.mp4", duration=6.0, size="176x144", audio=False)
     preset = _fast("reels").with_overrides(reframe="blur", width=360, height=640)
-    res = render_clip(_plan(clip, preset, recovery=(4.5, 5.9), main=(0.5, 4.4)), preset, tmp_path)
+    res = _render(_plan(clip, preset, recovery=(4.5, 5.9), main=(0.5, 4.4)), preset, tmp_path)
     assert res.note.count("scaled up") == 1, res.note
 
 
@@ -392,7 +395,7 @@ def test_output_frame_rate(
 def test_25_fps_footage_gives_a_25_fps_clip(make_clip: Callable[..., Path], tmp_path: Path) -> None:
     src = make_clip("pal.mp4", duration=12.0, size="640x360", fps=25)
     preset = _fast("reels").with_overrides(width=360, height=640)
-    res = render_clip(_plan(src, preset), preset, tmp_path)
+    res = _render(_plan(src, preset), preset, tmp_path)
     info = probe(res.path)
     assert info.fps == 25 and not info.variable_fps
     # Every frame its own: the count is the 25 fps count (made 30, it would be 6/5 of it).
@@ -414,7 +417,7 @@ def test_non_square_pixels_are_shown_at_their_shape(make_clip: Callable[..., Pat
     preset = _fast("youtube").with_overrides(width=640, height=360)
     frames = []
     for path in (wide, squeezed):
-        span = Span(str(path), 1.0, 1.5, preset, "", None)
+        span = Shot(probe(path), 1.0, 1.5, preset, "")
         try:
             frames.append(span.frame(0.0).astype(float))
         finally:
@@ -438,7 +441,7 @@ def test_crop_cut_by_ffmpeg_matches_the_whole_picture_cropped(footage: Path) -> 
     from clipkit.reframe import plan_reframe
 
     preset = _fast("reels").with_overrides(width=540, height=960)
-    span = Span(str(footage), 3.0, 4.0, preset, "", None)
+    span = Shot(probe(footage), 3.0, 4.0, preset, "")
     try:
         got = span.frame(0.0).astype(float)
     finally:
@@ -471,7 +474,7 @@ def test_a_moving_crop_read_as_a_band_matches_the_whole_picture_cropped(
     preset = _fast("reels").with_overrides(width=270, height=480, reframe="crop")
     planned = plan_reframe(w, h, *preset.size, "crop", action)
     assert planned.path
-    span = Span(str(src), 0.0, 4.0, preset, "", action)
+    span = Shot(probe(src), 0.0, 4.0, preset, "", Crop.of(planned, 0.0))
     try:
         assert span.reader.size[0] < w * min(1.0, 270 / planned.rect[2])  # the band only
         for t in (0.5, 2.0, 3.5):
@@ -520,7 +523,7 @@ def test_shrinking_in_ffmpeg_matches_the_whole_picture_shrunk(
         if name == "reels"
         else (_fast(name).with_overrides(width=480, height=270))
     )
-    span = Span(str(src), 1.0, 1.5, preset, "", None)
+    span = Shot(probe(src), 1.0, 1.5, preset, "")
     try:
         got = span.frame(0.0).astype(float)
     finally:
@@ -547,9 +550,9 @@ def test_recovery_from_a_file_of_another_matrix_keeps_its_colours(
     plan = replace(
         _plan(footage, preset, recovery=(0.2, 1.8)), recovery_source=str(sdr), recovery_caption=""
     )
-    res = render_clip(plan, preset, tmp_path)
+    res = _render(plan, preset, tmp_path)
     got = _frame_at(res.path, res.duration - 0.2, preset.size)
-    span = Span(str(sdr), 1.0, 1.5, preset, "", None)
+    span = Shot(probe(sdr), 1.0, 1.5, preset, "")
     try:
         want = span.frame(0.0).astype(float)
     finally:
@@ -573,9 +576,32 @@ def test_source_that_runs_dry_is_named(make_clip: Callable[..., Path], tmp_path:
     cut.write_bytes(data[: len(data) // 2])  # about 6 s of pictures
     preset = _fast("reels").with_overrides(width=180, height=320)
     plan = replace(_plan(cut, preset, recovery=None), start=3.0, end=9.0, peak=4.0)
-    note = render_clip(plan, preset, tmp_path / "out").note
+    note = _render(plan, preset, tmp_path / "out").note
     assert re.search(r"cut\.mp4 has no pictures after [4-7]\.\d\d s \(cut off\?\)", note)
     late = replace(plan, start=8.0, end=11.0, peak=9.0)
     with pytest.raises(RenderError, match=r"cut\.mp4: no picture at 8\.00 s \(.+\)"):
-        render_clip(late, preset, tmp_path / "out")
+        _render(late, preset, tmp_path / "out")
     assert not [p for p in (tmp_path / "out").iterdir() if ".part" in p.name]  # no leftovers
+
+
+def test_the_plans_crop_is_the_one_rendered(footage: Path) -> None:
+    """A crop a person moved to the picture's left edge is cut there; a preset asking
+    for blur, or a frame of another shape, does not take it."""
+    from clipkit.reframe import plan_reframe
+
+    info = probe(footage)
+    preset = _fast("reels").with_overrides(width=540, height=960, reframe="auto")
+    crop = Crop("crop", (202, 360), ((3.0, 0, 0),))
+    shot = Shot(info, 3.0, 4.0, preset, "", crop)
+    try:
+        got = shot.frame(0.0).astype(float)
+    finally:
+        shot.close()
+    whole = _frame_at(footage, 3.0, (640, 360)).astype(np.uint8)
+    assert shot.planned.rect == (0, 0, 202, 360)
+    assert _psnr(got, crop.reframe(540, 960).apply(whole).astype(float)) > 40
+    blur = preset.with_overrides(reframe="blur")
+    assert render.reframe_of(info, blur, crop) == plan_reframe(640, 360, 540, 960, "blur")
+    wide = preset.with_overrides(width=960, height=540)
+    assert render.reframe_of(info, wide, crop) == plan_reframe(640, 360, 960, 540, "auto")
+    assert render.reframe_of(info, preset, None).rect == (219, 0, 202, 360)  # centred

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.ffmpeg import ffmpeg_exe
 from clipkit.manifest import ClipRecord
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.review import render_page, timeline_data_uri, timeline_png, write_review
 from clipkit.signals import Signals
 from tests.chromium import chromium, loaded_media, run_in_page

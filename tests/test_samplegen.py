@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from clipkit import samplegen as sg
-from clipkit.ffmpeg import ffmpeg_exe
+from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

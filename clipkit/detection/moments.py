@@ -4,7 +4,7 @@ then the best moments at least ``min_gap`` s apart. Pure numpy, no video I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -155,11 +155,32 @@ def detect_with_notes(
 ) -> Detection:
     """Like ``detect``, with notes on why a file gave nothing and the candidates that were
     turned down, each with the reason."""
+    damage = damage_notes(signals)
     if signals.duration < MIN_DURATION or signals.t.size < 4:
-        return Detection([], (f"shorter than {MIN_DURATION:g} s: no moments",))
+        return Detection([], (*damage, f"shorter than {MIN_DURATION:g} s: no moments"))
     m = model or shipped()
     sc = score(signals, m)
-    return pick(sc, options, m)
+    found = pick(sc, options, m)
+    return replace(found, notes=damage + found.notes) if damage else found
+
+
+# Damaged stretches named in a note; more are counted.
+DAMAGE_NAMED = 3
+
+
+def damage_notes(signals: Signals) -> tuple[str, ...]:
+    """A note saying where the file is damaged, when the analysis found it so."""
+    spans = signals.meta.get("damaged") or []
+    if not spans:
+        return ()
+    where = " and ".join(
+        f"{a:.1f} s" if a == b else f"{a:.1f}-{b:.1f} s" for a, b in spans[:DAMAGE_NAMED]
+    )
+    more = f" (and {len(spans) - DAMAGE_NAMED} more places)" if len(spans) > DAMAGE_NAMED else ""
+    return (
+        f"the file is damaged: ffmpeg could not decode all of it around {where}{more}; "
+        "the picture there may be garbled or frozen",
+    )
 
 
 def pick(sc: Scored, options: DetectOptions, model: Model) -> Detection:

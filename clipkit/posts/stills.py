@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from clipkit.captions import load_font
-from clipkit.decode import tone_map_filter
 from clipkit.errors import RenderError
-from clipkit.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.ffmpeg import complaint, run_ffmpeg
+from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.plan import ClipPlan
 from clipkit.probe import probe
 from clipkit.signals import Signals
@@ -53,7 +53,9 @@ def read_frame(path: str, t: float) -> np.ndarray:
     """The RGB picture shown at ``t`` s of ``path`` (HDR tone-mapped to SDR)."""
     info = probe(path)
     seek = max(0.0, frame_start(t, info.fps) - SEEK_EPSILON)
-    vf = ["-vf", f] if (f := tone_map_filter(info)) else []
+    # Whole, SDR pictures, as the clip shows them.
+    f = ",".join(x for x in (deinterlace_filter(info), tone_map_filter(info)) if x)
+    vf = ["-vf", f] if f else []
     res = run_ffmpeg(["-v", "error", "-ss", f"{seek:.6f}", "-i", path, *vf,
                       "-frames:v", "1", "-f", "image2pipe", "-c:v", "bmp", "-"])  # fmt: skip
     if not res.stdout:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from clipkit.ffmpeg import find_ffmpeg
+from clipkit.media.ffmpeg import find_ffmpeg
 from tools.eventgen.backgrounds import Background
 from tools.eventgen.plan import room
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipkit.ffmpeg import complaint, ffmpeg_exe
+from clipkit.media.ffmpeg import complaint, ffmpeg_exe
 
 # Wider footage is scaled down to 640 px: the detector analyses at 320 px anyway, and
 # smaller frames keep a corpus of several hundred clips quick to make and to analyse.

@@ -28,7 +28,8 @@ try:
 except ImportError:  # Windows: pipes keep their size
     fcntl = None  # type: ignore[assignment]
 
-from clipkit.ffmpeg import die_with_clipkit, ffmpeg_exe, has_filters
+from clipkit.media.ffmpeg import ffmpeg_exe, spawn
+from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
 from clipkit.probe import VideoInfo
 
@@ -88,28 +89,21 @@ SPLIT_MIN_DURATION = 20.0
 # file here), and the halves would not meet.
 SPLIT_CONTAINERS = ("mov", "matroska")
 
-# showinfo's line for each frame: its time and (not printed by every ffmpeg) key flag.
-_PTS = re.compile(rb"n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.e+-]+)(?:[^\n]*?iskey:(\d))?")
-
-
-# HDR -> SDR, as zscale and tonemap do it: light made linear with HDR's reference white
-# (203 cd/m2, ITU-R BT.2408) at 1.0, moved to BT.709 primaries, then the mobius curve,
-# which keeps everything up to about reference white as it was graded and rolls the
-# highlights off instead of clipping them. On colour bars made SDR -> HLG -> SDR this
-# way, the mean error is 9 levels of 255; hable's curve gave 38, and reading the HLG
-# values as BT.709 (what happens without this) 31, with every colour washed out.
-TONE_MAP = (
-    "zscale=tin={transfer}:min={matrix}:pin=bt2020:t=linear:npl=203,format=gbrpf32le,"
-    "zscale=p=bt709,tonemap=tonemap=mobius,zscale=t=bt709,format=gbrp"
+# ffmpeg's lines that say the stream itself is damaged (with -loglevel level+info an
+# error is tagged "[error]"; the words are those of the decoders' own messages)...
+_DAMAGE = re.compile(
+    rb"\[(?:error|fatal)\]|corrupt|conceal|damaged|error while decoding|invalid nal", re.I
+)
+# ...and its lines that are not about the stream: information (which names the file,
+# whatever its name says), the pipe to clipkit closed early, the muxer's time stamps.
+_NOT_DAMAGE = re.compile(
+    rb"\[(?:info|verbose|debug|trace)\]|pipe|muxer|error (?:writing|muxing|closing)"
+    rb"|conversion failed",
+    re.I,
 )
 
-
-def tone_map_filter(info: VideoInfo) -> str:
-    """The filters that turn ``info``'s HDR pictures into SDR BT.709 RGB: "" if it is not
-    HDR or this ffmpeg lacks them (then its pictures are read as they are)."""
-    if not info.hdr or not has_filters("zscale", "tonemap"):
-        return ""
-    return TONE_MAP.format(transfer=info.transfer, matrix=info.matrix or "bt2020nc")
+# showinfo's line for each frame: its time and (not printed by every ffmpeg) key flag.
+_PTS = re.compile(rb"n:\s*\d+\s+pts:\s*-?\d+\s+pts_time:(-?[\d.e+-]+)(?:[^\n]*?iskey:(\d))?")
 
 
 @dataclass(frozen=True)
@@ -122,6 +116,9 @@ class DecodePlan:
     # HDR footage is analysed tone-mapped, as it is shown: read as it is, an HLG copy of
     # a sample read 13.5 % off its SDR copy's motion (8.5 % tone-mapped), and darker.
     tone_map: str = ""
+    # Interlaced footage is made whole pictures first: its fields' combs would read as
+    # motion all over the picture.
+    deinterlace: str = ""
 
 
 def analysed_size(info: VideoInfo) -> tuple[int, int]:
@@ -143,7 +140,10 @@ def plan_decode(info: VideoInfo) -> DecodePlan:
         head = max(1, round(SCAN_HEAD * info.fps))
         _, nonref = count_pictures(info.path, 1.0, info.size_bytes, info.mtime_ns, head)
         skip = nonref > 0 and analysed_rate(info) >= MIN_ANALYSED_FPS
-    return DecodePlan(width=w, height=h, skip_noref=skip, tone_map=tone_map_filter(info))
+    return DecodePlan(
+        width=w, height=h, skip_noref=skip, tone_map=tone_map_filter(info),
+        deinterlace=deinterlace_filter(info),
+    )  # fmt: skip
 
 
 def analysed_rate(info: VideoInfo) -> float:
@@ -188,13 +188,11 @@ def _count_copied(path: str, keep: float, packets: int) -> tuple[int, int]:
     the noise filter's ``drop`` (before 5.0) counts them all."""
     sample = ["-bsf:v", f"noise=amount=0:drop=gte(random(0)\\,{keep:g})"] if keep < 1 else []
     head = ["-frames:v", str(packets)] if packets else []
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+    args = [
+        "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
         "-map", "0:V:0", "-c", "copy", *sample, *head, "-f", "h264", "pipe:1",
     ]  # fmt: skip
-    with subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
-    ) as proc:
+    with spawn(args, stderr=subprocess.DEVNULL) as proc:
         out = proc.stdout
         assert out is not None
         _widen_pipe(out.fileno(), PIPE_MAX)
@@ -269,9 +267,11 @@ def _video_cmd(
     seek = ["-ss", f"{start:.6f}", "-noaccurate_seek"] if start is not None else []
     # Scaled down first: tone mapping the analysed size costs next to nothing.
     tone = f"{plan.tone_map}," if plan.tone_map else ""
-    vf = f"scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
+    # Whole pictures first: scaled down, the fields would blend into one another.
+    deint = f"{plan.deinterlace}," if plan.deinterlace else ""
+    vf = f"{deint}scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
     return [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info",
         "-threads", str(threads or decode_threads()), "-skip_loop_filter", "all", *skip,
         *seek, "-i", path, "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", vf,
         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
@@ -311,6 +311,8 @@ class FrameReader:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
         self.returncode: int | None = None
         self._frames: list[tuple[float, bool]] = []  # time and key flag, from showinfo
+        # About when (the time of a frame decoded near it) ffmpeg found the stream damaged.
+        self._damage: list[float] = []
         self._done = False
         self._ready = threading.Condition()
 
@@ -323,6 +325,8 @@ class FrameReader:
             for line in block.split(b"\n"):
                 if line and b"showinfo" not in line:
                     self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+                    if self._damaged(line):
+                        self._damage.append(self._last_time(found))
             if found:
                 with self._ready:
                     self._frames.extend((float(t), k != b"0") for t, k in found)
@@ -330,6 +334,25 @@ class FrameReader:
         with self._ready:
             self._done = True
             self._ready.notify()
+
+    def _damaged(self, line: bytes) -> bool:
+        """Whether ``line`` says the stream is damaged. (Before the first key frame of a
+        reader started after a seek, a decoder may miss pictures the seek skipped.)"""
+        if not _DAMAGE.search(line) or _NOT_DAMAGE.search(line):
+            return False
+        return self.start is None or any(key for _, key in self._frames)
+
+    def _last_time(self, found: list[tuple[bytes, bytes]]) -> float:
+        """The time of the last frame reported (decoders run a few frames ahead of
+        what they report, so a complaint's time is only about right)."""
+        if found:
+            return float(found[-1][0])
+        return self._frames[-1][0] if self._frames else 0.0
+
+    def damage(self) -> list[float]:
+        """About when ffmpeg found the stream damaged, in seconds (in order, repeated
+        for each complaint); empty for a stream that decoded cleanly."""
+        return [t + (self.start or 0.0) for t in self._damage]
 
     def _frame_of(self, n: int) -> tuple[float, bool] | None:
         """The time and key flag of frame ``n``, waiting for ffmpeg to report them."""
@@ -341,11 +364,9 @@ class FrameReader:
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         size = self.plan.width * self.plan.height
-        proc = subprocess.Popen(
-            _video_cmd(self.info.path, self.plan, self.start, self.threads),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
-            **die_with_clipkit(),  # iterated to its end by the thread that started it
-        )  # fmt: skip
+        cmd = _video_cmd(self.info.path, self.plan, self.start, self.threads)
+        # Iterated to its end by the thread that started it: killed with clipkit.
+        proc = spawn(cmd[1:], exe=cmd[0], bufsize=0)
         assert proc.stdout is not None and proc.stderr is not None
         _widen_pipe(proc.stdout.fileno(), PIPE_FRAMES * size)
         reader = threading.Thread(target=self._read_stderr, args=(proc.stderr.fileno(),))
@@ -385,20 +406,23 @@ class FrameReader:
         for line in reversed(self.stderr_tail):
             low = line.lower()
             if any(w in low for w in ("error", "invalid", "truncat", "partial", "not found")):
-                return line.split("] ", 1)[-1].strip()
-        return self.stderr_tail[-1].strip() if self.stderr_tail else "no frames decoded"
+                return _untagged(line)
+        return _untagged(self.stderr_tail[-1]) if self.stderr_tail else "no frames decoded"
+
+
+def _untagged(line: str) -> str:
+    """ffmpeg's line without the "[h264 @ 0x..]" and "[error]" tags in front."""
+    return re.sub(r"^(\[[^]]*\] ?)+", "", line.strip()).strip()
 
 
 def audio_chunks(path: str) -> Iterator[np.ndarray]:
     """Yield the first audio stream as mono float32 chunks (about 1 s each) in -1..1."""
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+    args = [
+        "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(AUDIO_RATE),
         "-f", "s16le", "pipe:1",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **die_with_clipkit()
-    )
+    proc = spawn(args, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     try:
         while True:

@@ -1,4 +1,4 @@
-"""Finding and running ffmpeg.
+"""Finding and running ffmpeg: every ffmpeg process clipkit starts goes through ``spawn``.
 
 clipkit never needs ffprobe or a system install. It looks, in order, at:
 
@@ -40,15 +40,12 @@ class FFmpeg:
 def _version_of(path: str) -> str | None:
     """Return ffmpeg's version string, or None when the binary does not run."""
     try:
-        out = subprocess.run(
-            [path, "-hide_banner", "-version"],
-            capture_output=True, text=True, timeout=20, **die_with_clipkit(),
-        )  # fmt: skip
+        out = _run([path, "-hide_banner", "-version"], timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    m = re.match(r"ffmpeg version (\S+)", out.stdout)
+    m = re.match(r"ffmpeg version (\S+)", out.stdout.decode("utf-8", "replace"))
     return m.group(1) if m else None
 
 
@@ -140,12 +137,49 @@ def die_with_clipkit_here() -> dict[str, Any]:
     return die_with_clipkit() if threading.current_thread() is threading.main_thread() else {}
 
 
+def spawn(
+    args: list[str],
+    *,
+    stdout: int | None = subprocess.PIPE,
+    stderr: int | None = subprocess.PIPE,
+    bufsize: int = -1,
+    in_thread: bool = False,
+    exe: str | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ffmpeg (``exe``, else the one found) with ``args``: the one place clipkit
+    starts an ffmpeg. Its stdin is closed. ``in_thread``: the caller is a thread that may
+    end before the child (see ``die_with_clipkit``); the child then ends when its pipe
+    to clipkit breaks."""
+    cmd = [exe or ffmpeg_exe(), *args]
+    return subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, bufsize=bufsize,
+        **child_options(in_thread),
+    )  # fmt: skip
+
+
+def child_options(in_thread: bool = False) -> dict[str, Any]:
+    """Keywords for ``subprocess.Popen`` of an ffmpeg child (``spawn``'s, and those of
+    the encoder moviepy starts): killed with clipkit, unless started ``in_thread``."""
+    return die_with_clipkit_here() if in_thread else die_with_clipkit()
+
+
+def _run(cmd: list[str], timeout: float | None) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run(cmd, capture_output=True)`` through ``spawn``."""
+    with spawn(cmd[1:], exe=cmd[0]) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:  # a timeout, Ctrl-C: the child goes too
+            proc.kill()
+            proc.wait()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode or 0, out, err)
+
+
 def run_ffmpeg(
     args: list[str], *, timeout: float | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg with ``args`` (quiet banner), capturing output. Never raises on exit status."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
-    return subprocess.run(cmd, capture_output=True, timeout=timeout, **die_with_clipkit())
+    return _run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], timeout)
 
 
 def complaint(text: str, default: str = "ffmpeg could not read it") -> str:
