@@ -81,6 +81,7 @@ def _keyed_plan(plan: Any) -> dict[str, Any]:
     from clipkit.analyse import fingerprint
 
     d = dict(plan.to_dict())
+    d.pop("source_fingerprint", None)  # the key holds the source's fingerprint itself
     src = canonical(d.pop("source"))
     if d.get("recovery_source"):
         rec = canonical(d["recovery_source"])
@@ -570,8 +571,10 @@ def _plans_one(
 
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
+        from clipkit.fingerprint import check_unchanged
         from clipkit.plan import for_preset, plan_problem
 
+        check_unchanged(path, plans, force=opts.force)
         info, signals = _analysed(path, opts.cache_dir, res, sink)
         presets = [_rendering(name, opts) for name in opts.presets]
         res.moments = [
@@ -648,6 +651,8 @@ def run_detect(
     """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
     from functools import partial
 
+    from clipkit.fingerprint import stamped
+
     results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources, _lost))
     order = {p: i for i, p in enumerate(sources)}
     results.sort(key=lambda r: order[r.path])
@@ -659,6 +664,6 @@ def run_detect(
             caption_style=job.caption_style, lesson=job.lesson,
         )  # fmt: skip
         for r in ok:
-            r.plans = [p for plans in r.planned.values() for p in plans]
+            r.plans = [stamped(p, r.fingerprint) for plans in r.planned.values() for p in plans]
             r.planned = {}
     return results

@@ -85,6 +85,8 @@ class ClipPlan:
     note: str = ""  # anything else a person should know (e.g. short source)
     caption_style: str = ""  # the style the captions' lines come from ("": the preset's)
     lesson: str = ""  # the lesson of the ``lesson`` style
+    # The source's content when it was planned (clipkit.fingerprint; "": not recorded).
+    source_fingerprint: str = ""
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -119,7 +121,7 @@ class ClipPlan:
             raise InputError(f"{where}: 'recovery_still' must be true or false")
         values.setdefault("peak", values["start"])
         values.setdefault("score", 0.0)
-        for key in ("output", "preset", "caption_style", "lesson"):
+        for key in ("output", "preset", "caption_style", "lesson", "source_fingerprint"):
             values[key] = "" if values.get(key) is None else str(values[key])
         for key in ("caption", "recovery_caption"):  # absent: chosen from the style
             values[key] = None if values.get(key) is None else str(values[key])
