@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from clipkit.children import raise_if_stopped
 from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
@@ -245,6 +246,7 @@ def _guarded(
     except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
         log.debug("unexpected error on %s", path, exc_info=True)
         res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
+    raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
     if final or res.error:
         emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
     return res
