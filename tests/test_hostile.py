@@ -556,6 +556,23 @@ def test_full_disk_at_the_manifest_is_one_line(
     assert not _leftovers(out)
 
 
+def test_full_disk_at_the_start_is_one_line_and_nothing_done(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A disk so full that not even the lock's few bytes fit (the empty lock file does):
+    # a traceback from the lock once.
+    clip = make_clip("full_disk.mp4", duration=1.0)
+    out = tmp_path / "out"
+    monkeypatch.setattr(os, "pwrite", _no_space)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert _one_line_error(result, out) == (
+        f"clipkit: error: {out}: the disk is full: clipkit's records not written "
+        "(free some space, run again)"
+    )
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["lock"]
+
+
 @pytest.mark.parametrize("where", ["encoder", "muxer"])
 def test_full_disk_during_a_render_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
