@@ -149,6 +149,7 @@ def working() -> Iterator[None]:
     _busy = True
     try:
         yield
+        raise_if_stopped()
     except Stopped as e:
         os._exit(e.exit_code)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,29 @@ def test_an_error_met_while_unwinding_does_not_hide_the_signal(
     assert res.exit_code == 143, res.output
     assert res.output == "clipkit: stopped by SIGTERM\n"
     assert seen == ["a.mp4"]  # the batch went no further
+
+
+def terminated_once(x: int, sink: object) -> int:
+    """Item 2's worker is sent a SIGTERM (by hand, say) the first time, mid-work."""
+    marker = Path(os.environ["CLIPKIT_TEST_MARKER"])
+    if x == 2 and not marker.exists():
+        part = marker.with_name("part")
+        part.write_text("half a file")
+        marker.touch()
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # (never reached: the signal unwinds the work)
+        finally:
+            part.unlink()
+    return x * 10
+
+
+def test_a_worker_stopped_by_hand_unwinds_and_counts_as_dead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from clipkit.executor import Executor
+
+    monkeypatch.setenv("CLIPKIT_TEST_MARKER", str(tmp_path / "stopped"))
+    assert sorted(Executor(2).map(terminated_once, [1, 2, 3])) == [10, 20, 30]  # 2 again
+    assert (tmp_path / "stopped").exists() and not (tmp_path / "part").exists()
+    assert "Traceback" not in capfd.readouterr().err
