@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from clipkit.children import raise_if_stopped
+from clipkit.children import in_worker, raise_if_stopped, working
 from clipkit.errors import ClipkitError
 
 T = TypeVar("T")
@@ -41,7 +41,6 @@ def default_jobs() -> int:
 def _init_worker(q: Any, started: Any = None) -> None:
     global _worker_queue, _started
     _worker_queue, _started = q, started
-    from clipkit.children import in_worker
     from clipkit.ffmpeg import die_with_parent
 
     die_with_parent(os.getppid())  # a worker (and its ffmpeg) ends with clipkit
@@ -180,8 +179,6 @@ class WorkerDied(ClipkitError):
 def _run(fn: Callable[[T, EventSink | None], R], index: int, item: T) -> R:
     """In a worker: mark item ``index`` as started (shared memory: seen even if this
     process dies at once), then run it."""
-    from clipkit.children import working
-
     if _started is not None:
         _started[index] = 1
     with working():
