@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from clipkit.children import raise_if_stopped
 from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
@@ -81,6 +82,7 @@ def _keyed_plan(plan: Any) -> dict[str, Any]:
     from clipkit.analyse import fingerprint
 
     d = dict(plan.to_dict())
+    d.pop("source_fingerprint", None)  # the key holds the source's fingerprint itself
     src = canonical(d.pop("source"))
     if d.get("recovery_source"):
         rec = canonical(d["recovery_source"])
@@ -244,6 +246,7 @@ def _guarded(
     except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
         log.debug("unexpected error on %s", path, exc_info=True)
         res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
+    raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
     if final or res.error:
         emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
     return res
@@ -561,8 +564,10 @@ def _plans_one(
 
     def work(res: SourceResult) -> None:
         from clipkit.detection import detect_with_notes
+        from clipkit.fingerprint import check_unchanged
         from clipkit.plan import for_preset, framed, plan_problem
 
+        check_unchanged(path, plans, force=opts.force)
         info, signals = _analysed(path, opts.cache_dir, res, sink)
         presets = [_rendering(name, opts) for name in opts.presets]
         res.moments = [
@@ -644,6 +649,8 @@ def run_detect(
     """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
     from functools import partial
 
+    from clipkit.fingerprint import stamped
+
     results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources, _lost))
     order = {p: i for i, p in enumerate(sources)}
     results.sort(key=lambda r: order[r.path])
@@ -655,6 +662,6 @@ def run_detect(
             caption_style=job.caption_style, lesson=job.lesson,
         )  # fmt: skip
         for r in ok:
-            r.plans = [p for plans in r.planned.values() for p in plans]
+            r.plans = [stamped(p, r.fingerprint) for plans in r.planned.values() for p in plans]
             r.planned = {}
     return results

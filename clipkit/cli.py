@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,11 +37,17 @@ def friendly_errors(func: F) -> F:
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from clipkit.children import Stopped, stopping_cleanly
+
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
+            with stopping_cleanly():
+                return super().invoke(ctx)
+        except (KeyboardInterrupt, Stopped) as e:
             # Outputs are renamed into place only when complete, so nothing half-made is
-            # left; 130 is what shells and make expect of an interrupted command.
+            # left; 128 + the signal is what shells and make expect of a stopped command.
+            if isinstance(e, Stopped) and e.signum != signal.SIGINT:
+                click.echo(f"clipkit: stopped by {e}", err=True)
+                sys.exit(e.exit_code)
             click.echo("\nclipkit: interrupted", err=True)
             sys.exit(130)
 
@@ -584,8 +591,10 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
 
 def _run(sources: list[Any], opts: Any, values: dict[str, Any], batch: Callable[..., Any]) -> Any:
     """Run ``batch`` over ``sources`` with progress, then report. Returns the report."""
+    from clipkit.children import temporaries_in
     from clipkit.executor import default_jobs
 
+    temporaries_in(opts.out_dir)  # removed when a signal stops the run
     quiet, verbose = values["quiet"], values["verbose"]
     total = len(dict.fromkeys(getattr(s, "source", s) for s in sources))  # plans name sources
     with _progress_for(total, quiet) as bar:

@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from clipkit.children import in_worker, raise_if_stopped, working
 from clipkit.errors import ClipkitError
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ def _init_worker(q: Any, started: Any = None) -> None:
     from clipkit.media.ffmpeg import die_with_parent
 
     die_with_parent(os.getppid())  # a worker (and its ffmpeg) ends with clipkit
+    in_worker()  # ...and a SIGTERM unwinds its work (removing its temporary files)
 
 
 def in_pool() -> bool:
@@ -82,6 +84,7 @@ class Executor:
         if self.jobs == 1 or len(items) <= 1:
             for item in items:
                 yield fn(item, self.on_event)
+                raise_if_stopped()  # (a signal met by code that made it an error)
             return
         yield from self._pool_map(fn, items, lost)
 
@@ -178,4 +181,5 @@ def _run(fn: Callable[[T, EventSink | None], R], index: int, item: T) -> R:
     process dies at once), then run it."""
     if _started is not None:
         _started[index] = 1
-    return fn(item, None)
+    with working():
+        return fn(item, None)

@@ -191,8 +191,12 @@ def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]
     import fcntl
 
     path = out_dir / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as e:
+        _raise_if_full(e, path)
+        raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -202,7 +206,11 @@ def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]
             on_wait(f"{out_dir}: waiting for clipkit {who}, which is writing to this folder")
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as e:  # not even a few bytes fit: nothing of the run would
+            _raise_if_full(e, path)
+            raise
         try:
             yield
         finally:

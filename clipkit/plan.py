@@ -89,6 +89,8 @@ class ClipPlan:
     # How the mishap is framed (None: worked out when rendered, with no analysis to
     # steer it; plans written before clipkit kept it have none).
     crop: Crop | None = None
+    # The source's content when it was planned (clipkit.fingerprint; "": not recorded).
+    source_fingerprint: str = ""
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -145,7 +147,7 @@ def _numbers(values: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _texts(values: dict[str, Any], where: str) -> None:
     """Make the text values strings (captions: None when absent) and check them."""
-    for key in ("output", "preset", "caption_style", "lesson"):
+    for key in ("output", "preset", "caption_style", "lesson", "source_fingerprint"):
         values[key] = "" if values.get(key) is None else str(values[key])
     for key in ("caption", "recovery_caption"):  # absent: chosen from the style
         values[key] = None if values.get(key) is None else str(values[key])

@@ -88,9 +88,9 @@ def cut(work: Path, cache: Path, *args: str) -> Result:
         os.chdir(cwd)
 
 
-def clips(out: Path) -> dict[str, int]:
+def clips(out: Path, preset: str = "small") -> dict[str, int]:
     """Clip name -> mtime (ns)."""
-    finals = (p for p in sorted((out / "small").glob("*.mp4")) if not p.name.startswith("."))
+    finals = (p for p in sorted((out / preset).glob("*.mp4")) if not p.name.startswith("."))
     return {p.name: p.stat().st_mtime_ns for p in finals}
 
 
@@ -488,12 +488,12 @@ def test_a_dying_worker_is_retried_then_reported(
         assert f"clipkit: {line}; skipped it" in res.output, res.output
 
 
-def _check_output(out: Path) -> None:
+def _check_output(out: Path, preset: str = "small") -> None:
     """Every clip valid and as recorded; manifest, state and files agree; no part left."""
     from clipkit.probe import probe
 
     doc = json.loads((out / "manifest.json").read_text())
-    files = {f"small/{n}" for n in clips(out)}
+    files = {f"{preset}/{n}" for n in clips(out, preset)}
     assert files and {c["output"] for c in doc["clips"]} == files
     state = manifest.State(out)
     assert {r.output for r in state.records()} == files
@@ -502,19 +502,51 @@ def _check_output(out: Path) -> None:
         assert path.stat().st_size == c["size_bytes"]
         assert manifest.file_digest(path) == c["sha256"]
         assert abs(probe(str(path)).duration - c["duration"]) < 0.1, c["output"]
-    assert not [p.name for p in (out / "small").iterdir() if ".part" in p.name]
+    assert not [p.name for p in (out / preset).iterdir() if ".part" in p.name]
 
 
-def test_two_runs_on_one_output_folder_lose_nothing(done: Path, cache: Path) -> None:
-    """Issue 27: two `clipkit cut` started together on one folder: the second waits for
-    the first (one line naming its pid), and every clip comes out whole, every round."""
-    work = done
-    cmd = [sys.executable, "-m", "clipkit", "cut", "-p", "small.yaml", "footage", "-o", "out",
-           "--cache-dir", str(cache), "-j", "1"]  # fmt: skip
+# Footage and a format small enough for ten rounds of two runs in seconds each: 12 s
+# around a sample's spill at 320 px wide, one clip of 2-3 s each at 64x114 and 24 fps.
+TINY = (
+    "extends: reels\nname: tiny\nwidth: 64\nheight: 114\nfps: 24\nfps_mode: constant\n"
+    "x264_preset: superfast\nsensitivity: 1\nmax_moments: 1\nmin_length: 2\nmax_length: 3\n"
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """footage/ (two tiny copies of a spill), tiny.yaml, and cache/ holding their analysis."""
+    folder = tmp_path_factory.mktemp("tiny")
+    (folder / "footage").mkdir()
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-ss", "20", "-i", str(SAMPLES / SOURCES["a.mp4"]),
+         "-t", "12", "-vf", "scale=320:-2", "-c:v", "libx264", "-preset", "superfast",
+         "-c:a", "copy", str(folder / "footage" / "a.mp4")],
+        check=True,
+    )  # fmt: skip
+    shutil.copy(folder / "footage" / "a.mp4", folder / "footage" / "b.mp4")
+    (folder / "tiny.yaml").write_text(TINY)
+    args = ["detect", "-q", "footage/a.mp4", "--cache-dir", "cache"]
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        assert CliRunner().invoke(main, args).exit_code == 0  # (b.mp4: the same bytes)
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+def test_two_runs_on_one_output_folder_lose_nothing(tiny: Path) -> None:
+    """Issue 27: two `clipkit cut` started together on one folder, ten rounds: the second
+    waits for the first (one line naming its pid), every clip is made once and comes
+    out whole, and the manifest and the state agree with the files, every round."""
+    work = tiny
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-p", "tiny.yaml", "footage", "-o", "out",
+           "--cache-dir", "cache", "-j", "1"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     waited = 0
-    for _ in range(5):  # (the issue's ten rounds pass too; five keep this test near 30 s)
-        shutil.rmtree(work / "out")
+    for _ in range(10):
+        shutil.rmtree(work / "out", ignore_errors=True)
         procs = [
             subprocess.Popen(
                 cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -522,6 +554,7 @@ def test_two_runs_on_one_output_folder_lose_nothing(done: Path, cache: Path) -> 
             for _ in range(2)
         ]
         outs = [p.communicate(timeout=120) for p in procs]
+        made = []
         for p, (_out, stderr), other in zip(procs, outs, reversed(procs), strict=True):
             assert p.returncode == 0, stderr
             assert "Traceback" not in stderr
@@ -529,7 +562,9 @@ def test_two_runs_on_one_output_folder_lose_nothing(done: Path, cache: Path) -> 
             assert wait_lines in ([], [f"clipkit: out: waiting for clipkit process {other.pid}, "
                                        "which is writing to this folder"]), wait_lines  # fmt: skip
             waited += len(wait_lines)
-        _check_output(work / "out")
+            made.append(int(next(ln for ln in stderr.splitlines() if "made," in ln).split()[0]))
+        assert sorted(made) == [0, len(clips(work / "out", "tiny"))] != [0, 0]
+        _check_output(work / "out", "tiny")
     assert waited >= 1  # the runs did overlap
 
 

@@ -423,33 +423,81 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _naming(text: str) -> list[int]:
+    """The processes (but this one) whose command line holds ``text``: orphans too."""
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if d.name.isdigit() and int(d.name) != os.getpid() and text in cmd and _alive(int(d.name)):
+            found.append(int(d.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def analysed_spill(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The spill clip and an analysis cache that holds it (any copy of it too)."""
+    folder = tmp_path_factory.mktemp("spill")
+    _spill(folder / "spill.mp4")
+    args = ["detect", "-q", str(folder / "spill.mp4"), "--cache-dir", str(folder / "cache")]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    return folder / "spill.mp4", folder / "cache"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_no_ffmpeg_outlives_a_killed_cut(tmp_path: Path, sig: signal.Signals) -> None:
-    clip = tmp_path / "spill.mp4"
-    _spill(clip)
+@pytest.mark.parametrize(
+    ("sig", "jobs"),  # (jobs 2: two sources, a pool of workers)
+    [(signal.SIGKILL, 1), (signal.SIGTERM, 1), (signal.SIGINT, 1),
+     (signal.SIGKILL, 2), (signal.SIGTERM, 2)],
+    ids=lambda v: v.name if isinstance(v, signal.Signals) else f"jobs{v}",
+)  # fmt: skip
+def test_nothing_outlives_a_stopped_cut(
+    tmp_path: Path, analysed_spill: tuple[Path, Path], sig: signal.Signals, jobs: int
+) -> None:
+    """No ffmpeg and no worker outlives clipkit, whatever ends it; a SIGTERM or SIGINT
+    also leaves no temporary file, and exits with 128 + the signal and one line."""
+    sources = [tmp_path / "a.mp4", tmp_path / "b.mp4"][:jobs]  # two: a pool of workers
+    for source in sources:
+        shutil.copy(analysed_spill[0], source)
+    out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    cmd = [sys.executable, "-m", "clipkit", "cut", "-q", str(clip), "-o", str(tmp_path / "out")]
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    cmd = [sys.executable, "-m", "clipkit", "cut", "-q", "-j", str(jobs), *map(str, sources),
+           "-o", str(out), "--cache-dir", str(analysed_spill[1])]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not any("libx264" in c for c in _children(proc.pid).values()):
+        while (
+            sum("libx264" in c for c in _children(proc.pid).values()) < jobs
+            or len(list(out.rglob(".*.part-*"))) < jobs  # (files to leave behind)
+        ):
             assert proc.poll() is None, "cut ended before it rendered"
             assert time.monotonic() < deadline, "no encoder started within a minute"
             time.sleep(0.05)
         children = _children(proc.pid)
         proc.send_signal(sig)
-        proc.wait(10)
+        _, stderr = proc.communicate(timeout=10)
     finally:
         proc.kill()
         proc.wait()
-        assert proc.stderr is not None
-        proc.stderr.close()
-    deadline = time.monotonic() + 5
-    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 3
+    while (any(_alive(p) for p in children) or _naming(str(tmp_path))) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.05)
-    assert not [c for p, c in children.items() if _alive(p)]
-    assert not list((tmp_path / "out").glob("*.mp4"))  # nothing under a final name
+    left = {p: c for p, c in children.items() if _alive(p)}
+    left.update({p: "orphan" for p in _naming(str(tmp_path))})
+    for p in left:  # not to leave them running when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not left
+    finals = [p for p in out.rglob("*.mp4") if not p.name.startswith(".")]
+    assert not finals, "nothing under a final name"
+    if sig != signal.SIGKILL:
+        assert proc.returncode == 128 + sig
+        said = "\nclipkit: interrupted" if sig == signal.SIGINT else "clipkit: stopped by SIGTERM"
+        assert stderr == said + "\n"
+        assert not list(out.rglob(".*.part-*")), "temporary files were left behind"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -506,6 +554,23 @@ def test_full_disk_at_the_manifest_is_one_line(
     )
     assert not (out / "manifest.json").exists()
     assert not _leftovers(out)
+
+
+def test_full_disk_at_the_start_is_one_line_and_nothing_done(
+    tmp_path: Path, make_clip: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A disk so full that not even the lock's few bytes fit (the empty lock file does):
+    # a traceback from the lock once.
+    clip = make_clip("full_disk.mp4", duration=1.0)
+    out = tmp_path / "out"
+    monkeypatch.setattr(os, "pwrite", _no_space)
+    result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert _one_line_error(result, out) == (
+        f"clipkit: error: {out}: the disk is full: clipkit's records not written "
+        "(free some space, run again)"
+    )
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["lock"]
 
 
 @pytest.mark.parametrize("where", ["encoder", "muxer"])
