@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/cluster.py
 
 clean:
 	rm -rf $(OUT) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

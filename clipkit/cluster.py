@@ -43,6 +43,7 @@ EVENT_LAG = 5.0
 ALLOWED_FAILURES = 1
 INSTALL = "pip install 'clipkit[cluster]'"
 
+log = logging.getLogger(__name__)
 _LOG = logging.getLogger("distributed")
 _ADDRESS = re.compile(r"^(local:\d+|[a-z][a-z0-9+.-]*://\S+)$")
 
@@ -197,7 +198,8 @@ class ClusterExecutor:
                     pending.discard(fut)
                     item = items[futures[fut]]
                     if fut.status == "finished":
-                        attempt, sent, result, problem = fut.result()
+                        attempt, sent, result, problem, took = fut.result()
+                        log.debug("unit %d of %d took %.2f s", futures[fut] + 1, len(items), took)
                         deadline = time.monotonic() + EVENT_LAG
                         while received.get(attempt, 0) < sent and time.monotonic() < deadline:
                             drain(0.05)
@@ -205,6 +207,8 @@ class ClusterExecutor:
                             yield result
                             continue
                         reason = problem
+                    elif fut.status == "cancelled":  # the scheduler lost it (restarted?)
+                        reason = f"the scheduler {self.address} dropped it"
                     else:
                         reason = _failure(fut.exception(), distributed)
                     if lost is None:
@@ -298,11 +302,13 @@ def _why(e: OSError) -> str:
 
 def _run_unit(
     fn: Callable[[Any, EventSink | None], Any], item: Any, topic: str
-) -> tuple[str, int, Any, str | None]:
+) -> tuple[str, int, Any, str | None, float]:
     """On a worker: run one unit, its events sent under ``topic``. Returns the attempt's
-    id, how many events it sent, the result, and what stopped it (or None)."""
+    id, how many events it sent, the result, what stopped it (or None), and how long
+    it took (s)."""
     from distributed import get_worker
 
+    t0 = time.perf_counter()
     worker = get_worker()
     mark_pool()  # other units share this machine's cores: no split decoding
     attempt, sent = uuid.uuid4().hex, 0
@@ -313,6 +319,5 @@ def _run_unit(
         worker.log_event(topic, {"attempt": attempt, "event": event})
 
     problem = access_problem(fn, item, worker.address)
-    if problem is not None:
-        return attempt, sent, None, problem
-    return attempt, sent, fn(item, sink), None
+    result = fn(item, sink) if problem is None else None
+    return attempt, sent, result, problem, time.perf_counter() - t0
