@@ -21,9 +21,11 @@ import logging
 import os
 import queue
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,6 +94,14 @@ class ClusterExecutor:
         self._log_level: int | None = None
 
     def __enter__(self) -> ClusterExecutor:
+        try:
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _connect(self) -> None:
         distributed = _distributed()
         # distributed logs a worker's death, a reconnection... as warnings on stderr;
         # clipkit says what matters for the run itself (debug logging shows them all).
@@ -124,23 +134,21 @@ class ClusterExecutor:
                 raise ClusterError(
                     f"{self.address}: cannot reach the Dask scheduler ({why})"
                 ) from None
-            workers = self._workers()
-            if not workers:
-                self.close()
-                raise ClusterError(
-                    f"{self.address}: the scheduler has no workers "
-                    f"(start some: dask worker {self.address})"
-                )
         n = self._workers()
-        self.on_event({"stage": "cluster", "where": f"on {self.address}, {n} workers"})
-        return self
+        if not n:
+            raise ClusterError(
+                f"{self.address}: the scheduler has no workers "
+                f"(start some: dask worker {self.address})"
+            )
+        workers = "1 worker" if n == 1 else f"{n} workers"
+        self.on_event({"stage": "cluster", "where": f"on {self.address}, {workers}"})
 
     def _workers(self) -> int:
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except TimeoutError:
             return 0
-        return len(self.client.scheduler_info().get("workers", {}))
+        return len(self.client.nthreads())
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -187,7 +195,9 @@ class ClusterExecutor:
                 pass
 
         futures = {
-            self.client.submit(_run_unit, fn, item, topic, key=f"{topic}-{i}", pure=False): i
+            self.client.submit(
+                _run_unit, fn, item, topic, os.getcwd(), key=f"{topic}-{i}", pure=False
+            ): i
             for i, item in enumerate(items)
         }
         pending = set(futures)
@@ -300,12 +310,46 @@ def _why(e: OSError) -> str:
     return (e.strerror or str(e)).lower()
 
 
+_folder = threading.Condition()
+_folder_users = 0  # units running in this worker process, all in the current folder
+
+
+@contextmanager
+def _in_folder(folder: str) -> Iterator[None]:
+    """Run in ``folder`` (the client's, so that the paths it was given, relative ones
+    too, mean the same files here), when this machine has it. The current folder is the
+    process's: units of clients in other folders wait for one another."""
+    global _folder_users
+    with _folder:
+        _folder.wait_for(lambda: _folder_users == 0 or os.getcwd() == folder)
+        if _folder_users == 0 and os.path.isdir(folder):
+            os.chdir(folder)
+        _folder_users += 1
+    try:
+        yield
+    finally:
+        with _folder:
+            _folder_users -= 1
+            _folder.notify_all()
+
+
 def _run_unit(
+    fn: Callable[[Any, EventSink | None], Any], item: Any, topic: str, folder: str
+) -> tuple[str, int, Any, str | None, float]:
+    """On a worker: run one unit, its events sent under ``topic``, in the client's
+    ``folder``. Returns the attempt's id, how many events it sent, the result, what
+    stopped it (or None), and how long it took (s)."""
+    with _in_folder(folder):
+        attempt, sent, result, problem, took = _run_here(fn, item, topic)
+        source = unit_source(item)
+        if problem and source and not os.path.isabs(source) and os.getcwd() != folder:
+            problem += f"; a path relative to {folder}, which it does not have"
+        return attempt, sent, result, problem, took
+
+
+def _run_here(
     fn: Callable[[Any, EventSink | None], Any], item: Any, topic: str
 ) -> tuple[str, int, Any, str | None, float]:
-    """On a worker: run one unit, its events sent under ``topic``. Returns the attempt's
-    id, how many events it sent, the result, what stopped it (or None), and how long
-    it took (s)."""
     from distributed import get_worker
 
     t0 = time.perf_counter()

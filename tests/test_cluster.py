@@ -179,7 +179,7 @@ def test_a_worker_killed_mid_clip_changes_nothing(runs: Path, tmp_path: Path) ->
     unit again on a worker; the run ends well, whole clips only, the manifest complete."""
     import psutil
 
-    work = _two_sources(runs, tmp_path, max_moments=2)
+    work = _two_sources(runs, tmp_path)
     killed: list[int] = []
     stop = threading.Event()
 
@@ -209,15 +209,32 @@ def test_a_worker_killed_mid_clip_changes_nothing(runs: Path, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.output
     check_whole(work / "out")
-    assert len(rows(work / "out")) == 4
+    assert len(rows(work / "out")) == 2
     check_plain(res.output)
 
 
-def _two_sources(runs: Path, tmp_path: Path, max_moments: int = 1) -> Path:
+def _two_sources(runs: Path, tmp_path: Path) -> Path:
     """A folder with footage/a.mp4 and b.mp4 (two samples the module's cache knows)."""
     work = tmp_path / "w"
     (work / "footage").mkdir(parents=True)
     shutil.copy(runs / "footage" / "counter_stir_drop_spill.mp4", work / "footage" / "a.mp4")
     shutil.copy(runs / "footage" / "handheld_chop_pan_drop.mp4", work / "footage" / "b.mp4")
-    (work / "small.yaml").write_text(SMALL.replace("max_moments: 1", f"max_moments: {max_moments}"))
+    (work / "small.yaml").write_text(SMALL)
     return work
+
+
+def test_units_run_in_the_clients_folder(tmp_path: Path) -> None:
+    """A worker started elsewhere reads the client's relative paths in the client's
+    folder (when it has it): units wait for one another's folder."""
+    from clipkit.cluster import _in_folder
+
+    here = os.getcwd()
+    try:
+        with _in_folder(str(tmp_path)):
+            assert os.getcwd() == str(tmp_path)
+            with _in_folder(str(tmp_path)):  # another unit of the same client: no wait
+                assert os.getcwd() == str(tmp_path)
+        with _in_folder(str(tmp_path / "not here")):  # a folder only the client has
+            assert os.getcwd() == str(tmp_path)
+    finally:
+        os.chdir(here)
