@@ -12,6 +12,14 @@ system): one that cannot read a unit's source or write the output folder fails t
 unit in one line naming the worker and the path. A worker that dies mid-unit has the
 unit re-run by the scheduler on another (``allowed-failures``: once, like the local
 pool); a unit whose workers died twice is ``lost``.
+
+What makes a unit (any caller, e.g. one per clip): ``fn`` a module-level function of
+clipkit (the workers import it), bound with ``functools.partial``, its run options as
+``opts`` (whose ``out_dir`` the worker checks it can write); ``item`` picklable, naming
+the file it reads (a path, or its ``source`` or ``path``, or a tuple's first element);
+``fn(item, sink)`` emits its progress through ``sink`` (events with a ``source``) and
+returns its outcome as data, writing nothing but its own output file (temporary name,
+then rename): the client alone writes records, manifest and review page.
 """
 
 from __future__ import annotations
