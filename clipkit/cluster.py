@@ -74,7 +74,9 @@ def check_address(address: str) -> str:
     return address
 
 
-def executor_for(cluster: str | None, jobs: int, on_event: EventSink | None = None) -> Any:
+def executor_for(
+    cluster: str | None, jobs: int, on_event: EventSink | None = None
+) -> Executor | ClusterExecutor:
     """The executor of a run: the local pool of ``jobs`` processes, or the cluster."""
     if not cluster:
         return Executor(jobs, on_event)
