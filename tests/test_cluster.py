@@ -238,3 +238,26 @@ def test_units_run_in_the_clients_folder(tmp_path: Path) -> None:
             assert os.getcwd() == str(tmp_path)
     finally:
         os.chdir(here)
+
+
+def test_a_worker_that_cannot_write_the_output_folder_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's check before a unit (simulated: root writes anywhere)."""
+    from functools import partial
+
+    from clipkit.batch import CutOptions, SourceResult, _render_one
+    from clipkit.cluster import access_problem
+
+    src = tmp_path / "a.mp4"
+    src.write_bytes(b"")
+    fn = partial(_render_one, opts=CutOptions(out_dir=tmp_path / "out"))
+    for item in (str(src), SourceResult(path=str(src)), (str(src), [])):
+        assert access_problem(fn, item, "tcp://w:1") is None
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    assert access_problem(fn, str(src), "tcp://w:1") == (
+        f"worker tcp://w:1 cannot write the output folder {tmp_path / 'out'} (permission denied)"
+    )
+    assert access_problem(fn, str(tmp_path / "b.mp4"), "tcp://w:1") == (
+        "cannot be read by worker tcp://w:1 (no such file or directory)"
+    )
