@@ -17,7 +17,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "clipkit needs Python >= 3.10, found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,cluster,export]'
 	@touch $@
 
 demo: setup
@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/cluster.py
 
 clean:
 	rm -rf $(OUT) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clipkit.children import raise_if_stopped
+from clipkit.cluster import executor_for
 from clipkit.detection import DetectOptions
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
@@ -53,6 +54,7 @@ class CutOptions:
     force: bool = False
     dry_run: bool = False
     cache_dir: Path | None = None
+    cluster: str | None = None  # where units run: a Dask scheduler, local:N, else the pool
     # Sources whose file name another source in the run shares (canonical paths): their
     # clips get a short tag so that neither overwrites the other's.
     shared_stems: frozenset[str] = frozenset()
@@ -473,15 +475,16 @@ def run_batch(
     opts = replace(opts, shared_stems=shared_stems(sources))
     with _locked(opts):
         clean_partials(opts)
-        executor = Executor(jobs, on_event)
         order = {p: i for i, p in enumerate(sources)}
-        planned = sorted(
-            executor.map(partial(_plan_one, opts=opts), sources, _lost),
-            key=lambda r: order[r.path],
-        )
-        _word_cut(planned, opts)
-        results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
+        with executor_for(opts.cluster, jobs, on_event) as executor:
+            planned = sorted(
+                executor.map(partial(_plan_one, opts=opts), sources, _lost),
+                key=lambda r: order[r.path],
+            )
+            _word_cut(planned, opts)
+            results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
         results.sort(key=lambda r: order[r.path])
+        clean_partials(opts)  # what a worker that died mid-clip left
         _write_outputs(opts, results)
     return BatchReport(results)
 
@@ -631,7 +634,9 @@ def run_plans(
     opts = replace(opts, shared_stems=shared_stems(list(by_source)))
     with _locked(opts):
         clean_partials(opts)
-        results = list(Executor(jobs, on_event).map(partial(_plans_one, opts=opts), items, _lost))
+        with executor_for(opts.cluster, jobs, on_event) as executor:
+            results = list(executor.map(partial(_plans_one, opts=opts), items, _lost))
+        clean_partials(opts)  # what a worker that died mid-clip left
         order = {p: i for i, p in enumerate(by_source)}
         results.sort(key=lambda r: order[r.path])
         _write_outputs(opts, results)

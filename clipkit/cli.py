@@ -20,7 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def friendly_errors(func: F) -> F:
-    """Turn a ClipkitError into one line on stderr and exit 1 (a traceback with --debug)."""
+    """Turn a ClipkitError into one line on stderr and exit 1, or the error's own
+    ``exit_code`` (a traceback with --debug)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,7 +31,7 @@ def friendly_errors(func: F) -> F:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
             click.echo(f"clipkit: error: {e}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(e, "exit_code", 1))
 
     return wrapper  # type: ignore[return-value]
 
@@ -471,10 +472,30 @@ def caption_options(func: F) -> F:
     return func
 
 
+def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from clipkit.cluster import ClusterError, check_address
+
+    try:
+        return check_address(value) if value else None
+    except ClusterError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+cluster_option = click.option(
+    "--cluster",
+    envvar="CLIPKIT_CLUSTER",
+    default=None,
+    callback=_cluster,
+    help="Run the work on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+    "local:N for N worker processes here [env: CLIPKIT_CLUSTER; needs clipkit[cluster]].",
+)
+
+
 def run_options(func: F) -> F:
     for decorator in reversed(
         [
             jobs_option,
+            cluster_option,
             click.option("--force", is_flag=True, help="Re-render clips that are up to date."),
             click.option(
                 "-n", "--dry-run", is_flag=True, help="Say what would be made; make nothing."

@@ -3,7 +3,7 @@
 ``Executor.map`` runs a function over items, inline for one job or in a pool of
 worker processes for several, and yields results as they finish. Progress events
 from workers come back through a queue to the caller's callback. A distributed
-engine would plug in here and nowhere else.
+engine plugs in beside it: clipkit.cluster (``executor_for`` picks one of the two).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ EventSink = Callable[[Event], None]
 
 _worker_queue: Any = None
 _started: Any = None  # in a worker: one flag per item, set when it starts
+_cluster_worker = False  # in a worker process of a cluster (clipkit.cluster)
 
 
 def default_jobs() -> int:
@@ -48,8 +49,15 @@ def _init_worker(q: Any, started: Any = None) -> None:
 
 
 def in_pool() -> bool:
-    """True in a worker process of a pool: other workers share the cores with it."""
-    return _worker_queue is not None
+    """True in a worker process of a pool or a cluster: other workers share the cores
+    with it."""
+    return _worker_queue is not None or _cluster_worker
+
+
+def mark_pool() -> None:
+    """Say that this process is a cluster's worker (see ``in_pool``)."""
+    global _cluster_worker
+    _cluster_worker = True
 
 
 def emit(event: Event, sink: EventSink | None = None) -> None:
@@ -73,6 +81,13 @@ class Executor:
     def __init__(self, jobs: int, on_event: EventSink | None = None) -> None:
         self.jobs = max(1, jobs)
         self.on_event = on_event or (lambda e: None)
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to let go: each ``map`` has its own pool (as a cluster's executor has
+        a connection, both are used with 'with')."""
 
     def map(
         self,

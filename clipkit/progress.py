@@ -59,7 +59,9 @@ class Tally:
         self.finished = 0
 
     def update(self, event: dict[str, Any]) -> float:
-        """Take ``event`` in; return its file's share."""
+        """Take ``event`` in; return its file's share (0 for an event of no file)."""
+        if "source" not in event:
+            return 0.0
         src, stage = event.get("source", ""), event.get("stage", "")
         if stage in ("done", "error"):
             self.finished += 1
@@ -105,6 +107,10 @@ class PlainProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         src, stage = event.get("source", ""), event.get("stage", "")
+        if "where" in event:  # where the work runs (clipkit.cluster)
+            if not self.quiet:
+                self._say(event["where"])
+            return
         self.tally.update(event)
         if self.quiet or stage in ("done", "error"):
             return
@@ -158,6 +164,9 @@ class RichProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         src, stage = event.get("source", ""), event.get("stage", "")
+        if "where" in event:  # where the work runs (clipkit.cluster)
+            self.progress.console.print(event["where"])
+            return
         if src not in self.tasks:
             name = src if len(src) <= 40 else "..." + src[-37:]
             self.tasks[src] = self.progress.add_task(name, total=1.0, status="")

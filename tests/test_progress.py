@@ -135,3 +135,20 @@ def test_render_progress_reaches_100_for_every_clip_of_every_preset(tmp_path: Pa
     assert res.exit_code == 0, res.output
     # Two presets of two clips each: clip 1 to 4 of 4, each to 100 %, the whole to 100 %.
     check_plain(res.output, clips=4)
+
+
+def test_where_the_work_runs_is_said_first_and_counts_for_no_file() -> None:
+    stream = io.StringIO()
+    where = {"stage": "cluster", "where": "on local:2, 2 workers"}
+    with PlainProgress(3, stream) as bar:
+        for e in [where, *interleaved()]:
+            bar(e)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[0/3 · 0 %] on local:2, 2 workers"
+    check_plain(stream.getvalue())
+    quiet = io.StringIO()
+    PlainProgress(3, quiet, quiet=True)(where)
+    assert quiet.getvalue() == ""
+    tally = Tally(3)
+    tally.update(where)
+    assert tally.shares == {} and tally.overall == 0.0
