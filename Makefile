@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/mypy clipkit tools
 
 samples: setup
-	$(BIN)/python -m clipkit.samplegen samples/
+	$(BIN)/python -m tools.samplegen samples/
 
 # Fit the detection model (clipkit/detection/model.json) on the labelled footage in
 # ../shared/footage* and the synthetic events made from it (tools/_work/, not committed).

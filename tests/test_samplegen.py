@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import samplegen as sg
 from clipkit.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
+from tools import samplegen as sg
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -78,7 +78,7 @@ def test_x264_options_pass_through(tmp_path: Path) -> None:
 def test_frames_depend_on_the_seed() -> None:
     def frame(seed: int) -> np.ndarray:
         spec = sg.SceneSpec(**{**TINY.__dict__, "seed": seed})
-        return sg._Painter(spec, 160, 90, 10).frame(0.5)
+        return sg.Painter(spec, 160, 90, 10).frame(0.5)
 
     assert np.array_equal(frame(1), frame(1))
     assert not np.array_equal(frame(1), frame(2))
