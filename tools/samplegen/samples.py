@@ -89,7 +89,7 @@ def bench_spec(duration: float = 60.0, seed: int = 1) -> SceneSpec:
 
 
 LABELS_HEADER = """\
-# Ground truth for the generated samples. Written by `python -m clipkit.samplegen`
+# Ground truth for the generated samples. Written by `python -m tools.samplegen`
 # (make samples) from the generator's scene descriptions: do not edit by hand.
 # Times are seconds from the start of the file (as ffmpeg decodes it).
 #
