@@ -102,37 +102,54 @@ def render_scene(
         raise ValueError(f"{spec.name}: width and height must be even, got {w}x{h}")
     fps = fps or spec.fps
     out = Path(path)
-    painter = Painter(spec, w, h, fps)
     coded = (h, w) if spec.rotate else (w, h)
-    with tempfile.TemporaryDirectory(prefix="clipkit-samplegen-") as tmp:
-        wav = Path(tmp) / "sound.wav"
-        write_wav(wav, mix_audio(spec))
-        part = out.with_name(f".{out.name}.part")
-        x264 = ["-preset", preset, "-crf", str(crf)]
-        x264 += ["-x264-params", x264_params] if x264_params else []
-        cmd = _ffmpeg_cmd(spec, coded, fps, wav, part, x264)
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, **die_with_clipkit_here()
-        )
-        assert proc.stdin is not None
-        try:
-            with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped: it says why below
-                for t in frame_times(spec, fps):
-                    frame = painter.frame(t)
-                    if spec.rotate:
-                        frame = np.ascontiguousarray(np.rot90(frame, k=-1))
-                    proc.stdin.write(frame.tobytes())
-        except BaseException:
-            proc.kill()
-            raise
-        finally:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-            err = proc.stderr.read() if proc.stderr else b""
-            proc.wait()
-        if proc.returncode != 0:
-            part.unlink(missing_ok=True)
-            raise ClipkitError(f"{out}: ffmpeg failed: {err.decode('utf-8', 'replace')[-500:]}")
+    x264 = ["-preset", preset, "-crf", str(crf)]
+    x264 += ["-x264-params", x264_params] if x264_params else []
+    # A name of this run's own beside the target: two runs writing the same file never
+    # write into each other's, and a reader never sees half a file under the final name.
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(fd)
+    part = Path(name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="clipkit-samplegen-") as tmp:
+            wav = Path(tmp) / "sound.wav"
+            write_wav(wav, mix_audio(spec))
+            cmd = _ffmpeg_cmd(spec, coded, fps, wav, part, x264)
+            _encode(spec, Painter(spec, w, h, fps), fps, cmd, out)
+        os.chmod(part, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
         os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
     log.info("wrote %s (%dx%d, %.1f s)", out, w, h, spec.duration)
     return out
+
+
+def _encode(spec: SceneSpec, painter: Painter, fps: float, cmd: list[str], out: Path) -> None:
+    """Paint every frame into ffmpeg running ``cmd``; raise if ffmpeg fails."""
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, **die_with_clipkit_here()
+    )
+    assert proc.stdin is not None
+    try:
+        with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped: it says why below
+            for t in frame_times(spec, fps):
+                frame = painter.frame(t)
+                if spec.rotate:
+                    frame = np.ascontiguousarray(np.rot90(frame, k=-1))
+                proc.stdin.write(frame.tobytes())
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        err = proc.stderr.read() if proc.stderr else b""
+        proc.wait()
+    if proc.returncode != 0:
+        raise ClipkitError(f"{out}: ffmpeg failed: {err.decode('utf-8', 'replace')[-500:]}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
