@@ -189,11 +189,10 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     res = render_clip(plan, preset, tmp_path, signals=signals)
     # The clip's last frame is the source's recovery footage through the same reframing.
     last = _frame_at(res.path, res.duration - 0.1, preset.size)
-    span = Span(
-        info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption, None
-    )
+    rcap = plan.recovery_caption or ""  # as render_clip reads it
+    span = Span(info.path, plan.recovery[1] - 0.2, plan.recovery[1], preset, rcap, None)
     action = action_for(signals, a, b, plan.peak)
-    mishap = Span(info.path, a, b, preset, plan.recovery_caption, action)
+    mishap = Span(info.path, a, b, preset, rcap, action)
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
     finally:
