@@ -122,11 +122,11 @@ def labels_yaml(scenes: tuple[SceneSpec, ...] = SCENES) -> str:
 
 
 def write_samples(
-    outdir: str | os.PathLike[str], scenes: tuple[SceneSpec, ...] = SCENES, **render_options: object
+    outdir: str | os.PathLike[str], scenes: tuple[SceneSpec, ...] = SCENES
 ) -> list[Path]:
-    """Render every scene into ``outdir`` and write its labels.yaml."""
+    """Render every scene into ``outdir`` (as its spec says) and write its labels.yaml."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [render_scene(spec, out / spec.name, **render_options) for spec in scenes]  # type: ignore[arg-type]
+    paths = [render_scene(spec, out / spec.name) for spec in scenes]
     (out / "labels.yaml").write_text(labels_yaml(scenes))
     return paths
