@@ -2,6 +2,7 @@
 #
 #   make demo     set up if needed, then cut the shipped samples into Reels clips in out/
 #   make test     set up if needed, then run the test suite
+#   make lint     set up if needed, then ruff (lint and format) and mypy over all the code
 #
 PYTHON ?= python3
 VENV   ?= .venv
@@ -27,12 +28,12 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check clipkit tests bench tools
-	$(BIN)/ruff format --check clipkit tests bench tools
-	$(BIN)/mypy clipkit tools
+	$(BIN)/ruff check clipkit tools tests bench
+	$(BIN)/ruff format --check clipkit tools tests bench
+	$(BIN)/mypy clipkit tools tests bench
 
 samples: setup
-	$(BIN)/python -m clipkit.samplegen samples/
+	$(BIN)/python -m tools.samplegen samples/
 
 # Fit the detection model (clipkit/detection/model.json) on the labelled footage in
 # ../shared/footage* and the synthetic events made from it (tools/_work/, not committed).

@@ -98,7 +98,7 @@ def report_real(judged: list[Judged], options: DetectOptions) -> dict[str, Score
     totals: dict[str, Score] = {}
     folder = None
     tot = ins = dv = Score()
-    for j in judged + [None]:  # type: ignore[list-item]
+    for j in judged + [None]:
         name = None if j is None else j.clip.name.split("/")[0]
         if name != folder and folder is not None:
             print(f"TOTAL {folder}: cross-validated {tot}")

@@ -19,9 +19,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_UTILISATION = 0.85
+
+
+class Run(TypedDict):
+    """One batch run's figures."""
+
+    wall: float  # seconds
+    cpu: float  # seconds, clipkit and its children
+    util: float  # cpu / (wall x cores)
+    clips: int
+    digest: str  # of every clip's bytes, to compare runs
 
 
 def cores() -> int:
@@ -31,7 +42,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def run(footage: Path, preset: str, jobs: int, work: Path) -> dict[str, float]:
+def run(footage: Path, preset: str, jobs: int, work: Path) -> Run:
     out, cache = work / f"out-j{jobs}", work / f"cache-j{jobs}"
     cmd = [sys.executable, "-m", "clipkit", "cut", "-q", "-p", preset, str(footage),
            "-o", str(out), "--cache-dir", str(cache), "-j", str(jobs)]  # fmt: skip

@@ -315,19 +315,19 @@ def report(
     if not has_crop:
         print("  action box: no crop path in manifest (not judged)")
     else:
-        judged = [r for r in matched if r.box is not None]
-        good = sum(r.box >= FRAMES_GOOD for r in judged)  # type: ignore[operator]
+        judged = [r.box for r in matched if r.box is not None]
+        good = sum(box >= FRAMES_GOOD for box in judged)
         met = judged and good / len(judged) >= TARGET_BOX
         print(
             f"  action box >= {BOX_INSIDE:.0%} inside in >= {FRAMES_GOOD:.0%} of the event's "
             f"frames: {_pct(good, len(judged))}   target >= {TARGET_BOX:.0%} of clips: "
             f"{'met' if met else 'NOT met'}"
         )
-    win = [r for r in matched if r.window is not None]
-    good = sum(bool(r.window) for r in win)
+    windows = [r for r in matched if r.window is not None]
+    good = sum(bool(r.window) for r in windows)
     print(
-        f"  window holds the event and {AFTER:.0f} s after it: {_pct(good, len(win))}"
-        f"   target every clip: {'met' if good == len(win) else 'NOT met'}"
+        f"  window holds the event and {AFTER:.0f} s after it: {_pct(good, len(windows))}"
+        f"   target every clip: {'met' if good == len(windows) else 'NOT met'}"
     )
     shot = sum(r.recovery == "shot" for r in rows)
     still = sum(r.recovery == "still" for r in rows)

@@ -1,7 +1,7 @@
 """Nothing outlives clipkit: neither its child processes nor this run's temporary files.
 
 Every child process is started so that Linux kills it when clipkit dies, by any signal,
-SIGKILL included (``clipkit.ffmpeg.die_with_clipkit``; pool workers likewise, and
+SIGKILL included (``clipkit.media.ffmpeg.die_with_clipkit``; pool workers likewise, and
 theirs with them). A SIGTERM or SIGINT lets clipkit do more than die: it stops its
 children at once (ffmpeg killed, pool workers told, and they kill theirs), lets the work
 under way unwind (each temporary file is removed by the code that made it, the output

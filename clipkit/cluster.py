@@ -190,20 +190,8 @@ class ClusterExecutor:
             return
         distributed = _distributed()
         topic = f"clipkit-{uuid.uuid4().hex}"
-        events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self.client.subscribe_topic(topic, lambda ev: events.put(ev[1]))
-        received: dict[str, int] = {}  # events received, per attempt of a unit
-
-        def drain(timeout: float) -> None:
-            try:
-                msg = events.get(timeout=timeout)
-                while True:
-                    received[msg["attempt"]] = received.get(msg["attempt"], 0) + 1
-                    self.on_event(msg["event"])
-                    msg = events.get_nowait()
-            except queue.Empty:
-                pass
-
+        events = _Events(self.on_event)
+        self.client.subscribe_topic(topic, events.put)
         futures = {
             self.client.submit(
                 _run_unit, fn, item, topic, os.getcwd(), key=f"{topic}-{i}", pure=False
@@ -213,32 +201,61 @@ class ClusterExecutor:
         pending = set(futures)
         try:
             while pending:
-                drain(0.05)
+                events.drain(0.05)
                 for fut in sorted((f for f in pending if f.done()), key=futures.__getitem__):
                     pending.discard(fut)
-                    item = items[futures[fut]]
-                    if fut.status == "finished":
-                        attempt, sent, result, problem, took = fut.result()
-                        log.debug("unit %d of %d took %.2f s", futures[fut] + 1, len(items), took)
-                        deadline = time.monotonic() + EVENT_LAG
-                        while received.get(attempt, 0) < sent and time.monotonic() < deadline:
-                            drain(0.05)
-                        if problem is None:
-                            yield result
-                            continue
-                        reason = problem
-                    elif fut.status == "cancelled":  # the scheduler lost it (restarted?)
-                        reason = f"the scheduler {self.address} dropped it"
-                    else:
-                        reason = _failure(fut.exception(), distributed)
-                    if lost is None:
+                    result, reason = self._outcome(fut, events, distributed)
+                    if reason is None:
+                        yield result
+                    elif lost is None:
                         raise ClusterError(reason)
-                    yield lost(item, reason, self.on_event)
+                    else:
+                        yield lost(items[futures[fut]], reason, self.on_event)
         finally:
             for fut in pending:
                 fut.cancel()
-            drain(0)
+            events.drain(0)
             self.client.unsubscribe_topic(topic)
+
+    def _outcome(self, fut: Any, events: _Events, distributed: Any) -> tuple[Any, str | None]:
+        """A finished unit's result (its events delivered first), or why it failed."""
+        if fut.status == "finished":
+            attempt, sent, result, problem, took = fut.result()
+            log.debug("unit %s took %.2f s", fut.key, took)
+            events.wait_for(attempt, sent)
+            return result, problem
+        if fut.status == "cancelled":  # the scheduler lost it (restarted?)
+            return None, f"the scheduler {self.address} dropped it"
+        return None, _failure(fut.exception(), distributed)
+
+
+class _Events:
+    """Progress events the units publish, handed to the run's sink in the client; counted
+    per attempt of a unit, so its result waits until its events are in."""
+
+    def __init__(self, on_event: EventSink) -> None:
+        self.on_event = on_event
+        self.queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.received: dict[str, int] = {}
+
+    def put(self, message: tuple[float, dict[str, Any]]) -> None:
+        self.queue.put(message[1])
+
+    def drain(self, timeout: float) -> None:
+        try:
+            msg = self.queue.get(timeout=timeout)
+            while True:
+                self.received[msg["attempt"]] = self.received.get(msg["attempt"], 0) + 1
+                self.on_event(msg["event"])
+                msg = self.queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def wait_for(self, attempt: str, sent: int) -> None:
+        """Deliver events until the ``sent`` events of ``attempt`` are in (or a while)."""
+        deadline = time.monotonic() + EVENT_LAG
+        while self.received.get(attempt, 0) < sent and time.monotonic() < deadline:
+            self.drain(0.05)
 
 
 def _knock(address: str) -> None:

@@ -50,56 +50,68 @@ def find_videos(paths: Iterable[str | os.PathLike[str]], *, exclude: Iterable[Pa
     video containers are taken. Folders in ``exclude`` (e.g. the output folder when
     it lies inside the input) and hidden files and folders are never read.
     """
-    excluded = {p.resolve() for p in exclude}
-    found = Found()
-    seen: set[Path] = set()
-
-    def note(p: Path, e: BaseException) -> None:
-        if all(p != q for q, _ in found.unusable):  # named twice: said once
-            found.unusable.append((p, why_unusable(e)))
-
-    def resolved(p: Path) -> Path | None:
-        try:
-            return p.resolve()
-        except (OSError, RuntimeError) as e:
-            note(p, e)
-            return None
-
-    def add(p: Path) -> None:
-        key = resolved(p)
-        if key is not None and key not in seen:
-            seen.add(key)
-            found.videos.append(p)
-
-    def take(p: Path) -> None:
-        if p.is_symlink() and resolved(p) is None:
-            return
-        if p.is_dir() and (p / OUTPUT_MARKER).is_dir():
-            found.outputs.append(p)
-        elif p.is_dir():
-            # A folder inside that cannot be read is said, and the rest walked.
-            for root, dirs, files in os.walk(p, onerror=lambda e: note(Path(e.filename), e)):
-                rootp = Path(root)
-                if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage
-                    dirs[:] = []
-                    continue
-                dirs[:] = sorted(
-                    d for d in dirs if not d.startswith(".") and resolved(rootp / d) not in excluded
-                )
-                for name in sorted(files):
-                    f = rootp / name
-                    if name.startswith("."):
-                        continue
-                    (add(f) if is_video_name(f) else found.skipped.append(f))
-        elif p.exists():
-            add(p)
-        else:
-            found.missing.append(p)
-
+    walk = _Walk({p.resolve() for p in exclude})
     for raw in paths:
         p = Path(raw)
         try:
-            take(p)
+            walk.take(p)
         except (OSError, RuntimeError) as e:  # e.g. a file in a folder that cannot be entered
-            note(p, e)
-    return found
+            walk.note(p, e)
+    return walk.found
+
+
+class _Walk:
+    """One find_videos: what it found, and each video once (by its resolved path)."""
+
+    def __init__(self, excluded: set[Path]) -> None:
+        self.excluded = excluded
+        self.found = Found()
+        self.seen: set[Path] = set()
+
+    def note(self, p: Path, e: BaseException) -> None:
+        if all(p != q for q, _ in self.found.unusable):  # named twice: said once
+            self.found.unusable.append((p, why_unusable(e)))
+
+    def resolved(self, p: Path) -> Path | None:
+        try:
+            return p.resolve()
+        except (OSError, RuntimeError) as e:
+            self.note(p, e)
+            return None
+
+    def add(self, p: Path) -> None:
+        key = self.resolved(p)
+        if key is not None and key not in self.seen:
+            self.seen.add(key)
+            self.found.videos.append(p)
+
+    def take(self, p: Path) -> None:
+        """A path given by name: a folder is walked, a file taken whatever its name."""
+        if p.is_symlink() and self.resolved(p) is None:
+            return
+        if p.is_dir() and (p / OUTPUT_MARKER).is_dir():
+            self.found.outputs.append(p)
+        elif p.is_dir():
+            self.folder(p)
+        elif p.exists():
+            self.add(p)
+        else:
+            self.found.missing.append(p)
+
+    def folder(self, p: Path) -> None:
+        # A folder inside that cannot be read is said, and the rest walked.
+        for root, dirs, files in os.walk(p, onerror=lambda e: self.note(Path(e.filename), e)):
+            rootp = Path(root)
+            if (rootp / OUTPUT_MARKER).is_dir():  # clipkit's own output: never footage
+                dirs[:] = []
+                continue
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and self.resolved(rootp / d) not in self.excluded
+            )
+            for name in sorted(files):
+                f = rootp / name
+                if name.startswith("."):
+                    continue
+                (self.add(f) if is_video_name(f) else self.found.skipped.append(f))

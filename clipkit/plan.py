@@ -37,7 +37,7 @@ from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.reframe import Crop, action_for, plan_reframe
 from clipkit.signals import Signals
 from clipkit.wording import STYLES, Words, caption_too_long, choose_lines
-from clipkit.yamlfile import YamlLimitError, load_yaml
+from clipkit.yamlfile import MAX_INT, MAX_INT_TEXT, YamlLimitError, load_yaml, too_large
 
 # Two windows overlapping by more than this fraction of the shorter one are
 # near-duplicates: the lower-scoring moment is dropped.
@@ -147,7 +147,11 @@ def _numbers(values: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _texts(values: dict[str, Any], where: str) -> None:
     """Make the text values strings (captions: None when absent) and check them."""
-    for key in ("output", "preset", "caption_style", "lesson", "source_fingerprint"):
+    for key in ("source", "recovery_source"):  # paths: text or nothing, never str([1])
+        if values.get(key) is not None and not isinstance(values[key], str):
+            raise InputError(f"{where}: '{key}' must be a file name")
+    text_keys = ("output", "preset", "caption_style", "lesson", "note", "recovery_note")
+    for key in (*text_keys, "source_fingerprint"):
         values[key] = "" if values.get(key) is None else str(values[key])
     for key in ("caption", "recovery_caption"):  # absent: chosen from the style
         values[key] = None if values.get(key) is None else str(values[key])
@@ -522,25 +526,48 @@ def edited_by_hand(path: str | Path) -> bool:
     return not isinstance(doc, dict) or doc.get("digest") != _digest(doc.get("clips"))
 
 
+class _JsonNumberError(ValueError):
+    """A number token in a JSON plan that no plan value can be, and why."""
+
+    def __init__(self, token: str, problem: str) -> None:
+        super().__init__(token)
+        self.token, self.problem = token, problem
+
+
 def _finite_json_number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise YamlLimitError(text)
+        raise _JsonNumberError(text, f"must be a finite number, not {text}")
     return value
 
 
+def _json_int(text: str) -> int:
+    # (Past 4,300 digits Python refuses to read an int at all; past MAX_INT no float
+    # holds it, and no plan value comes near.)
+    if len(text) > MAX_INT_TEXT or abs(int(text)) > MAX_INT:
+        raise _JsonNumberError(text, too_large(text))
+    return int(text)
+
+
 def _load_json(text: str) -> Any:
-    """``json.loads``, refusing Infinity, NaN and numbers too big for a float (1e999),
-    which Python's json reads without a word, with the line and key."""
+    """``json.loads``, refusing Infinity, NaN and numbers too big for a float (1e999, an
+    int of 400 digits), which Python's json reads without a word, with the line and key;
+    and nesting too deep for Python's json to read."""
     try:
-        return json.loads(text, parse_constant=_finite_json_number, parse_float=_finite_json_number)
-    except YamlLimitError as e:
-        token = str(e)
-        m = re.search(r'"([^"\\]*)"\s*:\s*' + re.escape(token), text)
-        at = m.start() if m else text.find(token)
+        return json.loads(
+            text,
+            parse_constant=_finite_json_number,
+            parse_float=_finite_json_number,
+            parse_int=_json_int,
+        )
+    except _JsonNumberError as e:
+        m = re.search(r'"([^"\\]*)"\s*:\s*' + re.escape(e.token), text)
+        at = m.start() if m else text.find(e.token)
         where = f"'{m.group(1)}' " if m else ""
         line = text.count("\n", 0, max(at, 0)) + 1
-        raise YamlLimitError(f"line {line}: {where}must be a finite number, not {token}") from None
+        raise YamlLimitError(f"line {line}: {where}{e.problem}") from None
+    except RecursionError:
+        raise YamlLimitError("the file nests too deeply; refused") from None
 
 
 def _read_plan_file(path: Path) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,4 +63,5 @@ def flat_signals(t: np.ndarray, duration: float | None = None, **series: np.ndar
         "sharpness": z, "motion_x": z + 0.5, "motion_y": z + 0.5,
     }  # fmt: skip
     end = float(t[-1]) if t.size else 0.0
-    return Signals(duration=end if duration is None else duration, t=t, **{**base, **series})
+    fields: dict[str, Any] = {**base, **series}  # Signals' fields, of several types
+    return Signals(duration=end if duration is None else duration, t=t, **fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,7 @@ class Spy(analyse_mod.FrameReader):
     given: dict[float | None, int] = {}
     split: float | None = None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         for item in super().__iter__():
             Spy.given[self.start] = Spy.given.get(self.start, 0) + 1
             yield item
@@ -146,7 +147,7 @@ class WaitsForTail(Spy):
     otherwise decode a small file to its end before the tail has begun, and rightly read
     on alone, which is not what the test is about."""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         until = time.monotonic() + 10.0
         for item in super().__iter__():
             if self.start is None and Spy.split is not None and item[0] >= Spy.split - 1.0:
@@ -198,7 +199,7 @@ def test_two_halves_decoded_side_by_side_give_the_one_pass_result(
 class NoTail(Spy):
     """A seek that gives nothing (a stream that cannot seek, an ffmpeg that fails)."""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         return iter(()) if self.start is not None else super().__iter__()
 
 
@@ -217,7 +218,7 @@ class LateTail(Spy):
 
     late = 0.0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         late = LateTail.late if self.start is not None else 0.0
         return ((t + late, frame) for t, frame in super().__iter__())
 
@@ -238,7 +239,7 @@ def test_halves_are_joined_only_where_their_times_meet(
 class ShortHead(Spy):
     """A head whose decoder gives up after ten frames (data it cannot read)."""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         frames = super().__iter__()
         return frames if self.start is not None else itertools.islice(frames, 10)
 
@@ -281,6 +282,7 @@ def test_leaving_a_frame_reader_early_stops_ffmpeg(gops: Path) -> None:
     info = probe(gops)
     reader = analyse_mod.FrameReader(info, analyse_mod.plan_decode(info))
     frames = iter(reader)
+    assert isinstance(frames, Generator)  # a generator: leaving the loop closes it
     next(frames)
     frames.close()  # what a ``break`` out of the loop does
     assert reader.returncode is not None  # ffmpeg was stopped and reaped, not left running

@@ -252,7 +252,8 @@ def test_a_worker_that_cannot_write_the_output_folder_says_so(
     src = tmp_path / "a.mp4"
     src.write_bytes(b"")
     fn = partial(_render_one, opts=CutOptions(out_dir=tmp_path / "out"))
-    for item in (str(src), SourceResult(path=str(src)), (str(src), [])):
+    items: list[object] = [str(src), SourceResult(path=str(src)), (str(src), [])]
+    for item in items:
         assert access_problem(fn, item, "tcp://w:1") is None
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
     assert access_problem(fn, str(src), "tcp://w:1") == (

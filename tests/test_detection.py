@@ -17,22 +17,23 @@ from clipkit.detection.model import Model, ModelError, load, shipped
 from clipkit.detection.moments import describe, pick, score
 from clipkit.detection.series import CHUNK, light_fit, prepare, smooth
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
+from tests.conftest import flat_signals
 
 FPS = 30.0
 CELLS = CELL_GRID[0] * CELL_GRID[1]
 LOOKS = LOOK_GRID[0] * LOOK_GRID[1]
 
 
-def fine_cells(where: slice) -> list[int]:
-    return list(range(CELLS))[where]
+def fine_cells(where: slice) -> np.ndarray:
+    return np.arange(CELLS)[where]
 
 
-def coarse(where: slice) -> list[int]:
+def coarse(where: slice) -> np.ndarray:
     """The LOOK_GRID cells that the CELL_GRID cells ``where`` lie in."""
     fine = np.zeros(CELLS, bool)
     fine[where] = True
-    return sorted({(i // CELL_GRID[0]) // 2 * LOOK_GRID[0] + (i % CELL_GRID[0]) // 2
-                   for i in np.flatnonzero(fine)})  # fmt: skip
+    return np.array(sorted({(i // CELL_GRID[0]) // 2 * LOOK_GRID[0] + (i % CELL_GRID[0]) // 2
+                            for i in np.flatnonzero(fine)}))  # fmt: skip
 
 
 def make(
@@ -173,19 +174,17 @@ def test_light_is_the_global_change_foam_is_a_local_one() -> None:
     foam = base.copy()
     foam[t >= 3, 40:43] = 0.95  # white foam over three regions of a dark pot
     at = int(3.5 * FPS)
-    g1, l1 = light_fit(Signals(duration=6.0, t=t, **_still(t), cells_luma=light))
-    g2, l2 = light_fit(Signals(duration=6.0, t=t, **_still(t), cells_luma=foam))
+    g1, l1 = light_fit(_still(t, cells_luma=light))
+    g2, l2 = light_fit(_still(t, cells_luma=foam))
     assert g1[at] > 0.1 and l1[at].max() < 0.01  # all explained by one gain and offset
     assert g2[at] < 0.02 and l2[at, 40:43].min() > 0.3  # not explained: a local change
     assert l2[at, 60:].max() < 0.02
 
 
-def _still(t: np.ndarray) -> dict[str, np.ndarray]:
+def _still(t: np.ndarray, **series: np.ndarray) -> Signals:
+    """A still, sharp scene 6 s long, with ``series`` over it."""
     z = np.zeros(t.size)
-    return dict(
-        motion=z, camera=z, cut=z, brightness=z + 0.5, coverage=z, sharpness=z + 1,
-        motion_x=z, motion_y=z,
-    )  # fmt: skip
+    return flat_signals(t, 6.0, sharpness=z + 1, motion_x=z, motion_y=z, **series)
 
 
 # -- the model ------------------------------------------------------------------------

@@ -48,3 +48,16 @@ def test_clipkit_output_folders_are_never_footage(tmp_path: Path) -> None:
     assert find_videos([tmp_path]).videos == [a]
     # Even when the output folder is the folder walked.
     assert find_videos([tmp_path / "old-out"]).videos == []
+
+
+def test_symlink_loops_are_said_once_and_the_rest_found(tmp_path: Path) -> None:
+    a = touch(tmp_path / "in" / "a.mp4")
+    (tmp_path / "in" / "same.mp4").symlink_to("a.mp4")  # the same file again: taken once
+    loop = tmp_path / "in" / "loop.mp4"
+    loop.symlink_to("loop.mp4")
+    (tmp_path / "in" / "x").symlink_to("y")  # a loop of two folders
+    (tmp_path / "in" / "y").symlink_to("x")
+    found = find_videos([tmp_path / "in", loop])
+    assert found.videos == [a]
+    assert (loop, "a symlink loop") in found.unusable
+    assert len(found.unusable) == len({p for p, _ in found.unusable})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from clipkit.media import ffmpeg
 
 
 @pytest.fixture(autouse=True)
-def fresh_lookup() -> None:
+def fresh_lookup() -> Iterator[None]:
     ffmpeg.find_ffmpeg.cache_clear()
     yield
     ffmpeg.find_ffmpeg.cache_clear()

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tools.labels import Score
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -20,7 +24,7 @@ SAMPLES = ROOT / "samples"
 FOLDERS = [SHARED / "footage", SHARED / "footage2"]
 
 
-def _score(folders: list[Path], tmp_path: Path):  # type: ignore[no-untyped-def]
+def _score(folders: list[Path], tmp_path: Path) -> Score:
     sys.path.insert(0, str(ROOT))
     from clipkit.analyse import analyse
     from clipkit.detection import detect

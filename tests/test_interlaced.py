@@ -50,7 +50,7 @@ def test_probe_says_which_field_comes_first(mpg: Path, tmp_path: Path) -> None:
     assert probe(mts).field_order == "bb" and probe(mts).interlaced
 
 
-def test_progressive_footage_is_left_as_it_is(make_clip) -> None:  # type: ignore[no-untyped-def]
+def test_progressive_footage_is_left_as_it_is(make_clip) -> None:
     info = probe(make_clip("progressive.mp4", duration=1.0))
     assert not info.interlaced
     assert plan_decode(info).deinterlace == ""
@@ -58,8 +58,8 @@ def test_progressive_footage_is_left_as_it_is(make_clip) -> None:  # type: ignor
 
 def test_the_analysis_deinterlaces_before_it_scales(mpg: Path) -> None:
     info = probe(mpg)
-    vf = _video_cmd(info.path, plan_decode(info))
-    vf = vf[vf.index("-vf") + 1]
+    cmd = _video_cmd(info.path, plan_decode(info))
+    vf = cmd[cmd.index("-vf") + 1]
     assert vf.startswith(DEINTERLACE + ",scale=")
 
 

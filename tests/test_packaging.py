@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,21 @@ def test_wheel_has_presets_font_and_entry_point(wheel: zipfile.ZipFile) -> None:
     assert "clipkit/presets.py" in names
     assert "clipkit/detection/model.json" in names  # the fitted detection model, as data
     assert not any(n.startswith("tools/") for n in names)  # training code stays out
+    assert not any("samplegen" in n for n in names)  # so does the sample generator
     assert not any(n.startswith("clipkit/presets/") for n in names)  # would shadow presets.py
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "clipkit = clipkit.cli:main" in wheel.read(entry).decode()
     assert not any("samples/" in n or n.endswith(".mp4") for n in names)
+
+
+def test_the_package_never_imports_the_tools() -> None:
+    # tools/ is not installed: an import of it from clipkit would fail for every user.
+    for path in sorted((REPO / "clipkit").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else []
+            else:
+                continue
+            assert not any(n == "tools" or n.startswith("tools.") for n in names), path

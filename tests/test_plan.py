@@ -109,7 +109,7 @@ def test_the_window_holds_the_whole_event_or_its_end(reels, length: float) -> No
 @pytest.mark.parametrize(
     ("moment", "edge"), [(M(0.2, 0.5, 1.0), "start"), (M(58.5, 59.5, 59.9), "end")]
 )
-def test_moments_at_file_edges_are_clamped(reels, moment: M, edge: str) -> None:
+def test_moments_at_file_edges_are_clamped(reels, moment: Moment, edge: str) -> None:
     (p,) = plan_clips(_info(60), _signals(60), [moment], reels, no_recovery=True)
     assert 0 <= p.start < p.end <= 60
     assert p.end - p.start >= reels.min_length

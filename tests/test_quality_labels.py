@@ -60,12 +60,12 @@ def _shared_events() -> dict[str, list[tuple[float, float]]]:
 def test_entries_name_the_shared_footage_and_its_events() -> None:
     data = _boxes()
     events = _shared_events()
-    for name, evs in data.items():
+    for name, entries in data.items():
         folder = SHARED / Path(name).parts[0]
         if not folder.is_dir():
             continue
         assert (SHARED / name).is_file(), f"{name}: not in {SHARED}"
-        for ev in evs:
+        for ev in entries:
             a, b = (float(v) for v in ev["event"])
             assert (a, b) in events.get(name, []), f"{name}: [{a}, {b}] is not a labelled event"
     # And every labelled event of a folder that is there has its boxes.

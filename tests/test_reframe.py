@@ -55,7 +55,7 @@ def test_vertical_crop_of_the_samples_holds_each_event(name: str, tmp_path: Path
     # chopped) elsewhere all the while, which a crop following all motion drifted to.
     from clipkit.analyse import analyse
     from clipkit.probe import probe
-    from clipkit.samplegen import SCENES
+    from tools.samplegen import SCENES
 
     spec = next(s for s in SCENES if s.name == name)
     info = probe(SAMPLES / name)

@@ -194,9 +194,10 @@ def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
     res = render_clip(plan, preset, tmp_path, info)
     # The clip's last frame is the source's recovery footage through the same reframing.
     last = _frame_at(res.path, res.duration - 0.1, preset.size)
-    span = Shot(info, plan.recovery[1] - 0.2, plan.recovery[1], preset, plan.recovery_caption)
+    rcap = plan.recovery_caption or ""  # as render_clip reads it
+    span = Shot(info, plan.recovery[1] - 0.2, plan.recovery[1], preset, rcap)
     crop = crop_for(info, signals, preset, a, b, plan.peak)
-    mishap = Shot(info, a, b, preset, plan.recovery_caption, crop)
+    mishap = Shot(info, a, b, preset, rcap, crop)
     try:
         want, other = span.frame(0.1), mishap.frame(0.5)
     finally:

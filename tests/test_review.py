@@ -32,11 +32,17 @@ def record(output: str, cover: str | None, caption: str = "Oops <b>") -> ClipRec
     )  # fmt: skip
 
 
-def test_timeline_marks_the_moment() -> None:
+def _decode_png(png: bytes) -> np.ndarray:
     import cv2
 
-    png = timeline_png(signals(), [{"start": 3.5, "end": 4.5, "peak": 4.0, "score": 0.9}])
     img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None, "not a picture"
+    return img
+
+
+def test_timeline_marks_the_moment() -> None:
+    png = timeline_png(signals(), [{"start": 3.5, "end": 4.5, "peak": 4.0, "score": 0.9}])
+    img = _decode_png(png)
     assert img.shape[1] > 500
     x_peak = int(4.0 / 10.0 * (img.shape[1] - 1))
     # The peak line is red; far from the moment there is no red line.
@@ -46,11 +52,9 @@ def test_timeline_marks_the_moment() -> None:
 
 
 def test_timeline_draws_turned_down_candidates_faint() -> None:
-    import cv2
-
     turned = [{"start": 7.0, "end": 8.0, "peak": 7.5, "score": 0.1, "why": "the camera moved"}]
     png = timeline_png(signals(), [], turned)
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(int)
+    img = _decode_png(png).astype(int)
     x = lambda t: int(t / 10.0 * (img.shape[1] - 1))  # noqa: E731
     # Grey (no colour), darker than the page's background there and only there.
     band, outside = img[5, x(7.2)], img[5, x(8.6)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -11,9 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import samplegen as sg
+from clipkit.errors import ClipkitError
 from clipkit.media.ffmpeg import ffmpeg_exe
 from clipkit.probe import probe
+from tools import samplegen as sg
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -78,7 +81,7 @@ def test_x264_options_pass_through(tmp_path: Path) -> None:
 def test_frames_depend_on_the_seed() -> None:
     def frame(seed: int) -> np.ndarray:
         spec = sg.SceneSpec(**{**TINY.__dict__, "seed": seed})
-        return sg._Painter(spec, 160, 90, 10).frame(0.5)
+        return sg.Painter(spec, 160, 90, 10).frame(0.5)
 
     assert np.array_equal(frame(1), frame(1))
     assert not np.array_equal(frame(1), frame(2))
@@ -173,3 +176,25 @@ def test_each_mishap_is_heard_inside_its_window(spec: sg.SceneSpec) -> None:
     for a, b in sg.labels(spec)["events"]:
         inside = rms[(times >= a) & (times <= b)].max()
         assert inside > 10 * np.median(rms), "an impact should be loud against the room"
+
+
+def test_two_runs_on_one_target_each_write_their_own_temporary(tmp_path: Path) -> None:
+    # Another run's temporary file under the old fixed name is left alone.
+    other = tmp_path / ".tiny.mp4.part"
+    other.write_bytes(b"another run's half-written file")
+    target = tmp_path / "tiny.mp4"
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(sg.render_scene, TINY, target, fps=10) for _ in range(2)]
+        assert [r.result() for r in runs] == [target, target]
+    assert probe(target).has_audio
+    assert other.read_bytes() == b"another run's half-written file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tiny.mp4.part", "tiny.mp4"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file, not mkstemp's 0600
+
+
+def test_a_failed_encode_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ClipkitError, match="ffmpeg failed"):
+        sg.render_scene(TINY, tmp_path / "tiny.mp4", fps=10, preset="no-such-preset")
+    assert list(tmp_path.iterdir()) == []

@@ -97,9 +97,9 @@ def test_plans_are_worded_by_style_and_an_explicit_caption_wins() -> None:
     assert got[1].recovery_caption in RECOVERY["question"]
     # --caption (a template) wins over the style's lines, and may hold the line.
     mine = word_plans(plans[:1], reels, caption="{line} #kitchenfail", caption_style="friday")
-    assert mine[0].caption.startswith("Fail Friday #1") and mine[0].caption.endswith(
-        " #kitchenfail"
-    )
+    caption = mine[0].caption
+    assert caption is not None
+    assert caption.startswith("Fail Friday #1") and caption.endswith(" #kitchenfail")
     taught = word_plans(plans[:1], reels, lesson="dry the pan first")  # --lesson alone
     assert taught[0].caption == "Lesson learned: dry the pan first"
     fixed = word_plans(plans[:1], reels, caption="Oops at {time}")

@@ -1,2 +1,3 @@
-"""Developer tools: the training of the detection model and the generator of its
-training events. Not part of the installed package."""
+"""Developer tools: the training of the detection model, the generator of its training
+events, and the generator of the sample footage (samples/). Not part of the installed
+package: clipkit never imports them."""
