@@ -148,13 +148,16 @@ def _click_type(f: Any, ranged: bool) -> Any:
 def _option(f: Any, *, ranged: bool = True) -> Callable[[F], F]:
     """The click option of one field of clipkit.options: its flags, type, help and
     default (see _SHOWN) come from the field."""
-    from clipkit.options import default_of, flags_of
+    from dataclasses import MISSING
+
+    from clipkit.options import flags_of
 
     kind = f.metadata["kind"]
     if kind is bool:
         return click.option(*flags_of(f), f.name, is_flag=True, help=_help(f))
     shown = f.name in _SHOWN
-    default = default_of(f)
+    # (A default made by a factory, the cache folder, is made when the run starts.)
+    default = f.default if f.default_factory is MISSING else None
     return click.option(
         *flags_of(f),
         f.name,

@@ -280,12 +280,13 @@ class RunOptions(Options):
     )
     # None (through the API only): no cache; the signals go from planning to rendering.
     cache_dir: Path | None = option(
-        help="where analysis results are cached ($CLIPKIT_CACHE_DIR or ~/.cache/clipkit)",
+        help="where analysis results are cached (when not given: $CLIPKIT_CACHE_DIR, else "
+        "~/.cache/clipkit)",
         kind=Path,
         factory=default_cache_dir,
     )
     jobs: int | None = option(
-        None, "files worked on at once (None: the number of cores)", kind=int, min=1,
+        None, "files worked on at once (when not given: the number of cores)", kind=int, min=1,
         flags=("-j", "--jobs"),
     )  # fmt: skip
     force: bool = option(False, "re-render clips that are up to date")
