@@ -126,6 +126,7 @@ class Analysis:
 class ClipJob:
     """One unit of rendering: a named, worded clip and what its record needs."""
 
+    source: str  # as the run names it
     plan: ClipPlan
     preset: Preset
     out_dir: Path  # the run's output folder (the clip goes to its preset's folder)
@@ -333,7 +334,7 @@ def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
     """Render one clip into its file; its record (for the client to keep) or the error."""
     from clipkit.render import render_clip
 
-    source = job.plan.source
+    source = job.source
     _die_for_tests(source)
     try:
         signals = job.signals if job.signals is not None else _read_back(job)
@@ -363,7 +364,7 @@ def _read_back(job: ClipJob) -> Signals:
 
 def _lost_clip(job: ClipJob, reason: str, sink: EventSink) -> ClipOutcome:
     """The outcome of a clip whose worker process died on it twice."""
-    return ClipOutcome(job.plan.source, error=f"{job.plan.source}: {reason}; skipped it")
+    return ClipOutcome(job.source, error=f"{job.source}: {reason}; skipped it")
 
 
 # -- the client: naming, up-to-date checks, records ----------------------------------------
@@ -410,20 +411,20 @@ def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, st
             elif opts.dry_run:
                 src.would_make.append(output)
             else:
-                src.jobs.append(
-                    ClipJob(
-                        plan,
-                        pp.preset,
-                        opts.out_dir,
-                        key,
-                        a.fingerprint or "",
-                        _reasons(a, plan),
-                        opts.cache_dir,
-                        a.signals,
-                        number,
-                        total,
-                    )  # fmt: skip
+                job = ClipJob(
+                    source=a.path,
+                    plan=plan,
+                    preset=pp.preset,
+                    out_dir=opts.out_dir,
+                    key=key,
+                    fingerprint=a.fingerprint or "",
+                    reasons=_reasons(a, plan),
+                    cache_dir=opts.cache_dir,
+                    signals=a.signals,
+                    number=number,
+                    clips=total,
                 )
+                src.jobs.append(job)
     src.left = len(src.jobs)
     return src
 
@@ -481,20 +482,7 @@ def _cut(
         analyses = word([a for a in analyses if not a.error]) + [a for a in analyses if a.error]
         state, claimed = State(opts.out_dir), dict[str, str]()
         sources = {a.path: _schedule(a, opts, state, claimed) for a in analyses if not a.error}
-        for src in sources.values():
-            if not src.left:
-                _finished(src.analysis.path, None, sink)
-        todo = [j for src in sources.values() for j in src.jobs]
-        for clip in executor.map(render_clip_job, todo, _lost_clip):
-            src = sources[clip.source]
-            if clip.record is not None:
-                state.put(clip.record)  # at once: an interrupted run keeps what it made
-                src.made.append(clip.record)
-            if clip.error is not None:
-                src.errors.append(clip.error)
-            src.left -= 1
-            if not src.left:
-                _finished(clip.source, src.errors[0] if src.errors else None, sink)
+        _render_all(sources, state, executor)
         order = {j.path: i for i, j in enumerate(jobs)}
         results = [
             _outcome(sources.get(a.path) or _Source(a), state, dry_run=opts.dry_run)
@@ -502,6 +490,25 @@ def _cut(
         ]
         _write_outputs(opts, results)
     return BatchReport(results)
+
+
+def _render_all(sources: dict[str, _Source], state: State, executor: Executor) -> None:
+    """Render every clip queued (one unit each), keeping each record as it comes back,
+    so that an interrupted run keeps what it made. A source is done with its last clip."""
+    for src in sources.values():
+        if not src.left:
+            _finished(src.analysis.path, None, executor.on_event)
+    todo = [j for src in sources.values() for j in src.jobs]
+    for clip in executor.map(render_clip_job, todo, _lost_clip):
+        src = sources[clip.source]
+        if clip.record is not None:
+            state.put(clip.record)
+            src.made.append(clip.record)
+        if clip.error is not None:
+            src.errors.append(clip.error)
+        src.left -= 1
+        if not src.left:
+            _finished(clip.source, src.errors[0] if src.errors else None, executor.on_event)
 
 
 def _presets(names: Iterable[str], reframe: str | None) -> tuple[Preset, ...]:
