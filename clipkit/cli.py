@@ -7,6 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import Field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,7 @@ from clipkit.options import DEFAULT_PRESET
 
 if TYPE_CHECKING:
     from clipkit.batch import BatchReport, CutOptions, SourceOutcome
+    from clipkit.options import DetectOptions, Given
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,14 +129,14 @@ _CALLBACKS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _help(f: Any) -> str:
+def _help(f: Field[Any]) -> str:
     text: str = f.metadata["help"]
     text = text[:1].upper() + text[1:]
     key = f.metadata.get("preset_key")
     return f"{text} [overrides the preset's {key}]" if key else text
 
 
-def _click_type(f: Any, ranged: bool) -> Any:
+def _click_type(f: Field[Any], ranged: bool) -> Any:
     kind, meta = f.metadata["kind"], f.metadata
     if meta.get("choices"):
         return click.Choice(meta["choices"])
@@ -145,7 +147,7 @@ def _click_type(f: Any, ranged: bool) -> Any:
     return str if kind is tuple else kind
 
 
-def _option(f: Any, *, ranged: bool = True) -> Callable[[F], F]:
+def _option(f: Field[Any], *, ranged: bool = True) -> Callable[[F], F]:
     """The click option of one field of clipkit.options: its flags, type, help and
     default (see _SHOWN) come from the field."""
     from dataclasses import MISSING
@@ -192,7 +194,7 @@ def detect_options(func: F) -> F:
     return options_of(DetectOptions, ranged=False)(func)
 
 
-def checked_detect(values: dict[str, Any]) -> Any:
+def checked_detect(values: dict[str, Any]) -> Given[DetectOptions]:
     """The detection flags the user gave, checked by DetectOptions itself."""
     from dataclasses import fields
 

@@ -29,7 +29,7 @@ from clipkit.options import (
 from clipkit.presets import FIELDS, Preset, load_preset
 
 KINDS: list[type[Options]] = [DetectOptions, PlanOptions, RunOptions]
-ALL = [(kind, f) for kind in KINDS for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
+ALL = [(kind, f) for kind in KINDS for f in dataclasses.fields(kind)]
 IDS = [f"{kind.__name__}.{f.name}" for kind, f in ALL]
 
 
@@ -66,7 +66,7 @@ def _default_problems(f: Field[Any], opt: click.Option, layered_default: bool) -
     if opt.callback is not None and f.name == "cache_dir":
         value = opt.callback(ctx, opt, value)  # made when the run starts
     if opt.multiple:
-        value = tuple(value or ())
+        value = tuple(value or ())  # type: ignore[arg-type]
     if opt.is_flag:
         value = bool(value)
     expected = default_of(f)
@@ -158,10 +158,10 @@ def test_a_drift_is_caught() -> None:
     f = DetectOptions.__dataclass_fields__["min_gap"]
     opt = _flag("cut", "min_gap")
     assert opt is not None and cli_problems(f, opt, layered_default=True) == []
-    like = {"type": float, "show_default": "3.0"}
-    wrong_flag = click.Option(["--min-gaps", "min_gap"], help=f.metadata["help"], **like)
+    help_ = f.metadata["help"]
+    wrong_flag = click.Option(["--min-gaps", "min_gap"], help=help_, show_default="3.0")
     assert cli_problems(f, wrong_flag, layered_default=True)
-    wrong_help = click.Option(["--min-gap", "min_gap"], help="Seconds apart.", **like)
+    wrong_help = click.Option(["--min-gap", "min_gap"], help="Seconds apart.", show_default="3.0")
     assert cli_problems(f, wrong_help, layered_default=True)
     wrong_default = click.Option(
         ["--min-gap", "min_gap"], help=f.metadata["help"], type=float, show_default="5.0"
@@ -177,6 +177,7 @@ def test_a_drift_is_caught() -> None:
         ["-o", "--out", "--output", "out_dir"], default=Path("clips"), help=out.metadata["help"]
     )
     assert cli_problems(out, moved)
-    drifted = dataclasses.field(default=4.0, metadata={**f.metadata, "max": 60.0})
+    meta = {**f.metadata, "max": 60.0}
+    drifted: Field[Any] = dataclasses.field(default=4.0, metadata=meta)  # type: ignore[arg-type]
     drifted.name = "min_gap"
     assert len(preset_problems(f, "min_gap", drifted)) == 2  # its range, its default
