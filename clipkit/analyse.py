@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,6 +46,7 @@ from clipkit.media.decode import (
     split_threads,
 )
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
+from clipkit.options import default_cache_dir as default_cache_dir  # (its home before)
 from clipkit.probe import VideoInfo
 from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
@@ -256,15 +256,6 @@ FINGERPRINT_PLACES = 8
 # Decoding that stops before this fraction of the stated duration (less one second of
 # slack for rounding and trailing audio) means the file is truncated.
 MIN_DECODED_FRACTION = 0.9
-
-
-def default_cache_dir() -> Path:
-    """$CLIPKIT_CACHE_DIR, else $XDG_CACHE_HOME/clipkit, else ~/.cache/clipkit."""
-    env = os.environ.get("CLIPKIT_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "clipkit"
 
 
 def fingerprint(path: str, size: int) -> str:

@@ -1,125 +1,173 @@
 """Batch processing: sources in, clips out, for one or more presets.
 
-Each source is one unit of work, twice: first probe, analyse (cached), detect and plan
-for every preset; then, once the captions' lines have been chosen over the whole batch
-(no line twice while a pool lasts, Fail Friday numbered in order: clipkit.wording),
-render the clips that are not already up to date. Units go through the Executor; one
-failing source is reported and the others finish.
+A source goes down the pipeline of DESIGN.md in two kinds of unit of work, each plain
+picklable data in and out, handed out by the Executor:
+
+    analyse_source   one per source: probe -> analyse -> detect -> plan   (-> Analysis)
+    render_clip_job  one per clip:   render, into the clip's own file     (-> ClipOutcome)
+
+Between them, on the client, the captions' lines are chosen over the whole batch (no
+line twice while a pool lasts, Fail Friday numbered in order: clipkit.wording), and
+each clip is named and checked against the manifest (clips up to date are kept). The
+client alone writes the records, the manifest and the review page; a worker writes
+only its clip. One failing source is reported and the others finish.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from clipkit.children import raise_if_stopped
-from clipkit.cluster import executor_for
-from clipkit.detection import DetectOptions
+from clipkit.cluster import ClusterExecutor, executor_for
 from clipkit.errors import ClipkitError, InputError
 from clipkit.executor import EventSink, Executor, emit, in_pool
 from clipkit.manifest import (
     ClipRecord,
     State,
+    canonical,
     clip_key,
-    file_digest,
+    keyed_plan,
     output_lock,
-    write_manifest,
+    record_of,
+    shared_stems,
 )
-from clipkit.review import timeline_data_uri, timeline_png, write_review
+from clipkit.options import (
+    DEFAULT_PRESET,
+    DetectOptions,
+    Given,
+    PlanOptions,
+    RunOptions,
+    default_jobs,
+    layered,
+    same_as,
+)
+from clipkit.plan import ClipPlan
+from clipkit.presets import Preset
+from clipkit.probe import VideoInfo
+from clipkit.signals import Signals
 
 log = logging.getLogger(__name__)
 
+Runner = Executor | ClusterExecutor  # where the units run (clipkit.cluster.executor_for)
+Moment = dict[str, Any]  # a moment or a turned-down candidate as written out (to_dict)
+
 
 @dataclass(frozen=True)
-class CutOptions:
-    """Everything one ``clipkit cut`` run needs besides the list of sources."""
+class CutOptions(RunOptions, PlanOptions):
+    """Everything one ``clipkit cut`` (or ``render``) run needs besides its sources: the
+    run's options and its say over the presets' (clipkit.options), and the detection
+    values given explicitly (over each preset's)."""
 
-    out_dir: Path
-    presets: tuple[str, ...] = ("reels",)
-    detect: dict[str, Any] = field(default_factory=dict)  # DetectOptions given explicitly
-    caption: str | None = None
-    recovery_caption: str | None = None
-    recovery_file: Path | None = None
-    no_recovery: bool = False
-    caption_style: str | None = None  # else each preset's
-    lesson: str | None = None
-    reframe: str | None = None  # else each preset's
-    force: bool = False
-    dry_run: bool = False
-    cache_dir: Path | None = None
-    cluster: str | None = None  # where units run: a Dask scheduler, local:N, else the pool
+    detect: Given[DetectOptions] = Given(DetectOptions)
     # Sources whose file name another source in the run shares (canonical paths): their
     # clips get a short tag so that neither overwrites the other's.
     shared_stems: frozenset[str] = frozenset()
 
 
-def canonical(path: str) -> str:
-    """One spelling per file, so that 'a.mp4' and '/abs/a.mp4' are the same source."""
-    return str(Path(path).resolve())
+@dataclass(frozen=True)
+class DetectJob(PlanOptions):
+    """What ``clipkit detect`` needs for each file."""
+
+    detect: Given[DetectOptions] = Given(DetectOptions)
+    cache_dir: Path | None = same_as(RunOptions, "cache_dir")
+    jobs: int | None = same_as(RunOptions, "jobs")
+    preset: str = DEFAULT_PRESET  # its detection settings apply (and plans are for it)
+    plan: bool = False  # also plan the clips
 
 
-def _tag(source: str) -> str:
-    return hashlib.sha256(canonical(source).encode()).hexdigest()[:6]
+# -- the units of work --------------------------------------------------------------------
 
 
-def shared_stems(paths: list[str]) -> frozenset[str]:
-    """The sources (canonical) whose stem another, different source also has."""
-    by_stem: dict[str, set[str]] = {}
-    for p in paths:
-        by_stem.setdefault(Path(p).stem, set()).add(canonical(p))
-    return frozenset(c for group in by_stem.values() if len(group) > 1 for c in group)
+@dataclass(frozen=True)
+class PresetPlans:
+    """The clips of one source planned for one preset."""
+
+    preset: Preset
+    plans: tuple[ClipPlan, ...]
 
 
-def _keyed_plan(plan: Any) -> dict[str, Any]:
-    """The plan as the clip key sees it: without the source's path, which the key holds
-    as its content fingerprint, so moving or re-spelling a folder re-renders nothing;
-    a recovery shot from another file by that file's content, so replacing it does."""
-    from clipkit.analyse import fingerprint
+@dataclass(frozen=True)
+class SourceJob:
+    """One unit of analysis: a source, and how far down the pipeline it goes."""
 
-    d = dict(plan.to_dict())
-    d.pop("source_fingerprint", None)  # the key holds the source's fingerprint itself
-    src = canonical(d.pop("source"))
-    if d.get("recovery_source"):
-        rec = canonical(d["recovery_source"])
-        try:
-            d["recovery_source"] = (
-                "<source>" if rec == src else fingerprint(rec, os.path.getsize(rec))
-            )
-        except OSError:  # rendering it will say what is wrong
-            d["recovery_source"] = rec
-    return d
+    path: str
+    presets: tuple[Preset, ...] = ()  # the first one's detection is the source's
+    detect: Given[DetectOptions] = Given(DetectOptions)
+    cache_dir: Path | None = None  # None: analysed afresh, nothing kept
+    recovery_file: Path | None = None
+    no_recovery: bool = False
+    plan: bool = True  # plan the clips of every preset
+    timeline: bool = True  # draw the review page's picture of the signals
+    edited: tuple[ClipPlan, ...] | None = None  # plans from a plan file, taken as they are
+    force: bool = False  # render edited plans on a source changed since it was planned
 
 
-@dataclass
-class SourceResult:
+@dataclass(frozen=True)
+class Analysis:
+    """What a source gave up to planning (its clips' captions still to choose); as far
+    as it got, with the error that stopped it."""
+
+    path: str
+    error: str | None = None
+    info: VideoInfo | None = None
+    fingerprint: str | None = None
+    moments: tuple[Moment, ...] = ()
+    rejected: tuple[Moment, ...] = ()  # stood out, not reported, and why (--explain)
+    notes: tuple[str, ...] = ()
+    timeline: str | None = None  # the review page's picture of the signals (data URI)
+    planned: tuple[PresetPlans, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One unit of rendering: a named, worded clip and what its record needs."""
+
+    source: str  # as the run names it
+    plan: ClipPlan
+    preset: Preset
+    out_dir: Path  # the run's output folder (the clip goes to its preset's folder)
+    key: str
+    fingerprint: str
+    reasons: tuple[str, ...]
+    info: VideoInfo  # the source, as probed when it was analysed
+    number: int  # the source's clip ``number`` of ``clips`` (across presets), for progress
+    clips: int
+
+
+@dataclass(frozen=True)
+class ClipOutcome:
+    """A clip rendered (its record), or why not."""
+
+    source: str
+    record: ClipRecord | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
     """What happened to one source file."""
 
     path: str
     error: str | None = None
     duration: float | None = None
     fingerprint: str | None = None
-    moments: list[dict[str, Any]] = field(default_factory=list)
-    # Bursts that stood out but were not reported, with the reason (``detect --explain``).
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    made: list[ClipRecord] = field(default_factory=list)
-    kept: list[ClipRecord] = field(default_factory=list)
-    would_make: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    would_remove: list[str] = field(default_factory=list)  # with --dry-run: stale clips
-    notes: list[str] = field(default_factory=list)
-    timeline: str | None = None  # review-page picture of the signals, as a data URI
-    plans: list[Any] = field(default_factory=list)  # ClipPlans, when detect was asked to plan
-    # cut: each preset's ClipPlans, between planning and rendering
-    planned: dict[str, list[Any]] = field(default_factory=dict)
-    # cut without an analysis cache: the Signals, from planning to rendering
-    signals: Any = None
+    moments: Sequence[Moment] = ()
+    rejected: Sequence[Moment] = ()
+    notes: Sequence[str] = ()
+    timeline: str | None = None
+    plans: Sequence[ClipPlan] = ()  # ``detect --plan``: the source's clips planned
+    made: Sequence[ClipRecord] = ()
+    kept: Sequence[ClipRecord] = ()
+    would_make: Sequence[str] = ()  # --dry-run: clips to make, and stale ones to remove
+    would_remove: Sequence[str] = ()
+    removed: Sequence[str] = ()
 
     @property
     def no_moments(self) -> bool:
@@ -132,474 +180,397 @@ class SourceResult:
             "duration": self.duration,
             "fingerprint": self.fingerprint,
             "error": self.error,
-            "moments": self.moments,
-            "notes": self.notes,
-            "rejected": self.rejected,
+            "moments": list(self.moments),
+            "notes": list(self.notes),
+            "rejected": list(self.rejected),
             "timeline": self.timeline,
         }
 
 
-def detect_options_for(preset: Any | None, explicit: dict[str, Any]) -> DetectOptions:
-    """Detection settings: explicit (CLI/API) values over the preset's, over the defaults."""
-    return preset.detect_options(**explicit) if preset is not None else DetectOptions(**explicit)
+@dataclass(frozen=True)
+class BatchReport:
+    results: Sequence[SourceOutcome]
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [r for r in self.results if r.error]
 
 
-def _record(
-    plan: Any,
-    preset: Any,
-    result: Any,
-    key: str,
-    res: SourceResult,
-    out_dir: Path,
-) -> ClipRecord:
-    fingerprint, moments = res.fingerprint or "", res.moments
-    rel = lambda p: str(Path(p).resolve().relative_to(out_dir.resolve())) if p else None  # noqa: E731
-    rec = plan.recovery
-    reasons: list[str] = next(
-        (m.get("reasons", []) for m in moments if m.get("peak") == plan.peak), []
-    )
-    return ClipRecord(
-        key=key,
-        output=rel(result.path) or "",
-        cover=rel(result.cover),
-        preset=preset.name,
-        preset_digest=preset.digest(),
-        source=plan.source,
-        source_fingerprint=fingerprint,
-        index=plan.index,
-        start=plan.start,
-        end=plan.end,
-        peak=plan.peak,
-        score=plan.score,
-        reasons=list(reasons),
-        caption=plan.caption or "",
-        recovery_caption=plan.recovery_caption or "",
-        recovery=list(rec) if rec else None,
-        recovery_note=plan.recovery_note or None,
-        duration=result.duration,
-        size_bytes=result.size_bytes,
-        notes=[n for n in (plan.note, getattr(result, "note", "")) if n],
-        recovery_source=plan.recovery_source,
-        plan_note=plan.note,
-        recovery_still=plan.recovery_still,
-        reframe=getattr(result, "reframe", ""),
-        crop=getattr(result, "crop", None),
-        loudness=result.loudness.to_dict() if getattr(result, "loudness", None) else None,
-        sha256=file_digest(Path(result.path)),
-    )
+def _error_of(path: str, e: Exception) -> str:
+    """The one line that a failure of ``path``'s work becomes."""
+    if isinstance(e, ClipkitError):
+        return str(e)
+    if isinstance(e, OSError):  # a file that vanished or became unreadable mid-run
+        return f"{path}: {e.strerror or e}"
+    # A bug or a library's surprise: this file fails, the batch goes on.
+    log.debug("unexpected error on %s", path, exc_info=(type(e), e, e.__traceback__))
+    return f"{path}: unexpected error: {type(e).__name__}: {e}"
 
 
-def process_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
-    """Run the whole pipeline on one file (its captions' lines chosen over it alone).
-    Never raises a ClipkitError: it is returned."""
-    res = plan_source(path, opts, sink)
-    _word_cut([res], opts)
-    return render_source(res, opts, sink)
+# -- analysis: probe -> analyse -> detect -> plan ------------------------------------------
 
 
-def plan_source(path: str, opts: CutOptions, sink: EventSink | None = None) -> SourceResult:
-    """Analyse, detect and plan one file for every preset; captions left to choose."""
-    return _guarded(path, lambda res: _plan(path, opts, res, sink), sink, final=False)
+def analyse_source(job: SourceJob, sink: EventSink | None = None) -> Analysis:
+    """One source down the pipeline as far as planning. Never raises for a bad file:
+    the result says how far it got, and what stopped it."""
+    _die_for_tests(job.path)
+    done = Analysis(job.path)
+    try:
+        for done in _stages(job, sink):  # noqa: B007 (the last one is the result)
+            pass
+    except Exception as e:
+        done = replace(done, error=_error_of(job.path, e))
+    raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
+    return done
 
 
-def render_source(
-    res: SourceResult, opts: CutOptions, sink: EventSink | None = None
-) -> SourceResult:
-    """Render the planned (and worded) clips of ``res``; a failed source stays failed."""
-    if res.error:  # (planning said so already)
-        return res
-    return _guarded(res.path, lambda new: _render(res, new, opts, sink), sink, start=res)
-
-
-def _analysed(path: str, cache_dir: Path | None, res: SourceResult, sink: EventSink | None) -> Any:
-    """Probe and analyse (from the cache when possible); fill in ``res``."""
+def _stages(job: SourceJob, sink: EventSink | None) -> Iterator[Analysis]:
+    """The pipeline of one source, yielding what is known after each stage."""
     from clipkit.analyse import analyse, fingerprint
+    from clipkit.detection import detect_with_notes
+    from clipkit.fingerprint import check_unchanged
     from clipkit.probe import probe
 
+    path = job.path
+    if job.edited is not None:  # before any work: is it the file the plans were made on?
+        check_unchanged(path, list(job.edited), force=job.force)
     emit({"source": path, "stage": "probe"}, sink)
     info = probe(path)
-    res.duration = info.duration
-    res.fingerprint = fingerprint(path, info.size_bytes)
+    done = Analysis(path, info=info, fingerprint=fingerprint(path, info.size_bytes))
+    yield done
 
     def on_progress(fraction: float) -> None:
         emit({"source": path, "stage": "analyse", "fraction": fraction}, sink)
 
     # In a pool the other workers keep the cores busy: a split gains nothing there.
-    return info, analyse(info, cache_dir=cache_dir, progress=on_progress, split=not in_pool())
+    signals = analyse(info, cache_dir=job.cache_dir, progress=on_progress, split=not in_pool())
+    first = job.presets[0] if job.presets else None
+    found = detect_with_notes(signals, layered(DetectOptions, first, job.detect))
+    rejected = tuple(r.to_dict() for r in found.rejected)
+    if job.edited is not None:
+        moments = tuple(_moment_of(p) for p in job.edited)
+        done = replace(done, moments=moments, rejected=rejected)
+    else:
+        moments = tuple(m.to_dict() for m in found.moments)
+        done = replace(done, moments=moments, rejected=rejected, notes=tuple(found.notes))
+    if job.timeline:
+        from clipkit.review import timeline_data_uri, timeline_png
+
+        done = replace(done, timeline=timeline_data_uri(timeline_png(signals, moments, rejected)))
+    yield done
+    if job.plan:
+        edited = job.edited is not None
+        planned = _edited(job, info, signals) if edited else _planned(job, info, signals)
+        yield replace(done, planned=planned)
 
 
-def _guarded(
-    path: str,
-    work: Any,
-    sink: EventSink | None,
-    *,
-    final: bool = True,
-    start: SourceResult | None = None,
-) -> SourceResult:
-    """Run ``work(res)``; a ClipkitError or OSError becomes ``res.error``. ``final``: the
-    source's last stage (its end is announced); ``start``: what earlier stages found."""
-    res = replace(start) if start is not None else SourceResult(path=path)
-    try:
-        work(res)
-    except ClipkitError as e:
-        res.error = str(e)
-    except OSError as e:  # a file that vanished or became unreadable mid-run
-        res.error = f"{path}: {e.strerror or e}"
-    except Exception as e:  # a bug or a library's surprise: this file fails, the batch goes on
-        log.debug("unexpected error on %s", path, exc_info=True)
-        res.error = f"{path}: unexpected error: {type(e).__name__}: {e}"
-    raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
-    if final or res.error:
-        emit({"source": path, "stage": "error" if res.error else "done", "error": res.error}, sink)
-    return res
+def _moment_of(plan: ClipPlan) -> Moment:
+    return {"start": plan.start, "end": plan.end, "peak": plan.peak, "score": plan.score}
 
 
-@dataclass(frozen=True)
-class DetectJob:
-    """What ``clipkit detect`` needs for each file."""
-
-    detect: dict[str, Any] = field(default_factory=dict)
-    cache_dir: Path | None = None
-    preset: str | None = None  # its detection settings apply (and plans are for it)
-    plan: bool = False  # also plan the clips
-    caption: str | None = None
-    recovery_caption: str | None = None
-    recovery_file: Path | None = None
-    no_recovery: bool = False
-    caption_style: str | None = None
-    lesson: str | None = None
-
-
-def detect_source(path: str, job: DetectJob, sink: EventSink | None = None) -> SourceResult:
-    """Find the moments in one file (and plan its clips when ``job.preset`` is set)."""
-
-    def work(res: SourceResult) -> None:
-        from clipkit.detection import detect_with_notes
-        from clipkit.plan import plan_clips
-        from clipkit.presets import load_preset
-
-        info, signals = _analysed(path, job.cache_dir, res, sink)
-        preset = load_preset(job.preset) if job.preset else None
-        found = detect_with_notes(signals, detect_options_for(preset, job.detect))
-        moments = found.moments
-        res.moments = [m.to_dict() for m in moments]
-        res.rejected = [r.to_dict() for r in found.rejected]
-        res.notes = list(found.notes)
-        if preset is not None and job.plan:  # worded by run_detect, over the batch
-            res.planned[job.preset or preset.name] = plan_clips(
-                info, signals, moments, preset,
-                recovery_file=job.recovery_file, no_recovery=job.no_recovery, worded=False,
-            )  # fmt: skip
-
-    return _guarded(path, work, sink)
-
-
-def _rendering(name: str, opts: CutOptions) -> Any:
-    """The preset ``name`` as this run renders it (with --reframe, when given)."""
-    from clipkit.presets import load_preset
-
-    preset = load_preset(name)
-    return preset.with_overrides(reframe=opts.reframe) if opts.reframe else preset
-
-
-def _plan(path: str, opts: CutOptions, res: SourceResult, sink: EventSink | None) -> None:
+def _planned(job: SourceJob, info: VideoInfo, signals: Signals) -> tuple[PresetPlans, ...]:
+    """Each preset's clips, planned from the moments its detection settings give."""
     from clipkit.detection import detect_with_notes
     from clipkit.plan import plan_clips
 
-    info, signals = _analysed(path, opts.cache_dir, res, sink)
-    for name in opts.presets:
-        preset = _rendering(name, opts)  # its crops are for --reframe, when given
-        found = detect_with_notes(signals, detect_options_for(preset, opts.detect))
-        moments = found.moments
-        if name == opts.presets[0]:
-            res.notes = list(found.notes)
-            res.moments = [m.to_dict() for m in moments]
-            res.rejected = [r.to_dict() for r in found.rejected]
-            res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
-        res.planned[name] = plan_clips(
-            info, signals, moments, preset,
-            recovery_file=opts.recovery_file, no_recovery=opts.no_recovery, worded=False,
+    out = []
+    for preset in job.presets:
+        found = detect_with_notes(signals, layered(DetectOptions, preset, job.detect))
+        plans = plan_clips(
+            info, signals, found.moments, preset,
+            recovery_file=job.recovery_file, no_recovery=job.no_recovery, worded=False,
         )  # fmt: skip
+        out.append(PresetPlans(preset, tuple(plans)))
+    return tuple(out)
 
 
-def word_batch(
-    results: list[SourceResult],
-    preset_names: Iterable[str],
-    *,
-    caption: str | None = None,
-    recovery_caption: str | None = None,
-    caption_style: str | None = None,
-    lesson: str | None = None,
-) -> None:
-    """Fill in the captions of every planned clip of ``results`` (``planned``), the lines
-    chosen over all of them (see clipkit.wording)."""
-    from clipkit.plan import word_plans, words_of
-    from clipkit.presets import load_preset
-    from clipkit.wording import choose_lines
+def _edited(job: SourceJob, info: VideoInfo, signals: Signals) -> tuple[PresetPlans, ...]:
+    """The plans of a plan file for each preset, all checked before any is rendered: an
+    edited plan that asks for the impossible fails its source with the reason, and
+    leaves its earlier clips as they were. A plan without a crop for the preset's frame
+    (written before plans kept it, or for another shape) gets it from the analysis, as
+    it was planned."""
+    from clipkit.plan import for_preset, framed, plan_problem
 
-    presets = {name: load_preset(name) for name in preset_names}
-    style = caption_style
-    words = [
-        words_of(p, presets[name], style, lesson)
-        for r in results
-        for name, plans in r.planned.items()
-        for p in plans
-    ]
-    lines = choose_lines(words)
-    for r in results:
-        for name, plans in r.planned.items():
-            r.planned[name] = word_plans(
-                plans, presets[name],
-                caption=caption, recovery_caption=recovery_caption,
-                caption_style=style, lesson=lesson, lines=lines,
-            )  # fmt: skip
-
-
-def _word_cut(results: list[SourceResult], opts: CutOptions) -> None:
-    word_batch(
-        [r for r in results if not r.error],
-        opts.presets,
-        caption=opts.caption,
-        recovery_caption=opts.recovery_caption,
-        caption_style=opts.caption_style,
-        lesson=opts.lesson,
+    plans = job.edited or ()
+    for preset in job.presets:
+        problems = [q for p in plans if (q := plan_problem(p, info.duration, preset))]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InputError(f"{job.path}: {problems[0]}{more}")
+    return tuple(
+        PresetPlans(pr, tuple(framed(for_preset(p, pr), info, signals, pr) for p in plans))
+        for pr in job.presets
     )
 
 
-def _render(
-    planned: SourceResult, res: SourceResult, opts: CutOptions, sink: EventSink | None
-) -> None:
-    from clipkit.probe import probe
-
-    info = probe(res.path)
-    res.planned = {}
-    state = State(opts.out_dir)
-    presets = [(plans, _rendering(name, opts)) for name, plans in planned.planned.items()]
-    _render_plans(presets, info, res, state, opts, sink)
+def _lost_source(job: SourceJob, reason: str, sink: EventSink) -> Analysis:
+    """The analysis of a source whose worker process died on it twice."""
+    return Analysis(job.path, error=f"{job.path}: {reason}; skipped it")
 
 
-def _named(
-    plan: Any, preset: Any, res: SourceResult, state: State, opts: CutOptions, wanted: set[str]
-) -> tuple[Any, str]:
-    """The plan with the file name it is made under, and that name in the output folder:
-    tagged when another source's clip has the name, numbered when a clip of this one has."""
-    output = f"{preset.name}/{plan.output}"
-    other = state.get(output)
-    if canonical(res.path) in opts.shared_stems or (
-        other and not state.is_source(other.source, res.path)
-    ):
-        name = Path(plan.output)
-        plan = replace(plan, output=f"{name.stem}-{_tag(res.path)}{name.suffix}")
-        output = f"{preset.name}/{plan.output}"
-    if output in wanted:  # a name template without {index}: number the clip
-        name = Path(plan.output)
-        plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
-        output = f"{preset.name}/{plan.output}"
-    return plan, output
+# -- captions: chosen over the whole batch ------------------------------------------------
 
 
-def _render_plans(
-    planned: list[tuple[list[Any], Any]],
-    info: Any,
-    res: SourceResult,
-    state: State,
-    opts: CutOptions,
-    sink: EventSink | None,
-) -> None:
-    """Render (or keep, when up to date) each preset's clips of a source. Progress counts
-    the clips across presets (clip 3 of 4), so that the source's only goes forward."""
+def word_batch(analyses: Sequence[Analysis], opts: PlanOptions) -> list[Analysis]:
+    """The analyses with the captions of every planned clip filled in, the lines chosen
+    over all of them (see clipkit.wording)."""
+    from clipkit.plan import word_plans, words_of
+    from clipkit.wording import choose_lines
+
+    style, lesson = opts.caption_style, opts.lesson
+    words = [
+        words_of(p, pp.preset, style, lesson)
+        for a in analyses
+        for pp in a.planned
+        for p in pp.plans
+    ]
+    lines = choose_lines(words)
+
+    def worded(pp: PresetPlans) -> PresetPlans:
+        plans = word_plans(
+            pp.plans, pp.preset,
+            caption=opts.caption, recovery_caption=opts.recovery_caption,
+            caption_style=style, lesson=lesson, lines=lines,
+        )  # fmt: skip
+        return PresetPlans(pp.preset, tuple(plans))
+
+    return [replace(a, planned=tuple(worded(pp) for pp in a.planned)) for a in analyses]
+
+
+# -- rendering: one clip ----------------------------------------------------------------
+
+
+def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
+    """Render one clip into its file; its record (for the client to keep) or the error."""
     from clipkit.render import render_clip
 
-    total, number = sum(len(plans) for plans, _ in planned), 0
-    for plans, preset in planned:
-        wanted: set[str] = set()
-        for plan in plans:
-            number += 1
-            plan, output = _named(plan, preset, res, state, opts, wanted)
-            wanted.add(output)
-            key = clip_key(res.fingerprint or "", _keyed_plan(plan), preset.digest())
-            kept = None if opts.force else state.current(output, key)
-            if kept is not None:
-                res.kept.append(kept)
-                continue
-            if opts.dry_run:
-                res.would_make.append(output)
-                continue
-            event = {"source": res.path, "stage": "render", "clip": number, "clips": total}
-            emit(event, sink)
+    source = job.source
+    _die_for_tests(source)
+    try:
+        event = {"source": source, "stage": "render", "clip": job.number, "clips": job.clips}
+        emit(event, sink)
 
-            def progress(frames: int, of: int, event: dict[str, Any] = event) -> None:
-                emit({**event, "frames": frames, "of": of}, sink)
+        def progress(frames: int, of: int) -> None:
+            emit({**event, "frames": frames, "of": of}, sink)
 
-            out = opts.out_dir / preset.name
-            result = render_clip(plan, preset, out, info, progress=progress)
-            rec = _record(plan, preset, result, key, res, opts.out_dir)
-            state.put(rec)
-            res.made.append(rec)
-        _remove_stale(state, res, preset.name, wanted, dry_run=opts.dry_run)
+        out = job.out_dir / job.preset.name
+        result = render_clip(job.plan, job.preset, out, job.info, progress=progress)
+        rec = record_of(
+            job.plan, job.preset, result, job.key, job.fingerprint, job.reasons, job.out_dir
+        )
+        outcome = ClipOutcome(source, record=rec)
+    except Exception as e:
+        outcome = ClipOutcome(source, error=_error_of(source, e))
+    raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
+    return outcome
 
 
-def _remove_stale(
-    state: State, res: SourceResult, preset: str, wanted: set[str], *, dry_run: bool
-) -> None:
-    """Delete clips this source used to give for this preset but no longer does (with
-    ``dry_run``, only list them)."""
-    for rec in state.records():
-        same = state.is_source(rec.source, res.path)
-        if same and rec.preset == preset and rec.output not in wanted:
-            if dry_run:
-                res.would_remove.append(rec.output)
-                continue
-            for rel in (rec.output, rec.cover):
-                if rel:
-                    (state.out_dir / rel).unlink(missing_ok=True)
-            state.drop(rec.output)
-            res.removed.append(rec.output)
+def _lost_clip(job: ClipJob, reason: str, sink: EventSink) -> ClipOutcome:
+    """The outcome of a clip whose worker process died on it twice."""
+    return ClipOutcome(job.source, error=f"{job.source}: {reason}; skipped it")
+
+
+# -- the client: naming, up-to-date checks, records ----------------------------------------
 
 
 @dataclass
-class BatchReport:
-    results: list[SourceResult]
+class _Source:
+    """The client's account of one source while its clips are rendered."""
 
-    @property
-    def failed(self) -> list[SourceResult]:
-        return [r for r in self.results if r.error]
+    analysis: Analysis
+    jobs: list[ClipJob] = field(default_factory=list)
+    kept: list[ClipRecord] = field(default_factory=list)
+    would_make: list[str] = field(default_factory=list)
+    wanted: dict[str, set[str]] = field(default_factory=dict)  # preset -> its outputs
+    made: list[ClipRecord] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    left: int = 0  # clips not back yet
 
 
-def run_batch(
-    sources: list[str], opts: CutOptions, *, jobs: int = 1, on_event: EventSink | None = None
+def _reasons(a: Analysis, plan: ClipPlan) -> tuple[str, ...]:
+    found: list[str] = next(
+        (m.get("reasons", []) for m in a.moments if m.get("peak") == plan.peak), []
+    )
+    return tuple(found)
+
+
+def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, str]) -> _Source:
+    """Name each planned clip of ``a``; keep those up to date, list or queue the rest.
+    ``claimed``: the outputs named so far in this run, and their sources."""
+    assert a.info is not None  # analysed without error: probed
+    src = _Source(a)
+    total, number = sum(len(pp.plans) for pp in a.planned), 0
+    shared = canonical(a.path) in opts.shared_stems
+    for pp in a.planned:
+        wanted = src.wanted.setdefault(pp.preset.name, set())
+        for plan in pp.plans:
+            number += 1
+            plan, output = state.name_for(plan, pp.preset.name, shared=shared, claimed=claimed)
+            claimed[output] = a.path
+            wanted.add(output)
+            key = clip_key(a.fingerprint or "", keyed_plan(plan), pp.preset.digest())
+            kept = None if opts.force else state.current(output, key)
+            if kept is not None:
+                src.kept.append(kept)
+            elif opts.dry_run:
+                src.would_make.append(output)
+            else:
+                job = ClipJob(
+                    source=a.path,
+                    plan=plan,
+                    preset=pp.preset,
+                    out_dir=opts.out_dir,
+                    key=key,
+                    fingerprint=a.fingerprint or "",
+                    reasons=_reasons(a, plan),
+                    info=a.info,
+                    number=number,
+                    clips=total,
+                )
+                src.jobs.append(job)
+    src.left = len(src.jobs)
+    return src
+
+
+def _outcome(src: _Source, state: State, *, dry_run: bool) -> SourceOutcome:
+    """The source's outcome, its stale clips removed (listed, with ``dry_run``) when all
+    went well."""
+    a = src.analysis
+    error = a.error or (src.errors[0] if src.errors else None)
+    stale = [] if error else [r for p, w in src.wanted.items() for r in state.stale(a.path, p, w)]
+    if not dry_run:
+        for rec in stale:
+            state.remove(rec)
+    return SourceOutcome(
+        path=a.path, error=error, duration=a.info.duration if a.info else None,
+        fingerprint=a.fingerprint, moments=a.moments, rejected=a.rejected, notes=a.notes,
+        timeline=a.timeline, made=tuple(src.made), kept=tuple(src.kept),
+        would_make=tuple(src.would_make),
+        would_remove=tuple(r.output for r in stale) if dry_run else (),
+        removed=() if dry_run else tuple(r.output for r in stale),
+    )  # fmt: skip
+
+
+def _finished(path: str, error: str | None, sink: EventSink) -> None:
+    emit({"source": path, "stage": "error" if error else "done", "error": error}, sink)
+
+
+# -- the driver ---------------------------------------------------------------------------
+
+
+def _analyse_all(jobs: list[SourceJob], executor: Runner) -> list[Analysis]:
+    """Every source analysed (one unit each), in the order given."""
+    order = {j.path: i for i, j in enumerate(jobs)}
+    found = executor.map(analyse_source, jobs, _lost_source)
+    return sorted(found, key=lambda a: order[a.path])
+
+
+def _cut(
+    jobs: list[SourceJob],
+    presets: tuple[Preset, ...],
+    opts: CutOptions,
+    on_event: EventSink | None,
+    word: Callable[[list[Analysis]], list[Analysis]],
 ) -> BatchReport:
-    """Process ``sources`` with ``jobs`` workers and write the manifest."""
-    from functools import partial
-
-    opts = replace(opts, shared_stems=shared_stems(sources))
-    with _locked(opts):
-        clean_partials(opts)
-        order = {p: i for i, p in enumerate(sources)}
-        with executor_for(opts.cluster, jobs, on_event) as executor:
-            planned = sorted(
-                executor.map(partial(_plan_one, opts=opts), sources, _lost),
-                key=lambda r: order[r.path],
-            )
-            _word_cut(planned, opts)
-            results = list(executor.map(partial(_render_one, opts=opts), planned, _lost))
-        results.sort(key=lambda r: order[r.path])
-        clean_partials(opts)  # what a worker that died mid-clip left
+    """The one driver of ``cut`` and ``render``: analyse each source, choose the
+    captions (``word``), render each clip not up to date, write the manifest."""
+    with _locked(opts), executor_for(opts.cluster, opts.workers, on_event) as executor:
+        sink = executor.on_event
+        _clean_partials(opts, presets)
+        analyses = _analyse_all(jobs, executor)
+        for a in analyses:
+            if a.error:
+                _finished(a.path, a.error, sink)
+        analyses = word([a for a in analyses if not a.error]) + [a for a in analyses if a.error]
+        state, claimed = State(opts.out_dir), dict[str, str]()
+        sources = {a.path: _schedule(a, opts, state, claimed) for a in analyses if not a.error}
+        _render_all(sources, state, executor)
+        _clean_partials(opts, presets)  # what a worker that died mid-clip left
+        order = {j.path: i for i, j in enumerate(jobs)}
+        results = [
+            _outcome(sources.get(a.path) or _Source(a), state, dry_run=opts.dry_run)
+            for a in sorted(analyses, key=lambda a: order[a.path])
+        ]
         _write_outputs(opts, results)
     return BatchReport(results)
 
 
-def _locked(opts: CutOptions) -> AbstractContextManager[None]:
-    """The output folder's lock, for a run that writes to it (one line when it waits)."""
-    if opts.dry_run:
-        return nullcontext()
-    return output_lock(opts.out_dir, lambda line: print(f"clipkit: {line}", file=sys.stderr))
+def _render_all(sources: dict[str, _Source], state: State, executor: Runner) -> None:
+    """Render every clip queued (one unit each), keeping each record as it comes back,
+    so that an interrupted run keeps what it made. A source is done with its last clip."""
+    for src in sources.values():
+        if not src.left:
+            _finished(src.analysis.path, None, executor.on_event)
+    todo = [j for src in sources.values() for j in src.jobs]
+    for clip in executor.map(render_clip_job, todo, _lost_clip):
+        src = sources[clip.source]
+        if clip.record is not None:
+            state.put(clip.record)
+            src.made.append(clip.record)
+        if clip.error is not None:
+            src.errors.append(clip.error)
+        src.left -= 1
+        if not src.left:
+            _finished(clip.source, src.errors[0] if src.errors else None, executor.on_event)
 
 
-def clean_partials(opts: CutOptions) -> None:
-    """Remove temporary files an interrupted run left in the output folders."""
+def _presets(names: Iterable[str], reframe: str | None) -> tuple[Preset, ...]:
+    """The presets ``names`` as this run renders them (with --reframe, when given)."""
     from clipkit.presets import load_preset
 
-    if opts.dry_run:
-        return
-    for name in opts.presets:
-        for p in (opts.out_dir / load_preset(name).name).glob(".*.part*"):
-            p.unlink(missing_ok=True)
+    loaded = (load_preset(name) for name in names)
+    return tuple(p.with_overrides(reframe=reframe) if reframe else p for p in loaded)
 
 
-def _write_outputs(opts: CutOptions, results: list[SourceResult]) -> None:
-    """Rebuild the manifest and the review page from everything in the output folder."""
-    if not opts.dry_run:
-        state = State(opts.out_dir)
-        for r in results:
-            state.put_source(r.summary())
-        sources, records = state.sources(), state.records()
-        write_manifest(
-            opts.out_dir,
-            records,
-            [{k: v for k, v in s.items() if k != "timeline"} for s in sources],
-        )
-        write_review(opts.out_dir, sources, records)
+def _source_jobs(
+    sources: Iterable[str],
+    presets: tuple[Preset, ...],
+    detect: Given[DetectOptions],
+    cache_dir: Path | None,
+    opts: PlanOptions,
+    *,
+    plan: bool = True,
+    timeline: bool = True,
+) -> list[SourceJob]:
+    """A unit of analysis per source."""
+    rec, none = opts.recovery_file, opts.no_recovery
+    return [
+        SourceJob(path, presets, detect, cache_dir, rec, none, plan=plan, timeline=timeline)
+        for path in sources
+    ]
 
 
-def _die_for_tests(path: str) -> None:
-    """Tests of a worker that dies: ``CLIPKIT_TEST_DIE_ON`` names a file whose worker
-    exits at once, every time, or only the first time when ``CLIPKIT_TEST_DIE_ONCE``
-    names a marker file (made on the first death)."""
-    name = os.environ.get("CLIPKIT_TEST_DIE_ON")
-    if not name or not in_pool() or Path(path).name != name:
-        return
-    once = os.environ.get("CLIPKIT_TEST_DIE_ONCE")
-    if once:
-        try:
-            Path(once).touch(exist_ok=False)
-        except FileExistsError:
-            return
-    os._exit(9)
+def run_batch(
+    sources: list[str], opts: CutOptions, *, on_event: EventSink | None = None
+) -> BatchReport:
+    """Cut ``sources``: detect, plan and render the clips of every preset, and write the
+    manifest and the review page."""
+    opts = replace(opts, shared_stems=shared_stems(sources))
+    presets = _presets(opts.presets, opts.reframe)
+    jobs = _source_jobs(sources, presets, opts.detect, opts.cache_dir, opts)
+    return _cut(jobs, presets, opts, on_event, lambda found: word_batch(found, opts))
 
 
-def _lost(item: Any, reason: str, sink: EventSink) -> SourceResult:
-    """The result of a source whose worker process died on it twice."""
-    path = (
-        item if isinstance(item, str) else item.path if isinstance(item, SourceResult) else item[0]
-    )
-    error = f"{path}: {reason}; skipped it"
-    emit({"source": path, "stage": "error", "error": error}, sink)
-    return SourceResult(path=path, error=error)
+def run_plans(
+    plans: list[ClipPlan], opts: CutOptions, *, on_event: EventSink | None = None
+) -> BatchReport:
+    """Render edited plans (from ``clipkit detect --plan``), one unit of analysis per
+    source and of rendering per clip."""
+    plans = _word_render(plans, opts)
+    by_source: dict[str, list[ClipPlan]] = {}
+    for plan in plans:
+        by_source.setdefault(plan.source, []).append(plan)
+    opts = replace(opts, shared_stems=shared_stems(by_source))
+    presets = _presets(opts.presets, opts.reframe)
+    jobs = [
+        SourceJob(path, presets, opts.detect, opts.cache_dir, edited=tuple(mine), force=opts.force)
+        for path, mine in by_source.items()
+    ]
+    return _cut(jobs, presets, opts, on_event, lambda found: found)
 
 
-def _plan_one(path: str, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
-    _die_for_tests(path)
-    return plan_source(path, opts, sink)
-
-
-def _render_one(res: SourceResult, sink: EventSink | None, *, opts: CutOptions) -> SourceResult:
-    if not res.error:
-        _die_for_tests(res.path)
-    return render_source(res, opts, sink)
-
-
-def _plans_one(
-    item: tuple[str, list[Any]], sink: EventSink | None, *, opts: CutOptions
-) -> SourceResult:
-    path, plans = item
-    _die_for_tests(path)
-
-    def work(res: SourceResult) -> None:
-        from clipkit.detection import detect_with_notes
-        from clipkit.fingerprint import check_unchanged
-        from clipkit.plan import for_preset, framed, plan_problem
-
-        check_unchanged(path, plans, force=opts.force)
-        info, signals = _analysed(path, opts.cache_dir, res, sink)
-        presets = [_rendering(name, opts) for name in opts.presets]
-        res.moments = [
-            {"start": p.start, "end": p.end, "peak": p.peak, "score": p.score} for p in plans
-        ]
-        # The review page still shows what detection turned down (numpy on cached series).
-        found = detect_with_notes(signals, detect_options_for(presets[0], opts.detect))
-        res.rejected = [r.to_dict() for r in found.rejected]
-        res.timeline = timeline_data_uri(timeline_png(signals, res.moments, res.rejected))
-        state = State(opts.out_dir)
-        # All checked before any is rendered: an edited plan that asks for the impossible
-        # fails its source with the reason, and leaves its earlier clips as they were.
-        for preset in presets:
-            problems = [q for p in plans if (q := plan_problem(p, info.duration, preset))]
-            if problems:
-                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                raise InputError(f"{path}: {problems[0]}{more}")
-        # A plan without a crop for the preset's frame (written before plans kept it, or
-        # for another shape) gets it from the analysis, as it was planned.
-        planned = [
-            ([framed(for_preset(p, preset), info, signals, preset) for p in plans], preset)
-            for preset in presets
-        ]
-        _render_plans(planned, info, res, state, opts, sink)
-
-    return _guarded(path, work, sink)
-
-
-def _word_render(plans: list[Any], opts: CutOptions) -> list[Any]:
+def _word_render(plans: list[ClipPlan], opts: CutOptions) -> list[ClipPlan]:
     """Plans with the captions that their files leave out chosen (over all of them),
     by their own caption_style, else the run's, else the first preset's."""
     from clipkit.plan import word_plans
@@ -620,53 +591,83 @@ def _word_render(plans: list[Any], opts: CutOptions) -> list[Any]:
     return out
 
 
-def run_plans(
-    plans: list[Any], opts: CutOptions, *, jobs: int = 1, on_event: EventSink | None = None
-) -> BatchReport:
-    """Render edited plans (from ``clipkit detect --plan``), one unit of work per source."""
-    from functools import partial
-
-    plans = _word_render(plans, opts)
-    by_source: dict[str, list[Any]] = {}
-    for plan in plans:
-        by_source.setdefault(plan.source, []).append(plan)
-    items = list(by_source.items())
-    opts = replace(opts, shared_stems=shared_stems(list(by_source)))
-    with _locked(opts):
-        clean_partials(opts)
-        with executor_for(opts.cluster, jobs, on_event) as executor:
-            results = list(executor.map(partial(_plans_one, opts=opts), items, _lost))
-        clean_partials(opts)  # what a worker that died mid-clip left
-        order = {p: i for i, p in enumerate(by_source)}
-        results.sort(key=lambda r: order[r.path])
-        _write_outputs(opts, results)
-    return BatchReport(results)
-
-
-def _detect_one(path: str, sink: EventSink | None, *, job: DetectJob) -> SourceResult:
-    _die_for_tests(path)
-    return detect_source(path, job, sink)
-
-
 def run_detect(
-    sources: list[str], job: DetectJob, *, jobs: int = 1, on_event: EventSink | None = None
-) -> list[SourceResult]:
-    """Detect moments in ``sources`` with ``jobs`` workers, results in input order."""
-    from functools import partial
-
+    sources: list[str], job: DetectJob, *, on_event: EventSink | None = None
+) -> list[SourceOutcome]:
+    """Detect moments in ``sources`` (and plan their clips, with ``job.plan``), results
+    in input order."""
+    presets = _presets([job.preset], job.reframe)
+    jobs = _source_jobs(
+        sources, presets, job.detect, job.cache_dir, job, plan=job.plan, timeline=False
+    )
     from clipkit.fingerprint import stamped
 
-    results = list(Executor(jobs, on_event).map(partial(_detect_one, job=job), sources, _lost))
-    order = {p: i for i, p in enumerate(sources)}
-    results.sort(key=lambda r: order[r.path])
-    if job.plan and job.preset:
-        ok = [r for r in results if not r.error]
-        word_batch(
-            ok, [job.preset],
-            caption=job.caption, recovery_caption=job.recovery_caption,
-            caption_style=job.caption_style, lesson=job.lesson,
+    executor = Executor(job.jobs or default_jobs(), on_event)
+    found = _analyse_all(jobs, executor)
+    for a in found:
+        _finished(a.path, a.error, executor.on_event)
+    if job.plan:
+        worded = iter(word_batch([a for a in found if not a.error], job))
+        found = [a if a.error else next(worded) for a in found]
+    return [
+        SourceOutcome(
+            path=a.path,
+            error=a.error,
+            duration=a.info.duration if a.info else None,
+            fingerprint=a.fingerprint,
+            moments=a.moments,
+            rejected=a.rejected,
+            notes=a.notes,
+            plans=tuple(stamped(p, a.fingerprint) for pp in a.planned for p in pp.plans)
+            if not a.error
+            else (),
         )  # fmt: skip
-        for r in ok:
-            r.plans = [stamped(p, r.fingerprint) for plans in r.planned.values() for p in plans]
-            r.planned = {}
-    return results
+        for a in found
+    ]
+
+
+# -- the output folder ----------------------------------------------------------------------
+
+
+def _locked(opts: CutOptions) -> AbstractContextManager[None]:
+    """The output folder's lock, for a run that writes to it (one line when it waits)."""
+    if opts.dry_run:
+        return nullcontext()
+    return output_lock(opts.out_dir, lambda line: print(f"clipkit: {line}", file=sys.stderr))
+
+
+def _clean_partials(opts: CutOptions, presets: Iterable[Preset]) -> None:
+    """Remove temporary files an interrupted run left in the output folders."""
+    if opts.dry_run:
+        return
+    for preset in presets:
+        for p in (opts.out_dir / preset.name).glob(".*.part*"):
+            p.unlink(missing_ok=True)
+
+
+def _write_outputs(opts: CutOptions, results: list[SourceOutcome]) -> None:
+    """Rebuild the manifest and the review page from everything in the output folder."""
+    from clipkit.review import write_review_of
+
+    if not opts.dry_run:
+        state = State(opts.out_dir)
+        for r in results:
+            state.put_source(r.summary())
+        state.write_manifest()
+        write_review_of(state)
+
+
+def _die_for_tests(path: str) -> None:
+    """Tests of a worker that dies: ``CLIPKIT_TEST_DIE_ON`` names a file whose worker
+    exits at once, every time, or only the first time when ``CLIPKIT_TEST_DIE_ONCE``
+    names a marker file (made on the first death)."""
+    name = os.environ.get("CLIPKIT_TEST_DIE_ON")
+    if not name or not in_pool() or Path(path).name != name:
+        return
+    once = os.environ.get("CLIPKIT_TEST_DIE_ONCE")
+    if once:
+        try:
+            Path(once).touch(exist_ok=False)
+        except FileExistsError:
+            return
+    os._exit(9)

@@ -8,13 +8,19 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import Field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from clipkit import __version__
 from clipkit.errors import ClipkitError
+from clipkit.options import DEFAULT_PRESET
+
+if TYPE_CHECKING:
+    from clipkit.batch import BatchReport, CutOptions, SourceOutcome
+    from clipkit.options import DetectOptions, Given
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,71 +92,15 @@ def doctor() -> None:
 # -- shared options ---------------------------------------------------------------
 
 
-def detect_options(func: F) -> F:
-    """Add one flag per DetectOptions field: same name, default and help as the API.
-
-    Flags default to None so a value the user did not give can come from the preset.
-    """
-    from dataclasses import MISSING, fields
-
-    from clipkit.detection import DetectOptions
-
-    for f in reversed(fields(DetectOptions)):
-        default = f.default if f.default is not MISSING else None
-        choices = f.metadata.get("choices")
-        ftype: Any = click.Choice(choices) if choices else type(default)
-        func = click.option(
-            "--" + f.name.replace("_", "-"),
-            f.name,
-            type=ftype,
-            default=None,
-            show_default=str(default),
-            help=f.metadata.get("help", ""),
-        )(func)
-    return func
-
-
-def given(**values: Any) -> dict[str, Any]:
-    """The options the user actually gave."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def checked_detect(values: dict[str, Any]) -> dict[str, Any]:
-    """The detection flags the user gave, checked by DetectOptions itself."""
-    from dataclasses import fields
-
-    from clipkit.detection import DetectOptions
-
-    names = {f.name for f in fields(DetectOptions)}
-    chosen = given(**{k: v for k, v in values.items() if k in names})
-    try:
-        DetectOptions(**chosen)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
-    return chosen
-
-
-def _cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
-    """The analysis cache folder: the flag's, else the default (resolved at run time)."""
-    from clipkit.analyse import default_cache_dir
-
-    return value or default_cache_dir()
-
-
-cache_option = click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    callback=_cache_dir,
-    help="Where analysis results are cached [default: $CLIPKIT_CACHE_DIR or ~/.cache/clipkit].",
-)
-jobs_option = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Files worked on at once [default: the number of cores].",
-)
+# Click-only details that the option fields (clipkit.options) leave open.
+_PATH_TYPES: dict[str, click.Path] = {
+    "out_dir": click.Path(path_type=Path),
+    "cache_dir": click.Path(file_okay=False, path_type=Path),
+    "recovery_file": click.Path(exists=True, dir_okay=False, path_type=Path),
+}
+# Fields whose flag defaults to the field's default; the others default to None, so that
+# a value the user did not give comes from the preset (or, for the cache, is made then).
+_SHOWN = ("out_dir", "presets")
 
 
 def _short_caption(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -161,44 +111,135 @@ def _short_caption(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
+def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A caption template that fills, checked before any work (a usage error if not)."""
+    from clipkit.presets import check_template
+
+    value = _short_caption(ctx, param, value)
+    try:
+        return None if value is None else check_template(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The analysis cache folder: the flag's, else the default (resolved at run time)."""
+    from clipkit.options import default_cache_dir
+
+    return value or default_cache_dir()
+
+
+def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A cluster's address, checked in form before any work (reached when the run starts)."""
+    from clipkit.cluster import ClusterError, check_address
+
+    try:
+        return check_address(value) if value else None
+    except ClusterError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+_CALLBACKS: dict[str, Callable[..., Any]] = {
+    "cluster": _cluster,
+    "caption": _template,
+    "recovery_caption": _template,
+    "lesson": _short_caption,
+    "cache_dir": _cache_dir,
+}
+
+
+def _help(f: Field[Any]) -> str:
+    text: str = f.metadata["help"]
+    text = text[:1].upper() + text[1:]
+    if env := f.metadata.get("envvar"):
+        text += f" [env: {env}]"
+    key = f.metadata.get("preset_key")
+    return f"{text} [overrides the preset's {key}]" if key else text
+
+
+def _click_type(f: Field[Any], ranged: bool) -> Any:
+    kind, meta = f.metadata["kind"], f.metadata
+    if meta.get("choices"):
+        return click.Choice(meta["choices"])
+    if f.name in _PATH_TYPES:
+        return _PATH_TYPES[f.name]
+    if ranged and kind is int and (meta["min"] is not None or meta["max"] is not None):
+        return click.IntRange(min=meta["min"], max=meta["max"])
+    return str if kind is tuple else kind
+
+
+def _option(f: Field[Any], *, ranged: bool = True) -> Callable[[F], F]:
+    """The click option of one field of clipkit.options: its flags, type, help and
+    default (see _SHOWN) come from the field."""
+    from dataclasses import MISSING
+
+    from clipkit.options import flags_of
+
+    kind = f.metadata["kind"]
+    if kind is bool:
+        return click.option(*flags_of(f), f.name, is_flag=True, help=_help(f))
+    shown = f.name in _SHOWN
+    # (A default made by a factory, the cache folder, is made when the run starts.)
+    default = f.default if f.default_factory is MISSING else None
+    return click.option(
+        *flags_of(f),
+        f.name,
+        type=_click_type(f, ranged),
+        multiple=kind is tuple,
+        default=default if shown else None,
+        show_default=True if shown else (None if default is None else str(default)),
+        callback=_CALLBACKS.get(f.name),
+        envvar=f.metadata.get("envvar"),
+        help=_help(f),
+    )
+
+
+def options_of(kind: type, *names: str, ranged: bool = True) -> Callable[[F], F]:
+    """One click option per field of ``kind`` (those in ``names``, in that order, else
+    all): same name, default, range and help as the API and the presets."""
+    from dataclasses import fields
+
+    by_name = {f.name: f for f in fields(kind)}
+
+    def add(func: F) -> F:
+        for name in reversed(names or tuple(by_name)):
+            func = _option(by_name[name], ranged=ranged)(func)
+        return func
+
+    return add
+
+
+def detect_options(func: F) -> F:
+    """One flag per DetectOptions field, checked by DetectOptions itself (checked_detect)."""
+    from clipkit.options import DetectOptions
+
+    return options_of(DetectOptions, ranged=False)(func)
+
+
+def checked_detect(values: dict[str, Any]) -> Given[DetectOptions]:
+    """The detection flags the user gave, checked by DetectOptions itself."""
+    from dataclasses import fields
+
+    from clipkit.options import DetectOptions
+
+    names = {f.name for f in fields(DetectOptions)}
+    try:
+        return DetectOptions.given(**{k: v for k, v in values.items() if k in names})
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+
+
 def style_options(func: F) -> F:
     """--caption-style and --lesson: where the lines of captions without a text come from."""
-    from clipkit.presets import FIELDS
+    from clipkit.options import PlanOptions
 
-    choices = FIELDS["caption_style"].metadata["choices"]
-    for decorator in reversed(
-        [
-            click.option(
-                "--caption-style",
-                type=click.Choice(choices),
-                default=None,
-                help="The built-in lines captions are chosen from (overrides the preset's "
-                "caption_style): humor, question (asks the audience), lesson (with "
-                "--lesson), friday (Fail Friday #N).",
-            ),
-            click.option(
-                "--lesson",
-                default=None,
-                callback=_short_caption,
-                help="The lesson of --caption-style lesson (which it implies when no style "
-                'is given): "Lesson learned: LESSON".',
-            ),
-        ]
-    ):
-        func = decorator(func)
-    return func
+    return options_of(PlanOptions, "caption_style", "lesson")(func)
 
 
-def reframe_option(func: F) -> F:
-    """--reframe: how footage of another shape is fitted, over the presets' choice."""
-    return click.option(
-        "--reframe",
-        type=click.Choice(("auto", "crop", "blur", "fit", "center")),
-        default=None,
-        help="How footage of another shape is fitted (overrides the presets' reframe): "
-        "auto (a crop following the action, or fit over blur when the action is wider "
-        "than the crop), crop, blur, fit (over black), center.",
-    )(func)
+def _run_option(*names: str) -> Callable[[F], F]:
+    from clipkit.options import RunOptions
+
+    return options_of(RunOptions, *names)
 
 
 def resolve_sources(
@@ -267,13 +308,12 @@ def _progress_for(total: int, quiet: bool) -> Any:
 @click.option(
     "-p",
     "--preset",
-    default="reels",
+    default=DEFAULT_PRESET,
     show_default=True,
     help="Preset whose detection settings apply and that plans are made for.",
 )
 @detect_options
-@cache_option
-@jobs_option
+@_run_option("cache_dir", "jobs")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files that were skipped.")
 @click.option(
@@ -301,19 +341,41 @@ def detect(
     **detect_values: Any,
 ) -> None:
     """Find the mishap moments in video files and folders (recursively)."""
-    import json
-
-    from clipkit import __version__
     from clipkit.batch import DetectJob, run_detect
-    from clipkit.errors import OutputError
-    from clipkit.executor import default_jobs
-    from clipkit.manifest import check_output_file
-    from clipkit.plan import edited_by_hand
     from clipkit.presets import load_preset
 
     sources, unfound = resolve_sources(paths, verbose=verbose)
     load_preset(preset)  # a bad preset name fails before any work
-    # ...and so does an output that cannot be written.
+    _check_detect_outputs(output, plan_file, force)  # ...and so does a bad output
+    job = DetectJob(
+        detect=checked_detect(detect_values),
+        cache_dir=cache_dir,
+        jobs=jobs,
+        preset=preset,
+        plan=plan_file is not None,
+        caption_style=caption_style,
+        lesson=lesson,
+    )
+    with _progress_for(len(sources), quiet or as_json and output is None) as bar:
+        results = run_detect(sources, job, on_event=bar)
+    text = _detect_json(results, explain) if as_json else _detect_text(results, explain)
+    if output is not None:
+        _write_detect_output(output, text)
+    else:
+        click.echo(text, nl=False)
+    failed = [r.path for r in results if r.error]
+    if plan_file is not None:
+        _write_detect_plan(plan_file, results, failed)
+    _finish(paths, sources, failed, unfound)
+
+
+def _check_detect_outputs(output: Path | None, plan_file: Path | None, force: bool) -> None:
+    """Fail before any work when the output or the plan file cannot be written (or the
+    plan file was edited since clipkit wrote it, and ``force`` is not given)."""
+    from clipkit.errors import OutputError
+    from clipkit.files import check_output_file
+    from clipkit.plan import edited_by_hand
+
     if output is not None:
         check_output_file(output, "output file")
     if plan_file is not None:
@@ -323,75 +385,74 @@ def detect(
                 f"{plan_file}: edited since clipkit wrote it (or not a plan file): not "
                 "overwritten (move it away, or pass --force)"
             )
-    job = DetectJob(
-        detect=checked_detect(detect_values),
-        cache_dir=cache_dir,
-        preset=preset,
-        plan=plan_file is not None,
-        caption_style=caption_style,
-        lesson=lesson,
-    )
-    with _progress_for(len(sources), quiet or as_json and output is None) as bar:
-        results = run_detect(sources, job, jobs=jobs or default_jobs(), on_event=bar)
 
-    if as_json:
-        files = []
-        for r in results:
-            entry: dict[str, Any] = {
-                "path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments,
-            }  # fmt: skip
-            if r.notes:
-                entry["notes"] = list(r.notes)
-            if explain:
-                entry["rejected"] = r.rejected
-            files.append(entry)
-        doc = {"clipkit_version": __version__, "files": files}
-        text = json.dumps(doc, indent=2) + "\n"
-    else:
-        lines = []
-        for r in results:
-            if r.error:
-                # Errors name their file already (they are also printed on their own).
-                problem = r.error.removeprefix(f"{r.path}: ")
-                lines.append(f"{r.path}: error: {problem}")
-                continue
-            lines.append(f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))")
-            # In time order, numbered like the clips `cut` makes of them; the score says
-            # which is best.
-            in_time = sorted(r.moments, key=lambda m: m["peak"])
-            spans = [(m["peak"], _fmt_moment(i, m)) for i, m in enumerate(in_time, 1)]
-            if explain:
-                spans += [(m["peak"], _fmt_rejected(m)) for m in r.rejected]
-            lines += [line for _, line in sorted(spans, key=lambda s: s[0])]
-            lines += [f"  note: {n}" for n in r.notes]
-        text = "\n".join(lines) + "\n" if lines else ""
-    if output is not None:
-        from clipkit.manifest import write_if_changed
 
-        try:
-            write_if_changed(output, text)
-        except OSError as e:
-            why = e.strerror or e
-            raise OutputError(f"{output}: cannot write the output file ({why})") from None
-    else:
-        click.echo(text, nl=False)
-    failed = [r.path for r in results if r.error]
-    if plan_file is not None and failed and len(failed) == len(results):
+def _detect_json(results: list[Any], explain: bool) -> str:
+    import json
+
+    from clipkit import __version__
+
+    files = []
+    for r in results:
+        entry: dict[str, Any] = {
+            "path": r.path, "duration": r.duration, "error": r.error, "moments": r.moments,
+        }  # fmt: skip
+        if r.notes:
+            entry["notes"] = list(r.notes)
+        if explain:
+            entry["rejected"] = r.rejected
+        files.append(entry)
+    doc = {"clipkit_version": __version__, "files": files}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _detect_lines(r: Any, explain: bool) -> list[str]:
+    """``detect``'s text on one file."""
+    if r.error:
+        # Errors name their file already (they are also printed on their own).
+        return [f"{r.path}: error: {r.error.removeprefix(f'{r.path}: ')}"]
+    lines = [f"{r.path}  ({r.duration:.1f} s, {len(r.moments)} moment(s))"]
+    # In time order, numbered like the clips `cut` makes of them; the score says
+    # which is best.
+    in_time = sorted(r.moments, key=lambda m: m["peak"])
+    spans = [(m["peak"], _fmt_moment(i, m)) for i, m in enumerate(in_time, 1)]
+    if explain:
+        spans += [(m["peak"], _fmt_rejected(m)) for m in r.rejected]
+    lines += [line for _, line in sorted(spans, key=lambda s: s[0])]
+    return lines + [f"  note: {n}" for n in r.notes]
+
+
+def _detect_text(results: list[Any], explain: bool) -> str:
+    lines = [line for r in results for line in _detect_lines(r, explain)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _write_detect_output(output: Path, text: str) -> None:
+    from clipkit.errors import OutputError
+    from clipkit.files import write_if_changed
+
+    try:
+        write_if_changed(output, text)
+    except OSError as e:
+        why = e.strerror or e
+        raise OutputError(f"{output}: cannot write the output file ({why})") from None
+
+
+def _write_detect_plan(plan_file: Path, results: list[Any], failed: list[str]) -> None:
+    if failed and len(failed) == len(results):
         # A plan of no clips would read as "no moments there": none is better.
         click.echo(f"clipkit: {plan_file}: not written, because every file failed", err=True)
-    elif plan_file is not None:
-        from clipkit.plan import save_plans
+        return
+    from clipkit.plan import save_plans
 
-        # The good files' plans are kept; the exit code and the lines below say that the
-        # plan lacks the failed files' clips (make deletes it: .DELETE_ON_ERROR).
-        save_plans(plan_file, [p for r in results for p in r.plans])
-        if failed:
-            click.echo(
-                f"clipkit: {plan_file}: written without the clips of {len(failed)} file(s) "
-                "that failed",
-                err=True,
-            )
-    _finish(paths, sources, failed, unfound)
+    # The good files' plans are kept; the exit code and the lines below say that the
+    # plan lacks the failed files' clips (make deletes it: .DELETE_ON_ERROR).
+    save_plans(plan_file, [p for r in results for p in r.plans])
+    if failed:
+        click.echo(
+            f"clipkit: {plan_file}: written without the clips of {len(failed)} file(s) that failed",
+            err=True,
+        )
 
 
 def _finish(paths: tuple[str, ...], sources: list[str], failed: list[str], missing: int) -> None:
@@ -414,103 +475,36 @@ def _fail_if(failed: list[str], missing: int = 0) -> None:
 
 # -- cut and render ---------------------------------------------------------------------
 
-preset_multi = click.option(
-    "-p",
-    "--preset",
-    "presets",
-    multiple=True,
-    default=("reels",),
-    show_default=True,
-    help="Built-in preset name or a preset YAML file; repeat for several platforms.",
-)
-out_option = click.option(
-    "-o",
-    "--out",
-    "--output",  # detect's name for its -o
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder: clips go to OUT/<preset>/, with manifest.json and index.html.",
-)
-
-
-def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A caption template that fills, checked before any work (a usage error if not)."""
-    from clipkit.presets import check_template
-
-    value = _short_caption(ctx, param, value)
-    try:
-        return None if value is None else check_template(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
-
 
 def caption_options(func: F) -> F:
-    for decorator in reversed(
-        [
-            click.option(
-                "--caption",
-                callback=_template,
-                help="Mishap caption template (overrides the preset's): "
-                "{line} (the caption style's line) {stem} {name} {index} {time} {seconds} "
-                "{preset} are filled in.",
-            ),
-            click.option(
-                "--recovery-caption", callback=_template, help="Caption over the recovery shot."
-            ),
-            click.option(
-                "--recovery",
-                "recovery_file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="Append this video as the recovery shot instead of one from the source.",
-            ),
-            click.option("--no-recovery", is_flag=True, help="Append no recovery shot."),
-        ]
-    ):
-        func = decorator(func)
-    return func
+    from clipkit.options import PlanOptions
 
-
-def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from clipkit.cluster import ClusterError, check_address
-
-    try:
-        return check_address(value) if value else None
-    except ClusterError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-cluster_option = click.option(
-    "--cluster",
-    envvar="CLIPKIT_CLUSTER",
-    default=None,
-    callback=_cluster,
-    help="Run the work on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
-    "local:N for N worker processes here [env: CLIPKIT_CLUSTER; needs clipkit[cluster]].",
-)
+    names = ("caption", "recovery_caption", "recovery_file", "no_recovery")
+    return options_of(PlanOptions, *names)(func)
 
 
 def run_options(func: F) -> F:
     for decorator in reversed(
         [
-            jobs_option,
-            cluster_option,
-            click.option("--force", is_flag=True, help="Re-render clips that are up to date."),
-            click.option(
-                "-n", "--dry-run", is_flag=True, help="Say what would be made; make nothing."
-            ),
+            _run_option("jobs", "cluster", "force", "dry_run"),
             click.option(
                 "-q", "--quiet", is_flag=True, help="Print only errors (and then the summary)."
             ),
             click.option(
                 "-v", "--verbose", is_flag=True, help="Also list every clip and skipped file."
             ),
-            cache_option,
+            _run_option("cache_dir"),
         ]
     ):
         func = decorator(func)
     return func
+
+
+def reframe_option(func: F) -> F:
+    """--reframe: how footage of another shape is fitted, over the presets' choice."""
+    from clipkit.options import PlanOptions
+
+    return options_of(PlanOptions, "reframe")(func)
 
 
 def _check_presets(names: tuple[str, ...]) -> None:
@@ -531,7 +525,7 @@ def _check_presets(names: tuple[str, ...]) -> None:
 def _check_out(out_dir: Path, dry_run: bool) -> None:
     if dry_run:
         return
-    from clipkit.render import check_output_dir
+    from clipkit.files import check_output_dir
 
     check_output_dir(out_dir)
 
@@ -546,39 +540,56 @@ def _describe_loudness(d: dict[str, Any]) -> str:
         return f"sound: {d}"
 
 
-def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool) -> None:
-    made = sum(len(r.made) for r in report.results)
+def _report_source(r: SourceOutcome, out_dir: Path, *, verbose: bool, quiet: bool) -> None:
+    """What went on with one source: its error, notes and (``verbose``) clips."""
+    if r.error:
+        click.echo(f"clipkit: {r.error}", err=True)
+    if not quiet:  # what the manifest notes of a source and a new clip (in a pool, too)
+        for note in r.notes:
+            click.echo(f"note: {r.path}: {note}", err=True)
+        for rec in r.made:
+            for note in rec.notes:
+                click.echo(f"note: {out_dir / rec.output}: {note}", err=True)
+    if verbose:
+        _report_clips(r, out_dir)
+
+
+def _report_clips(r: SourceOutcome, out_dir: Path) -> None:
+    """--verbose: every clip of a source, made, kept or removed."""
+    if r.no_moments:
+        click.echo(f"no moments in {r.path}", err=True)
+    for rec in r.made:
+        click.echo(f"made {out_dir / rec.output}", err=True)
+        if rec.loudness:
+            click.echo(f"  {_describe_loudness(rec.loudness)}", err=True)
+    for rec in r.kept:
+        click.echo(f"up to date {out_dir / rec.output}", err=True)
+    for o in r.removed:
+        click.echo(f"removed stale {out_dir / o}", err=True)
+
+
+def _report_dry_run(report: BatchReport, out_dir: Path) -> None:
     kept = sum(len(r.kept) for r in report.results)
     would = [o for r in report.results for o in r.would_make]
+    stale = [o for r in report.results for o in r.would_remove]
+    for o in would:
+        click.echo(f"would make {out_dir / o}")
+    for o in stale:
+        click.echo(f"would remove stale {out_dir / o}")
+    gone = f", {len(stale)} stale clip(s) would be removed" if stale else ""
+    click.echo(f"{len(would)} clip(s) would be made, {kept} up to date{gone}.")
+
+
+def _report(
+    report: BatchReport, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool
+) -> None:
     for r in report.results:
-        if r.error:
-            click.echo(f"clipkit: {r.error}", err=True)
-        if not quiet:  # what the manifest notes of a source and a new clip (in a pool, too)
-            for note in r.notes:
-                click.echo(f"note: {r.path}: {note}", err=True)
-            for rec in r.made:
-                for note in rec.notes:
-                    click.echo(f"note: {out_dir / rec.output}: {note}", err=True)
-        if verbose:
-            if r.no_moments:
-                click.echo(f"no moments in {r.path}", err=True)
-            for rec in r.made:
-                click.echo(f"made {out_dir / rec.output}", err=True)
-                if rec.loudness:
-                    click.echo(f"  {_describe_loudness(rec.loudness)}", err=True)
-            for rec in r.kept:
-                click.echo(f"up to date {out_dir / rec.output}", err=True)
-            for o in r.removed:
-                click.echo(f"removed stale {out_dir / o}", err=True)
+        _report_source(r, out_dir, verbose=verbose, quiet=quiet)
     if dry_run:
-        stale = [o for r in report.results for o in r.would_remove]
-        for o in would:
-            click.echo(f"would make {out_dir / o}")
-        for o in stale:
-            click.echo(f"would remove stale {out_dir / o}")
-        gone = f", {len(stale)} stale clip(s) would be removed" if stale else ""
-        click.echo(f"{len(would)} clip(s) would be made, {kept} up to date{gone}.")
+        _report_dry_run(report, out_dir)
     elif not quiet or report.failed:
+        made = sum(len(r.made) for r in report.results)
+        kept = sum(len(r.kept) for r in report.results)
         empty = sum(r.no_moments for r in report.results)
         none = f", {empty} file(s) without moments" if empty else ""
         click.echo(
@@ -588,7 +599,7 @@ def _report(report: Any, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: 
         )
 
 
-def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -> Any:
+def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -> CutOptions:
     """CutOptions from the parsed flags: run flags by name, detection flags when given."""
     from dataclasses import fields
 
@@ -610,24 +621,24 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
     )
 
 
-def _run(sources: list[Any], opts: Any, values: dict[str, Any], batch: Callable[..., Any]) -> Any:
+def _run(
+    sources: list[Any], opts: CutOptions, values: dict[str, Any], batch: Callable[..., Any]
+) -> Any:
     """Run ``batch`` over ``sources`` with progress, then report. Returns the report."""
     from clipkit.children import temporaries_in
-    from clipkit.executor import default_jobs
 
     temporaries_in(opts.out_dir)  # removed when a signal stops the run
     quiet, verbose = values["quiet"], values["verbose"]
     total = len(dict.fromkeys(getattr(s, "source", s) for s in sources))  # plans name sources
     with _progress_for(total, quiet) as bar:
-        report = batch(sources, opts, jobs=values["jobs"] or default_jobs(), on_event=bar)
+        report = batch(sources, opts, on_event=bar)
     _report(report, opts.out_dir, dry_run=opts.dry_run, verbose=verbose, quiet=quiet)
     return report
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@preset_multi
-@out_option
+@_run_option("presets", "out_dir")
 @caption_options
 @style_options
 @reframe_option
@@ -656,8 +667,7 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
 @click.argument(
     "plan_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
-@preset_multi
-@out_option
+@_run_option("presets", "out_dir")
 @style_options
 @reframe_option
 @run_options

@@ -304,10 +304,12 @@ def unit_source(item: Any) -> str | None:
     return None
 
 
-def unit_out_dir(fn: Any) -> Path | None:
-    """The output folder a unit writes to: ``opts.out_dir`` of a ``functools.partial``."""
-    opts = getattr(fn, "keywords", {}).get("opts")
-    out = getattr(opts, "out_dir", None)
+def unit_out_dir(fn: Any, item: Any) -> Path | None:
+    """The output folder a unit writes to: the item's ``out_dir`` (a clip's unit), else
+    ``opts.out_dir`` of a ``functools.partial``."""
+    out = getattr(item, "out_dir", None)
+    if out is None:
+        out = getattr(getattr(fn, "keywords", {}).get("opts"), "out_dir", None)
     return Path(out) if out is not None else None
 
 
@@ -323,7 +325,7 @@ def access_problem(fn: Any, item: Any, worker: str) -> str | None:
             os.close(os.open(source, os.O_RDONLY))
         except OSError as e:
             return f"cannot be read by worker {worker} ({_why(e)})"
-    out = unit_out_dir(fn)
+    out = unit_out_dir(fn, item)
     if out is not None:
         folder = out
         while not folder.exists() and folder != folder.parent:

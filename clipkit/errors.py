@@ -15,6 +15,11 @@ class InputError(ClipkitError):
     """A source file is missing, unreadable, or not a usable video."""
 
 
+class TemplateError(InputError, ValueError):
+    """A caption or name template that does not fill: a ValueError to the checks of
+    presets and options, an InputError (its source fails) through the Python API."""
+
+
 class PresetError(ClipkitError):
     """A preset file does not parse or does not validate."""
 

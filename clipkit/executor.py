@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from clipkit.children import in_worker, raise_if_stopped, working
 from clipkit.errors import ClipkitError
+from clipkit.options import default_jobs
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,17 +27,11 @@ R = TypeVar("R")
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
 
+__all__ = ["Executor", "EventSink", "default_jobs", "emit", "in_pool"]
+
 _worker_queue: Any = None
 _started: Any = None  # in a worker: one flag per item, set when it starts
 _cluster_worker = False  # in a worker process of a cluster (clipkit.cluster)
-
-
-def default_jobs() -> int:
-    """The number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _init_worker(q: Any, started: Any = None) -> None:
@@ -69,7 +64,8 @@ def emit(event: Event, sink: EventSink | None = None) -> None:
 
 
 class Executor:
-    """Runs ``fn(item, sink)`` for each item on ``jobs`` processes.
+    """Runs ``fn(item, sink)`` for each item on ``jobs`` processes; an item's events
+    reach ``on_event`` before its result is yielded.
 
     A worker process that dies (killed by hand or by the out-of-memory killer) breaks
     its pool; the items that had not finished go on in a new one. An item that was
@@ -145,13 +141,21 @@ class Executor:
         q = ctx.Queue()
         flags = ctx.RawArray("b", len(items))
         stop = threading.Event()
+        ended: set[int] = set()  # items whose worker has sent all its events
+        cond = threading.Condition()
 
         def pump() -> None:
             while not stop.is_set():
                 try:
-                    self.on_event(q.get(timeout=0.1))
+                    event = q.get(timeout=0.1)
                 except queue.Empty:
                     continue
+                if isinstance(event, tuple) and event[0] == _END:
+                    with cond:
+                        ended.add(event[1])
+                        cond.notify_all()
+                else:
+                    self.on_event(event)
 
         pumper = threading.Thread(target=pump, daemon=True)
         pumper.start()
@@ -170,6 +174,9 @@ class Executor:
                     except BrokenProcessPool:
                         unfinished.append(futures[fut])
                         continue
+                    index = futures[fut]
+                    with cond:  # an item's events come before its result
+                        cond.wait_for(lambda: index in ended, timeout=_EVENTS_WAIT)  # noqa: B023
                     yield result
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -177,14 +184,20 @@ class Executor:
             pumper.join()
             while True:  # deliver what is left in the queue
                 try:
-                    self.on_event(q.get_nowait())
+                    event = q.get_nowait()
                 except (queue.Empty, OSError, ValueError):
                     break
+                if not (isinstance(event, tuple) and event[0] == _END):
+                    self.on_event(event)
         unfinished.sort()
         return unfinished, {i for i in unfinished if flags[i]}
 
 
 _DIED = "killed, or out of memory"
+# Sent by a worker after an item's last event: its result is yielded once that is in.
+_END = "clipkit-executor-end"
+# How long a result waits for its events at most (s): they are in flight, not lost.
+_EVENTS_WAIT = 5.0
 
 
 class WorkerDied(ClipkitError):
@@ -197,4 +210,7 @@ def _run(fn: Callable[[T, EventSink | None], R], index: int, item: T) -> R:
     if _started is not None:
         _started[index] = 1
     with working():
-        return fn(item, None)
+        result = fn(item, None)
+    if _worker_queue is not None:
+        _worker_queue.put((_END, index))
+    return result

@@ -18,21 +18,24 @@ project folder that moves as a whole keeps its clips.
 from __future__ import annotations
 
 import csv
-import errno
 import hashlib
 import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clipkit import __version__
-from clipkit.errors import OutputError, disk_full_message
+from clipkit.files import raise_if_full, write_if_changed
+
+if TYPE_CHECKING:
+    from clipkit.plan import ClipPlan
+    from clipkit.presets import Preset
+    from clipkit.render import RenderResult
 
 STATE_DIR = ".clipkit/state"
 SOURCES_DIR = ".clipkit/sources"
@@ -108,66 +111,86 @@ def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) 
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Atomically replace ``path`` with ``text`` unless it already holds exactly that."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    write_atomic(path, text)
-    return True
+def canonical(path: str) -> str:
+    """One spelling per file, so that 'a.mp4' and '/abs/a.mp4' are the same source."""
+    return str(Path(path).resolve())
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place, so a
-    reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        _raise_if_full(e, path)
-        raise
-    try:
-        _write_fd(fd, text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        _raise_if_full(e, path)
-        raise
+def source_tag(source: str) -> str:
+    """A short tag of a source's canonical path: what tells apart the clips of two
+    sources that share a file name."""
+    return hashlib.sha256(canonical(source).encode()).hexdigest()[:6]
 
 
-def _write_fd(fd: int, text: str) -> None:
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
+def shared_stems(paths: Iterable[str]) -> frozenset[str]:
+    """The sources (canonical) whose stem another, different source also has."""
+    by_stem: dict[str, set[str]] = {}
+    for p in paths:
+        by_stem.setdefault(Path(p).stem, set()).add(canonical(p))
+    return frozenset(c for group in by_stem.values() if len(group) > 1 for c in group)
 
 
-def _raise_if_full(e: BaseException, path: Path) -> None:
-    """OutputError naming the folder when ``e`` says its disk is full (only then: other
-    errors of each caller say more in their own words)."""
-    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-        folder, what = path.parent, path.name
-        if ".clipkit" in path.parts:  # clipkit's own records: the output folder is named
-            folder = path.parents[len(path.parts) - path.parts.index(".clipkit") - 1]
-            what = "clipkit's records"
-        raise OutputError(disk_full_message(folder, what)) from None
+def keyed_plan(plan: ClipPlan) -> dict[str, Any]:
+    """The plan as the clip key sees it: without the source's path, which the key holds
+    as its content fingerprint, so moving or re-spelling a folder re-renders nothing;
+    a recovery shot from another file by that file's content, so replacing it does."""
+    from clipkit.analyse import fingerprint
+
+    d = dict(plan.to_dict())
+    d.pop("source_fingerprint", None)  # the key holds the source's fingerprint itself
+    src = canonical(d.pop("source"))
+    if d.get("recovery_source"):
+        rec = canonical(d["recovery_source"])
+        try:
+            d["recovery_source"] = (
+                "<source>" if rec == src else fingerprint(rec, os.path.getsize(rec))
+            )
+        except OSError:  # rendering it will say what is wrong
+            d["recovery_source"] = rec
+    return d
 
 
-def check_output_file(path: Path, what: str) -> None:
-    """Prove that ``path`` can be written (creating its folder), before any work starts;
-    OutputError naming it and the problem otherwise. ``what`` names the file's role."""
-    try:
-        if path.is_dir():
-            raise OutputError(f"{path}: cannot write the {what}: it is a folder")
-        above = next((p for p in path.parents if p.exists()), None)
-        if above is not None and not above.is_dir():
-            raise OutputError(f"{path}: cannot write the {what}: {above} is not a folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".clipkit-write-test-"):
-            pass
-    except OSError as e:
-        raise OutputError(f"{path}: cannot write the {what} ({e.strerror or e})") from None
+def record_of(
+    plan: ClipPlan,
+    preset: Preset,
+    result: RenderResult,
+    key: str,
+    source_fingerprint: str,
+    reasons: Iterable[str],
+    out_dir: Path,
+) -> ClipRecord:
+    """The manifest row of a clip just rendered (its file's digest read from disk)."""
+    rel = lambda p: str(Path(p).resolve().relative_to(out_dir.resolve())) if p else None  # noqa: E731
+    rec = plan.recovery
+    return ClipRecord(
+        key=key,
+        output=rel(result.path) or "",
+        cover=rel(result.cover),
+        preset=preset.name,
+        preset_digest=preset.digest(),
+        source=plan.source,
+        source_fingerprint=source_fingerprint,
+        index=plan.index,
+        start=plan.start,
+        end=plan.end,
+        peak=plan.peak,
+        score=plan.score,
+        reasons=list(reasons),
+        caption=plan.caption or "",
+        recovery_caption=plan.recovery_caption or "",
+        recovery=list(rec) if rec else None,
+        recovery_note=plan.recovery_note or None,
+        duration=result.duration,
+        size_bytes=result.size_bytes,
+        notes=[n for n in (plan.note, result.note) if n],
+        recovery_source=plan.recovery_source,
+        plan_note=plan.note,
+        recovery_still=plan.recovery_still,
+        reframe=result.reframe,
+        crop=result.crop,
+        loudness=result.loudness.to_dict() if result.loudness else None,
+        sha256=file_digest(Path(result.path)),
+    )
 
 
 def file_digest(path: Path) -> str:
@@ -195,7 +218,7 @@ def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as e:
-        _raise_if_full(e, path)
+        raise_if_full(e, path)
         raise
     try:
         try:
@@ -209,7 +232,7 @@ def output_lock(out_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]
         try:
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         except OSError as e:  # not even a few bytes fit: nothing of the run would
-            _raise_if_full(e, path)
+            raise_if_full(e, path)
             raise
         try:
             yield
@@ -244,12 +267,6 @@ def _record_paths(path: Path, out_dir: Path) -> set[str]:
         return _files_named(json.loads(path.read_text(encoding="utf-8"))["path"], out_dir)
     except (OSError, ValueError, KeyError, TypeError):
         return set()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class State:
@@ -310,6 +327,48 @@ class State:
     def is_current(self, output: str, key: str) -> bool:
         return self.current(output, key) is not None
 
+    def name_for(
+        self, plan: ClipPlan, preset: str, *, shared: bool, claimed: dict[str, str]
+    ) -> tuple[ClipPlan, str]:
+        """The plan with the file name it is made under, and that name in the output
+        folder: tagged when another source's clip has the name (in the records, or
+        ``claimed`` earlier in this run: output -> source), or when ``shared`` (another
+        source of the run has the same file name); numbered when a clip of this source
+        has it (a name template without {index})."""
+        output = f"{preset}/{plan.output}"
+        if shared or self._taken_by_another(output, plan.source, claimed):
+            name = Path(plan.output)
+            plan = replace(plan, output=f"{name.stem}-{source_tag(plan.source)}{name.suffix}")
+            output = f"{preset}/{plan.output}"
+        if output in claimed:
+            name = Path(plan.output)
+            plan = replace(plan, output=f"{name.stem}-{plan.index}{name.suffix}")
+            output = f"{preset}/{plan.output}"
+        return plan, output
+
+    def _taken_by_another(self, output: str, source: str, claimed: dict[str, str]) -> bool:
+        if output in claimed:
+            return canonical(claimed[output]) != canonical(source)
+        other = self.get(output)
+        return other is not None and not self.is_source(other.source, source)
+
+    def stale(self, source: str, preset: str, wanted: set[str]) -> list[ClipRecord]:
+        """The clips ``source`` used to give for ``preset`` but no longer does."""
+        return [
+            rec
+            for rec in self.records()
+            if self.is_source(rec.source, source)
+            and rec.preset == preset
+            and rec.output not in wanted
+        ]
+
+    def remove(self, rec: ClipRecord) -> None:
+        """Delete a clip, its cover and its record."""
+        for rel in (rec.output, rec.cover):
+            if rel:
+                (self.out_dir / rel).unlink(missing_ok=True)
+        self.drop(rec.output)
+
     def put_source(self, summary: dict[str, Any]) -> None:
         """Remember what the last run found in one source (moments, errors, timeline).
 
@@ -334,6 +393,12 @@ class State:
             except ValueError:
                 continue
         return sorted(found, key=lambda s: str(s.get("path")))
+
+    def write_manifest(self) -> Path:
+        """Rebuild ``manifest.json`` and ``manifest.csv`` from the records (the sources'
+        timelines are for the review page only)."""
+        sources = [{k: v for k, v in s.items() if k != "timeline"} for s in self.sources()]
+        return write_manifest(self.out_dir, self.records(), sources)
 
     def records(self) -> list[ClipRecord]:
         recs = []

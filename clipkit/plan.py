@@ -29,9 +29,9 @@ from typing import Any, Protocol
 import yaml
 
 from clipkit.errors import InputError, OutputError
-from clipkit.manifest import write_atomic
-from clipkit.presets import Preset, not_one_of
-from clipkit.presets import fill_template as _fill_checked
+from clipkit.files import write_atomic
+from clipkit.options import not_one_of
+from clipkit.presets import Preset, fill_template
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.reframe import Crop, action_for, plan_reframe
@@ -186,20 +186,6 @@ def _check_windows(values: dict[str, Any], where: str) -> None:
         raise InputError(
             f"{where}: the recovery shot ({window}) needs 0 <= recovery_start < recovery_end"
         )
-
-
-def fill_template(
-    template: str, *, source: str, index: int, peak: float, preset: str, line: str = ""
-) -> str:
-    """``clipkit.presets.fill_template``, failing as InputError: a template given through
-    the Python API (not checked as a preset or CLI option is) fails its source in a
-    batch with one line, like any other bad input."""
-    try:
-        return _fill_checked(
-            template, source=source, index=index, peak=peak, preset=preset, line=line
-        )
-    except ValueError as e:
-        raise InputError(str(e)) from None
 
 
 def output_name(template: str, *, source: str, index: int, peak: float, preset: str) -> str:
@@ -523,7 +509,12 @@ def edited_by_hand(path: str | Path) -> bool:
         doc = _read_plan_file(Path(path))
     except InputError:
         return True
-    return not isinstance(doc, dict) or doc.get("digest") != _digest(doc.get("clips"))
+    if not isinstance(doc, dict):
+        return True
+    try:
+        return bool(doc.get("digest") != _digest(doc.get("clips")))
+    except (TypeError, ValueError):  # values no plan writer makes (bytes, lone surrogates)
+        return True
 
 
 class _JsonNumberError(ValueError):

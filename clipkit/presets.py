@@ -17,19 +17,28 @@ import difflib
 import hashlib
 import json
 import logging
-import math
 import re
 import string
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from clipkit.detection import DetectOptions
-from clipkit.errors import PresetError
-from clipkit.wording import DEFAULT_STYLE, STYLES, caption_too_long
+from clipkit.errors import PresetError, TemplateError
+from clipkit.options import (
+    TEMPLATE_FIELDS,
+    TEMPLATE_HELP,
+    DetectOptions,
+    Given,
+    PlanOptions,
+    check_value,
+    layered,
+    option,
+    preset_keys,
+)
+from clipkit.wording import DEFAULT_STYLE, caption_too_long
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)
@@ -52,17 +61,17 @@ def _opt(
     choices: tuple[str, ...] | None = None,
 ) -> Any:
     """A preset field: its default, help text and allowed range, in one place."""
-    meta = {"help": help, "min": lo, "max": hi, "choices": choices}
-    return field(default=default, metadata=meta)
+    return option(default, help, min=lo, max=hi, choices=choices)
+
+
+def _from(f: Field[Any], default: Any = MISSING) -> Any:
+    """A preset key that an option of clipkit.options also sets: its help, range and
+    choices are the option's; its default too, unless the option's means "the preset's"."""
+    return field(default=f.default if default is MISSING else default, metadata=f.metadata)
 
 
 _DETECT = {f.name: f for f in fields(DetectOptions)}
-
-
-def _detect_opt(name: str, *, lo: float, hi: float) -> Any:
-    """A detection setting a preset may carry: default and help come from DetectOptions."""
-    f = _DETECT[name]
-    return _opt(f.default, f.metadata["help"], lo=lo, hi=hi)
+_PLAN = preset_keys(PlanOptions)
 
 
 # The lowest frame rate the platforms take (PLATFORMS.md).
@@ -94,13 +103,7 @@ class Preset:
         "constant: always fps",
         choices=("peak", "constant"),
     )
-    reframe: str = _opt(
-        "auto",
-        "how a frame of another shape is fitted: auto (a crop that follows the action, "
-        "or fit over a blurred copy when the action is wider than the crop), crop, blur, "
-        "fit (over black) or center (a still centred crop); follow: the older name of crop",
-        choices=("auto", "crop", "blur", "fit", "center", "follow"),
-    )
+    reframe: str = _from(_PLAN["reframe"], "auto")
     # -- timing ---------------------------------------------------------------
     min_length: float = _opt(5.0, "shortest clip, recovery shot included", lo=1.0, hi=600.0)
     max_length: float = _opt(10.0, "longest clip, recovery shot included", lo=1.0, hi=900.0)
@@ -114,14 +117,9 @@ class Preset:
     crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot", lo=0.0, hi=2.0)
     # -- captions -------------------------------------------------------------
     # {line} is a line of the caption style's pool, chosen per clip (clipkit.wording).
-    caption: str = _opt(
-        "{line}",
-        "mishap caption template ({line} {stem} {index} {time} {preset} fields); empty for none",
-    )
-    recovery_caption: str = _opt("{line}", "recovery caption template; empty for none")
-    caption_style: str = _opt(
-        DEFAULT_STYLE, "the built-in lines that {line} is chosen from", choices=STYLES
-    )
+    caption: str = _from(_PLAN["caption"], "{line}")
+    recovery_caption: str = _from(_PLAN["recovery_caption"], "{line}")
+    caption_style: str = _from(_PLAN["caption_style"], DEFAULT_STYLE)
     caption_font: str = _opt("DejaVuSans-Bold.ttf", "a font shipped in clipkit.fonts or a path")
     # 3.5-5 % of the frame height is the short-form norm (66-96 px on 1920).
     caption_size: float = _opt(
@@ -171,9 +169,9 @@ class Preset:
     # Short fades hide the clicks of a hard cut in the sound.
     audio_fade: float = _opt(0.15, "audio fade in/out at the clip's ends", lo=0.0, hi=2.0)
     # -- detection (same names and defaults as clipkit.detect.DetectOptions) -------
-    sensitivity: float = _detect_opt("sensitivity", lo=0.0, hi=1.0)
-    max_moments: int = _detect_opt("max_moments", lo=0, hi=1000)
-    min_gap: float = _detect_opt("min_gap", lo=0.0, hi=3600.0)
+    sensitivity: float = _from(_DETECT["sensitivity"])
+    max_moments: int = _from(_DETECT["max_moments"])
+    min_gap: float = _from(_DETECT["min_gap"])
     # -- naming -----------------------------------------------------------------
     output_name: str = _opt("{stem}_{index:02d}_{preset}.mp4", "output file name template")
 
@@ -181,10 +179,12 @@ class Preset:
         """All values, fully resolved (no ``extends``)."""
         return asdict(self)
 
-    def detect_options(self, **explicit: Any) -> DetectOptions:
-        """This preset's detection settings, with ``explicit`` values (CLI, API) on top."""
-        mine = {name: getattr(self, name) for name in _DETECT}
-        return DetectOptions(**{**mine, **explicit})
+    def detect_options(
+        self, given: Given[DetectOptions] | None = None, **explicit: Any
+    ) -> DetectOptions:
+        """This preset's detection settings, with the ``given`` (or ``explicit``) values
+        (CLI, API) on top."""
+        return layered(DetectOptions, self, given or DetectOptions.given(**explicit))
 
     def digest(self) -> str:
         """A stable hash of the values that change a rendered clip.
@@ -223,12 +223,6 @@ def _suggest(key: str) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-# Preset keys whose value is a template filled per clip (see ``fill_template``).
-TEMPLATE_KEYS = ("caption", "recovery_caption", "output_name")
-# ...and those whose value is the text of a caption.
-CAPTION_KEYS = ("caption", "recovery_caption")
-
-
 def _fmt_time(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     return f"{m}:{s:02d}"
@@ -238,7 +232,9 @@ def fill_template(
     template: str, *, source: str, index: int, peak: float, preset: str, line: str = ""
 ) -> str:
     """Fill a caption or name template: {line} {stem} {name} {index} {time} {seconds}
-    {preset} ({line}: the line chosen from the caption style's pool)."""
+    {preset} ({line}: the line chosen from the caption style's pool). A template that
+    does not fill raises TemplateError: a ValueError where a preset or an option is
+    checked, an InputError that fails its source when it came through the Python API."""
     fields_ = {
         "line": line,
         "stem": Path(source).stem,
@@ -252,34 +248,33 @@ def fill_template(
     try:
         return template.format(**fields_)
     except (KeyError, IndexError, ValueError) as e:
-        raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+        raise TemplateError(f"template {template!r}: unknown field or format ({e})") from None
 
 
-TEMPLATE_FIELDS = ("line", "stem", "name", "index", "time", "seconds", "preset")
 # A format width beyond this ({line:>999999999}) is a way to fill the memory, not a look.
 MAX_FORMAT_WIDTH = 999
 
 
 def _check_fields(template: str, depth: int = 0) -> None:
-    """ValueError unless every field of ``template`` (and of its format specs) is a bare
+    """TemplateError unless every field of ``template`` (and of its format specs) is a bare
     documented name: no attribute or index access ({stem.__class__}, {index[0]}), no
     positional {} or {0}, no unknown name."""
-    allowed = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
+    allowed = TEMPLATE_HELP
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as e:
-        raise ValueError(f"template {template!r}: unknown field or format ({e})") from None
+        raise TemplateError(f"template {template!r}: unknown field or format ({e})") from None
     for _text, name, spec, _conversion in parts:
         if name is None:
             continue
         if name not in TEMPLATE_FIELDS:
-            raise ValueError(
+            raise TemplateError(
                 f"template {template!r}: unknown field '{{{name}}}'; allowed: {allowed}"
             )
         if spec and depth < 2:
             _check_fields(spec, depth + 1)
         if spec and any(len(d) > len(str(MAX_FORMAT_WIDTH)) for d in re.findall(r"\d+", spec)):
-            raise ValueError(
+            raise TemplateError(
                 f"template {template!r}: format '{spec}' of '{{{name}}}' is wider than "
                 f"{MAX_FORMAT_WIDTH}"
             )
@@ -322,49 +317,36 @@ def font_file(name: str) -> str:
     return name
 
 
-def _check_value(key: str, value: Any) -> Any:
-    """Return ``value`` converted to the field's type, or raise ValueError saying why."""
-    f = FIELDS[key]
-    kind = type(f.default)
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"must be true or false, not {value!r}")
-    elif kind in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"must be a number, not {value!r}")
-        if not math.isfinite(value):
-            raise ValueError(f"must be a finite number, not {value}")
-        if kind is int and value != int(value):
-            raise ValueError(f"must be a whole number, not {value!r}")
-        value = int(value) if kind is int else float(value)
-        lo, hi = f.metadata["min"], f.metadata["max"]
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(f"{value} is out of range ({lo} to {hi})")
-    elif not isinstance(value, str):
-        raise ValueError(f"must be text, not {value!r}")
-    if key in CAPTION_KEYS and (problem := caption_too_long(value)):
-        raise ValueError(problem)
-    if key in TEMPLATE_KEYS:
-        check_template(value)
-    if key.endswith("_color"):
-        _check_color(value)
-    if key == "caption_font":
-        font_file(value)
-    if key == "name" and not PLAIN_NAME.fullmatch(value):
+def _check_name(value: str) -> None:
+    if not PLAIN_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} must be a plain name (letters, digits, - _ . +): it names the output folder"
         )
-    choices = f.metadata["choices"]
-    if choices and value not in choices:
-        raise ValueError(not_one_of(value, choices))
+
+
+def _check_caption(value: str) -> None:
+    if problem := caption_too_long(value):
+        raise ValueError(problem)
+
+
+# The checks a key's value gets beyond its type, range and choices (in this order).
+_EXTRA_CHECKS: dict[str, tuple[Any, ...]] = {
+    "caption": (_check_caption, check_template),
+    "recovery_caption": (_check_caption, check_template),
+    "output_name": (check_template,),
+    "caption_color": (_check_color,),
+    "caption_outline_color": (_check_color,),
+    "caption_font": (font_file,),
+    "name": (_check_name,),
+}
+
+
+def _check_value(key: str, value: Any) -> Any:
+    """Return ``value`` converted to the field's type, or raise ValueError saying why."""
+    value = check_value(FIELDS[key], value)
+    for check in _EXTRA_CHECKS.get(key, ()):
+        check(value)
     return value
-
-
-def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
-    """Why ``value`` is not a valid choice: the choices, and the nearest one if any."""
-    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"{value!r} is not one of {', '.join(choices)}{hint}"
 
 
 def _check_values(

@@ -88,7 +88,8 @@ class PlainProgress:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tally = Tally(total)
-        self._last: dict[str, str] = {}
+        # The last line of each source's clip (clips of a source may render at once).
+        self._last: dict[tuple[str, object], str] = {}
 
     @property
     def finished(self) -> int:
@@ -122,9 +123,10 @@ class PlainProgress:
             what = describe({**event, "frames": step, "of": 100})
         else:
             what = describe(event)
-        if self._last.get(src) == what:
+        where = (src, event.get("clip"))
+        if self._last.get(where) == what:
             return
-        self._last[src] = what
+        self._last[where] = what
         self._say(f"{src}: {what}")
 
 

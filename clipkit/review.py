@@ -21,7 +21,8 @@ from urllib.parse import quote
 import cv2
 import numpy as np
 
-from clipkit.manifest import ClipRecord, write_if_changed
+from clipkit.files import write_if_changed
+from clipkit.manifest import ClipRecord, State
 from clipkit.plan import PLAN_VERSION, ClipPlan
 from clipkit.signals import Signals
 
@@ -426,6 +427,11 @@ def render_page(
         "</body></html>\n",
     ]
     return "\n".join(parts)
+
+
+def write_review_of(state: State) -> Path:
+    """The review page of everything the output folder's manifest records."""
+    return write_review(state.out_dir, state.sources(), state.records())
 
 
 def write_review(out_dir: Path, sources: list[dict[str, Any]], records: list[ClipRecord]) -> Path:

@@ -9,13 +9,13 @@ parameters, so re-detecting with other settings does not decode again.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from clipkit.files import atomic_path
 
 # Series sampled at the analysed video frames (all the same length as ``t``).
 FRAME_SERIES = (
@@ -88,16 +88,14 @@ class Signals:
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (.npz) atomically."""
         path = Path(path)
-        # A unique temporary name: two workers may cache the same content at once.
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
-        os.close(fd)
-        tmp = Path(name)
         skip = ("meta", "duration")
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
-        np.savez_compressed(
-            tmp, duration=np.float64(self.duration), meta=np.array(json.dumps(self.meta)), **arrays
-        )
-        tmp.replace(path)
+        # (A full disk is the cache's caller's to say: the run goes on without it.)
+        with atomic_path(path, suffix=".tmp.npz", full=False) as tmp:
+            np.savez_compressed(
+                tmp, duration=np.float64(self.duration), meta=np.array(json.dumps(self.meta)),
+                **arrays,
+            )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | Path) -> Signals:

@@ -272,9 +272,9 @@ def test_a_pool_worker_analyses_without_splitting(
         return real(*a, split=split, **k)  # type: ignore[arg-type]
 
     monkeypatch.setattr(analyse_mod, "analyse", spy)
-    batch._analysed(str(gops), None, batch.SourceResult(path=str(gops)), lambda e: None)
+    batch.analyse_source(batch.SourceJob(str(gops), plan=False, timeline=False), lambda e: None)
     monkeypatch.setattr(executor, "_worker_queue", object())
-    batch._analysed(str(gops), None, batch.SourceResult(path=str(gops)), lambda e: None)
+    batch.analyse_source(batch.SourceJob(str(gops), plan=False, timeline=False), lambda e: None)
     assert asked == [True, False]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,17 +70,15 @@ def test_an_error_met_while_unwinding_does_not_hide_the_signal(
 
     seen: list[str] = []
 
-    def process(path: str, opts: object, sink: object = None) -> object:
-        def work(res: object) -> None:
-            seen.append(Path(path).name)
-            try:
-                os.kill(os.getpid(), signal.SIGTERM)
-            finally:
-                raise RenderError(f"{path}: muxing failed (Invalid data)")
+    def stages(job: clipkit.batch.SourceJob, sink: object = None) -> Iterator[object]:
+        seen.append(Path(job.path).name)
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:
+            raise RenderError(f"{job.path}: muxing failed (Invalid data)")
+        yield  # (a generator, as the pipeline's stages are)
 
-        return clipkit.batch._guarded(path, work, None)
-
-    monkeypatch.setattr(clipkit.batch, "plan_source", process)
+    monkeypatch.setattr(clipkit.batch, "_stages", stages)
     for name in ("a.mp4", "b.mp4"):
         (tmp_path / name).write_bytes(b"")
     args = ["cut", "-q", "-j", "1", str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")]

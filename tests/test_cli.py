@@ -387,12 +387,12 @@ def test_notes_of_new_clips_are_printed_unless_quiet(
 ) -> None:
     from types import SimpleNamespace
 
-    from clipkit.batch import BatchReport, SourceResult
+    from clipkit.batch import BatchReport, SourceOutcome
     from clipkit.cli import _report
 
     note = "no recovery shot: less than 2.5 s of footage after the mishap"
     clip = SimpleNamespace(output="reels/a_01_reels.mp4", notes=[note], loudness=None)
-    done = SourceResult("a.mp4", moments=[{"peak": 3.0}], made=[clip])  # type: ignore[list-item]
+    done = SourceOutcome("a.mp4", moments=[{"peak": 3.0}], made=[clip])  # type: ignore[list-item]
     _report(BatchReport([done]), Path("out"), dry_run=False, verbose=False, quiet=quiet)
     err = capsys.readouterr().err
     assert (f"note: {Path('out/reels/a_01_reels.mp4')}: {note}" in err) is not quiet
@@ -405,13 +405,13 @@ def test_loudness_is_told_only_with_verbose(
     """A creator cannot act on limiter figures: they go to --verbose and the manifest."""
     from types import SimpleNamespace
 
-    from clipkit.batch import BatchReport, SourceResult
+    from clipkit.batch import BatchReport, SourceOutcome
     from clipkit.cli import _report
 
     loud = {"target": -14.0, "integrated": -14.1, "true_peak": -2.3, "gain": 20.7,
             "limiter": 19.9, "source": -30.2}  # fmt: skip
     clip = SimpleNamespace(output="reels/a_01_reels.mp4", notes=[], loudness=loud)
-    done = SourceResult("a.mp4", moments=[{"peak": 3.0}], made=[clip])  # type: ignore[list-item]
+    done = SourceOutcome("a.mp4", moments=[{"peak": 3.0}], made=[clip])  # type: ignore[list-item]
     _report(BatchReport([done]), Path("out"), dry_run=False, verbose=verbose, quiet=False)
     err = capsys.readouterr().err
     line = "sound -14.1 LUFS (target -14), true peak -2.3 dBTP; gain +20.7 dB, limiter 19.9 dB"

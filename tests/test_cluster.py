@@ -244,21 +244,22 @@ def test_a_worker_that_cannot_write_the_output_folder_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worker's check before a unit (simulated: root writes anywhere)."""
-    from functools import partial
+    from types import SimpleNamespace
 
-    from clipkit.batch import CutOptions, SourceResult, _render_one
+    from clipkit.batch import SourceJob, render_clip_job
     from clipkit.cluster import access_problem
 
     src = tmp_path / "a.mp4"
     src.write_bytes(b"")
-    fn = partial(_render_one, opts=CutOptions(out_dir=tmp_path / "out"))
-    items: list[object] = [str(src), SourceResult(path=str(src)), (str(src), [])]
+    clip = SimpleNamespace(source=str(src), out_dir=tmp_path / "out")  # a clip's unit
+    items: list[object] = [clip, SourceJob(path=str(src)), str(src), (str(src), [])]
     for item in items:
-        assert access_problem(fn, item, "tcp://w:1") is None
+        assert access_problem(render_clip_job, item, "tcp://w:1") is None
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
-    assert access_problem(fn, str(src), "tcp://w:1") == (
+    assert access_problem(render_clip_job, clip, "tcp://w:1") == (
         f"worker tcp://w:1 cannot write the output folder {tmp_path / 'out'} (permission denied)"
     )
-    assert access_problem(fn, str(tmp_path / "b.mp4"), "tcp://w:1") == (
+    gone = SimpleNamespace(source=str(tmp_path / "b.mp4"), out_dir=tmp_path / "out")
+    assert access_problem(render_clip_job, gone, "tcp://w:1") == (
         "cannot be read by worker tcp://w:1 (no such file or directory)"
     )

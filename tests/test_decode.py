@@ -230,7 +230,7 @@ def test_split_point(
     container: str,
     split: float | None,
 ) -> None:
-    monkeypatch.setattr(decode, "decode_threads", lambda: cores)
+    monkeypatch.setattr(decode, "default_jobs", lambda: cores)
     v = dataclasses.replace(info("h264", 30.0), duration=duration, container=container)
     plan = decode.DecodePlan(width=320, height=180, skip_noref=skip)
     assert decode.split_point(v, plan) == split

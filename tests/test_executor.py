@@ -27,6 +27,22 @@ def test_pool_runs_in_workers_and_forwards_events() -> None:
     assert sorted(e["source"] for e in events) == ["1", "2", "3", "4"]
 
 
+def chatty(x: int, sink: EventSink | None) -> int:
+    for step in range(20):
+        emit({"source": str(x), "stage": "work", "step": step}, sink)
+    return x
+
+
+def test_an_items_events_come_before_its_result() -> None:
+    """What lets a caller say a source is done after its last progress line."""
+    seen: list[tuple[str, int]] = []
+    executor = Executor(2, lambda e: seen.append(("event", int(e["source"]))))
+    for x in executor.map(chatty, range(6)):
+        assert sum(1 for what, i in seen if what == "event" and i == x) == 20
+        seen.append(("result", x))
+    assert len(seen) == 6 * 21
+
+
 def dies_on_three(x: int, sink: EventSink | None) -> int:
     """Item 3's worker always dies; item 2's only the first time (a marker file says)."""
     marker = os.environ["CLIPKIT_TEST_MARKER"]

@@ -318,3 +318,20 @@ def test_what_the_fuzzer_found_in_plans(folder: Path, name: str, text: str, mess
     with pytest.raises(InputError) as e:
         load_plans(path)
     assert str(e.value).startswith(f"{path}: ") and message in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'clips:\n  - {"\\ud800\\udc00": 1}\n',  # a key no UTF-8 can hold
+        "clips:\n  - {source: !!binary aGVsbG8=}\n",  # bytes, which JSON cannot hold
+    ],
+)
+def test_a_plan_file_whose_clips_cannot_be_digested_is_one_a_person_wrote(
+    folder: Path, text: str
+) -> None:
+    """(Found by the fuzzer: a traceback.) Only plans as clipkit wrote them are
+    overwritten; these are not."""
+    path = folder / "plan.yaml"
+    path.write_text(text)
+    assert edited_by_hand(path) is True

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from clipkit import errors, render
-from clipkit import manifest as records
+from clipkit import files as records
 from clipkit.cli import main
 from clipkit.errors import InputError, PresetError, RenderError
 from clipkit.plan import load_plans
@@ -544,7 +544,7 @@ def test_full_disk_at_the_manifest_is_one_line(
 ) -> None:
     clip = make_clip("full_disk.mp4", duration=1.0)  # no moments: only the records
     out = tmp_path / "out"
-    monkeypatch.setattr(records, "_write_fd", _no_space)
+    monkeypatch.setattr(records, "_write_text", _no_space)
     result = CliRunner().invoke(main, ["cut", "-q", "-j", "1", str(clip), "-o", str(out)])
     assert result.exit_code == 1, result.output
     line = _one_line_error(result, out)

@@ -4,7 +4,7 @@ then the best moments at least ``min_gap`` s apart. Pure numpy, no video I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -12,7 +12,11 @@ from clipkit.detection.candidates import PROPOSE_AUDIO, Candidate, candidates
 from clipkit.detection.features import FEATURES, TEXT, features
 from clipkit.detection.model import Model, shipped
 from clipkit.detection.series import prepare
+from clipkit.options import DetectOptions
 from clipkit.signals import Signals
+
+# Detection as the defaults have it.
+DEFAULTS = DetectOptions()
 
 # Files shorter than this give no moments: there is no baseline to stand out from.
 MIN_DURATION = 2.0
@@ -24,39 +28,6 @@ MIN_SCORE = 0.01
 EXPLAIN_FROM = 0.05
 # --explain names at most this many features that counted most against a candidate.
 EXPLAIN_TOP = 2
-
-
-@dataclass(frozen=True)
-class DetectOptions:
-    """Detection settings; the CLI and presets derive their options from these fields."""
-
-    sensitivity: float = field(
-        default=0.5,
-        metadata={
-            "help": "0..1: how readily a candidate counts as a moment. 0.5 asks the model's "
-            "probability that it is a mishap to reach the level that balanced precision and "
-            "recall on footage it had not seen; 1 takes any candidate, 0 none. Higher finds "
-            "more (and more false alarms), never fewer."
-        },
-    )
-    # 10: more than that in one file is rarely worth posting, and a bound keeps a long
-    # noisy recording from flooding the output.
-    max_moments: int = field(
-        default=10, metadata={"help": "At most this many moments per file (best first)."}
-    )
-    # 3 s: clips run 5-10 s, so two peaks closer than this would share one clip.
-    min_gap: float = field(
-        default=3.0,
-        metadata={"help": "At least this many seconds between the peaks of two moments."},
-    )
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.sensitivity <= 1.0:
-            raise ValueError(f"sensitivity must be between 0 and 1, not {self.sensitivity}")
-        if self.max_moments < 0:
-            raise ValueError(f"max_moments must be >= 0, not {self.max_moments}")
-        if self.min_gap < 0:
-            raise ValueError(f"min_gap must be >= 0, not {self.min_gap}")
 
 
 def _written(x: Moment | Rejected) -> dict[str, object]:
@@ -144,14 +115,14 @@ def score(signals: Signals, model: Model | None = None) -> Scored:
 
 
 def detect(
-    signals: Signals, options: DetectOptions = DetectOptions(), model: Model | None = None
+    signals: Signals, options: DetectOptions = DEFAULTS, model: Model | None = None
 ) -> list[Moment]:
     """The mishap moments of one file, best first, at most ``options.max_moments``."""
     return detect_with_notes(signals, options, model).moments
 
 
 def detect_with_notes(
-    signals: Signals, options: DetectOptions = DetectOptions(), model: Model | None = None
+    signals: Signals, options: DetectOptions = DEFAULTS, model: Model | None = None
 ) -> Detection:
     """Like ``detect``, with notes on why a file gave nothing and the candidates that were
     turned down, each with the reason."""

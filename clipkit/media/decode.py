@@ -31,6 +31,7 @@ except ImportError:  # Windows: pipes keep their size
 from clipkit.media.ffmpeg import ffmpeg_exe, spawn
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
+from clipkit.options import default_jobs
 from clipkit.probe import VideoInfo
 
 # Largest analysed picture, in pixels: 320x180 (a 16:9 frame 320 px wide). Motion of a
@@ -233,28 +234,19 @@ def _picture_refs(stream: bytes) -> tuple[int, int]:
     return pictures, nonref
 
 
-def decode_threads() -> int:
-    """Decoder threads: one per core this process may use. (ffmpeg's own default, one
-    more than that, costs more CPU for frame threading and is no faster.)"""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def split_point(info: VideoInfo, plan: DecodePlan) -> float | None:
     """Where the second of two halves decoded side by side starts (seconds), or None
     when the footage is decoded in one go (see SPLIT_MIN_DURATION)."""
     if info.container.split(",")[0] not in SPLIT_CONTAINERS:
         return None
-    if decode_threads() < 2 or info.duration < SPLIT_MIN_DURATION:
+    if default_jobs() < 2 or info.duration < SPLIT_MIN_DURATION:
         return None
     return round(info.duration / 2, 3)
 
 
 def split_threads() -> tuple[int, int]:
     """Decoder threads for the head and the tail of a split decode."""
-    n = decode_threads()
+    n = default_jobs()
     return n - n // 2, n // 2
 
 
@@ -272,7 +264,9 @@ def _video_cmd(
     vf = f"{deint}scale={plan.width}:{plan.height}:flags=area,{tone}format=gray,showinfo=checksum=0"
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info",
-        "-threads", str(threads or decode_threads()), "-skip_loop_filter", "all", *skip,
+        # One decoder thread per core this process may use: ffmpeg's own default, one
+        # more than that, costs more CPU for frame threading and is no faster.
+        "-threads", str(threads or default_jobs()), "-skip_loop_filter", "all", *skip,
         *seek, "-i", path, "-map", "0:V:0", "-an", "-sn", "-dn", "-vf", vf,
         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
     ]  # fmt: skip

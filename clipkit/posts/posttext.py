@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from clipkit.errors import PresetError
-from clipkit.manifest import write_atomic
+from clipkit.files import write_atomic
+from clipkit.options import not_one_of
 from clipkit.plan import ClipPlan
-from clipkit.presets import not_one_of
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from clipkit.errors import PresetError
+from clipkit.options import not_one_of
 from clipkit.plan import ClipPlan
 from clipkit.posts.timeline import Cut, EditTimeline, frame_rate, to_frames
-from clipkit.presets import not_one_of
 
 # The longest video each platform takes (PLATFORMS.md, ✔ unless marked): the most a
 # preset's reel_max_length may be. X's limit is not in PLATFORMS.md.

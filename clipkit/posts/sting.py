@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from clipkit.errors import PresetError
+from clipkit.options import not_one_of
 from clipkit.posts.bs1770 import integrated_loudness, k_weight
-from clipkit.presets import not_one_of
 
 RATE = 48000
 PEAK = 0.9  # each sting is made with this sample peak (its level is set when mixed)

@@ -25,9 +25,9 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from clipkit.errors import ClipkitError, PresetError
-from clipkit.manifest import write_atomic
+from clipkit.files import write_atomic
+from clipkit.options import not_one_of
 from clipkit.plan import ClipPlan
-from clipkit.presets import not_one_of
 
 EXPORTS = ("otio", "fcpxml", "edl")
 SUFFIXES = {"otio": ".otio", "fcpxml": ".fcpxml", "edl": ".edl"}
