@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -406,6 +406,18 @@ class Span:
         self.reader.close()
 
 
+class Frames(Protocol):
+    """What the encoder takes: a finished frame at any time up to ``duration``, at ``fps``
+    (a clip's mishap and recovery shot, or a reel's parts: clipkit.posts.reelrender)."""
+
+    fps: float
+
+    @property
+    def duration(self) -> float: ...
+
+    def frame(self, t: float) -> np.ndarray: ...
+
+
 @dataclass
 class _Timeline:
     """Where each span sits in the output, in seconds."""
@@ -479,14 +491,14 @@ class _Prefetch:
     overlap instead of taking turns (the pipes hold far less than one frame).
     """
 
-    def __init__(self, tl: _Timeline, count: int) -> None:
+    def __init__(self, tl: Frames, count: int) -> None:
         self._q: queue.Queue[tuple[int, np.ndarray | BaseException]] = queue.Queue(PREFETCH)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(tl, count), daemon=True)
         self._thread.start()
         self._i, self._frame = -1, np.zeros((1, 1, 3), np.uint8)
 
-    def _run(self, tl: _Timeline, count: int) -> None:
+    def _run(self, tl: Frames, count: int) -> None:
         try:
             for i in range(count):
                 item: np.ndarray | BaseException = tl.frame(i / tl.fps)
@@ -536,7 +548,7 @@ class _Counter:
 
 
 def _write_video(
-    tl: _Timeline,
+    tl: Frames,
     preset: Preset,
     out: Path,
     cover_t: float,
@@ -629,6 +641,53 @@ def output_fps(preset: Preset, source: VideoInfo) -> float:
     return rate if keep and MIN_FPS <= rate < preset.fps - 0.005 else preset.fps
 
 
+def encode(
+    frames: Frames,
+    sound: list[AudioSpan],
+    xfade: float,
+    preset: Preset,
+    final: Path,
+    cover_t: float,
+    progress: FrameProgress | None = None,
+) -> tuple[Loudness, Path]:
+    """Write ``frames`` and the ``sound`` spans (crossfading by ``xfade``) as the file
+    ``final``, atomically, and its cover (the frame at ``cover_t``) beside it as ``.jpg``;
+    returns the sound's loudness and the cover's path. The caller closes the spans."""
+    folder = final.parent
+    # Temporary names unique to this process and call: two runs on one folder never
+    # write (or remove) each other's parts.
+    tag = part_tag()
+    part = folder / f".{final.stem}.part-{tag}.mp4"
+    video = folder / f".{final.stem}.part-{tag}.video.mp4"
+    audio = folder / f".{final.stem}.part-{tag}.m4a"
+    _use_clipkit_ffmpeg()
+    try:
+        # The sound is made while the video encodes, then the two are muxed.
+        made = _Background(make_audio, sound, xfade, frames.duration, preset, audio)
+        try:
+            cover = _write_video(frames, preset, video, cover_t, progress)
+        finally:
+            made.wait()
+        _mux(video, audio, part)
+        part.replace(final)
+    except (RenderError, OSError) as e:
+        if disk_full(e, folder):  # asked before the parts below are removed
+            raise RenderError(disk_full_message(folder, final.name)) from None
+        raise
+    finally:
+        for p in (part, video, audio):
+            p.unlink(missing_ok=True)
+    cover_path = final.with_suffix(".jpg")
+    try:
+        _save_cover(cover, cover_path)
+    except OSError as e:
+        final.unlink()  # a file without its cover is not made: the next run makes both
+        if disk_full(e, folder):
+            raise RenderError(disk_full_message(folder, cover_path.name)) from None
+        raise
+    return made.result, cover_path
+
+
 def render_clip(
     plan: ClipPlan,
     preset: Preset,
@@ -644,45 +703,18 @@ def render_clip(
     final = out_dir / plan.output
     if final.resolve().parent != out_dir.resolve():  # never write outside the output folder
         raise RenderError(f"{plan.output!r}: not a file name inside {out_dir}")
-    # Temporary names unique to this process and call: two runs on one folder never
-    # write (or remove) each other's parts.
-    tag = part_tag()
-    part = out_dir / f".{final.stem}.part-{tag}.mp4"
-    video = out_dir / f".{final.stem}.part-{tag}.video.mp4"
-    audio = out_dir / f".{final.stem}.part-{tag}.m4a"
     _use_clipkit_ffmpeg()
     info = probe(plan.source)
     preset = preset.with_overrides(fps=output_fps(preset, info))
     tl = _spans(plan, preset, signals, info)
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
-        # The sound is made while the video encodes, then the two are muxed.
-        sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
-        try:
-            cover_t = max(0.0, plan.peak - plan.start)
-            cover = _write_video(tl, preset, video, cover_t, progress)
-        finally:
-            sound.wait()
-        _mux(video, audio, part)
-        part.replace(final)
-    except (RenderError, OSError) as e:
-        if disk_full(e, out_dir):  # asked before the parts below are removed
-            raise RenderError(disk_full_message(out_dir, final.name)) from None
-        raise
+        cover_t = max(0.0, plan.peak - plan.start)
+        loudness, cover_path = encode(tl, spans, tl.xfade, preset, final, cover_t, progress)
     finally:
         tl.main.close()
         if tl.rec:
             tl.rec.close()
-        for p in (part, video, audio):
-            p.unlink(missing_ok=True)
-    cover_path = final.with_suffix(".jpg")
-    try:
-        _save_cover(cover, cover_path)
-    except OSError as e:
-        final.unlink()  # a clip without its cover is not made: the next run makes both
-        if disk_full(e, out_dir):
-            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
-        raise
     notes = [plan.recovery_note] if not tl.rec and plan.recovery_note else []
     shown = [span for span in (tl.main, tl.rec) if span is not None]
     notes += dict.fromkeys(span.notes() for span in shown)
@@ -713,7 +745,7 @@ def render_clip(
         duration=round(tl.duration, 3),
         size_bytes=size,
         note=note,
-        loudness=sound.result,
+        loudness=loudness,
         reframe=tl.main.planned.mode,
         crop=tl.main.planned.samples(tl.main.start, tl.main.start + tl.main.length),
     )
