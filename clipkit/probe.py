@@ -38,10 +38,18 @@ class VideoInfo:
     matrix: str = ""  # YUV matrix tag as ffmpeg names it ("bt709", "bt2020nc"); "" untagged
     pixel_aspect: float = 1.0  # width of a coded pixel over its height (1: square)
     transfer: str = ""  # transfer tag ("bt709", "arib-std-b67" = HLG, "smpte2084" = PQ)
+    # When it was recorded, as the container says (ISO 8601, "" when it does not say).
+    creation_time: str = ""
 
     @property
     def portrait(self) -> bool:
         return self.height > self.width
+
+    @property
+    def recorded(self) -> float:
+        """When it was recorded, in seconds since the epoch: the container's creation
+        time, else the file's modification time."""
+        return recorded_time(self.creation_time, self.mtime_ns)
 
     @property
     def hdr(self) -> str:
@@ -50,6 +58,21 @@ class VideoInfo:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def recorded_time(creation_time: str, mtime_ns: int) -> float:
+    """Seconds since the epoch of an ISO 8601 ``creation_time`` (UTC when it has no zone),
+    else of the modification time ``mtime_ns``."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(creation_time.replace("Z", "+00:00"))
+    except ValueError:
+        return mtime_ns / 1e9
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    # A camera without a clock writes 1904 or 1970: no recording time, then.
+    return when.timestamp() if when.year > 1970 else mtime_ns / 1e9
 
 
 # Transfer tags of high-dynamic-range video, by the name a user knows them by.
@@ -67,6 +90,8 @@ _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
 _AUDIO_RATE = re.compile(r"(\d+) Hz")
 _INPUT = re.compile(r"^Input #0, (\S+), from ", re.M)
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+# The first creation_time ffmpeg prints is the container's (the streams' follow).
+_CREATED = re.compile(r"^\s*creation_time\s*:\s*(\S+)", re.M)
 # The pixel format's details: "yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67, progressive)".
 _PIX_DETAILS = re.compile(r", (?:yuv|nv|p0|gbr)\w*\(([^)]*)\)")
 # Ranges, scan types and chroma locations, which share those brackets with the colour
@@ -212,6 +237,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     rate = _AUDIO_RATE.search(audio) if audio else None
     demuxer = _INPUT.search(err)
     matrix, transfer = _colour(video)
+    created = _CREATED.search(err)
     return VideoInfo(
         path=p,
         duration=round(duration, 3),
@@ -231,4 +257,5 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         matrix=matrix,
         transfer=transfer,
         pixel_aspect=aspect,
+        creation_time=created.group(1) if created else "",
     )
