@@ -220,3 +220,15 @@ def test_since_after_all_footage_makes_nothing(tmp_path: Path) -> None:
         "clipkit: no footage recorded since 2026-12-05 00:00: no reel made"
     ]
     assert not out.exists()
+
+
+def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["reel", str(clip), "-o", str(out), "--order", "scores"])
+    assert res.exit_code == 2 and "'scores' is not one of" in res.output
+    res = CliRunner().invoke(main, ["reel", str(clip), "-o", str(out), "-p", "reel"])
+    assert res.exit_code == 1
+    assert res.output.splitlines()[-1].startswith("clipkit: error: unknown preset 'reel'")
+    assert not out.exists()
