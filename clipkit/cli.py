@@ -680,6 +680,7 @@ def render(
 @click.option(
     "--top",
     type=click.IntRange(min=1),
+    metavar="N",
     default=10,
     show_default=True,
     help="How many of the best moments the reel shows (fewer when they would not fit).",
@@ -696,8 +697,9 @@ def render(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
     default=None,
-    help="Only footage recorded from DATE on (the file's creation time, else its "
-    "modification time; local time).",
+    metavar="DATE",
+    help="Only footage recorded from DATE on (YYYY-MM-DD, or with a time: the file's "
+    "creation time, else its modification time; local time).",
 )
 @style_options
 @detect_options
