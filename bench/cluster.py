@@ -50,7 +50,7 @@ main(sys.argv[1:])
 def four_moments(path: Path) -> None:
     """A fixed-camera scene (640x360, 30 fps, like the samples) with five happenings, of
     which the reels preset finds four moments."""
-    from clipkit.samplegen import APPLE, JUICE, TIN, WINE, Happening, SceneSpec, Shot, render_scene
+    from tools.samplegen import APPLE, JUICE, TIN, WINE, Happening, SceneSpec, Shot, render_scene
 
     d = 78.0
     spec = SceneSpec(

@@ -222,11 +222,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=0, help="render N small clips instead")
     opts = ap.parse_args()
     preset = load_preset(opts.preset)
-    work = Path(opts.keep or tempfile.mkdtemp(prefix="clipkit-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    src = work / "footage.mp4"
-    if not src.exists():
-        make_footage(src)
+    work, src = workspace(opts.keep, "clipkit-bench-")
     if opts.batch:
         return 0 if batch(src, preset, work, opts.batch) else 1
     ours_out, ref_out = work / "clipkit.mp4", work / "ffmpeg.mp4"
@@ -252,8 +248,23 @@ def main() -> int:
         f"outputs: {a.width}x{a.height} {a.duration:.2f} s / {b.duration:.2f} s, "
         f"frames {frames(ours_out)} / {frames(ref_out)}, PSNR {p:.1f} dB"
     )
+    return verdict(checks, work, opts.keep is not None)
+
+
+def workspace(keep: Path | None, prefix: str) -> tuple[Path, Path]:
+    """The work folder (``keep``, else a new temporary one) and the footage in it."""
+    work = Path(keep or tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "footage.mp4"
+    if not src.exists():
+        make_footage(src)
+    return work, src
+
+
+def verdict(checks: dict[str, bool], work: Path, keep: bool) -> int:
+    """Print the checks, remove the work folder unless it is to be kept; the exit status."""
     print("checks: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in checks.items()))
-    if not opts.keep:
+    if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if all(checks.values()) else 1
 

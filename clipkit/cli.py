@@ -703,6 +703,116 @@ def render(
     _fail_if(bad + [r.path for r in report.failed])
 
 
+# -- reel ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-p",
+    "--preset",
+    default="reels",
+    show_default=True,
+    help="Built-in preset name or a preset YAML file: the reel's format and its longest "
+    "length (reel_max_length).",
+)
+@_run_option("out_dir")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=10,
+    show_default=True,
+    help="How many of the best moments the reel shows (fewer when they would not fit).",
+)
+@click.option(
+    "--order",
+    type=click.Choice(("time", "score")),
+    default="time",
+    show_default=True,
+    help="time: as they happened, numbered up; score: a countdown ending on the best.",
+)
+@click.option("--title", default=None, help='Opening title [default: "Fail Friday" and the date].')
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    metavar="DATE",
+    help="Only footage recorded from DATE on (YYYY-MM-DD, or with a time: the file's "
+    "creation time, else its modification time; local time).",
+)
+@style_options
+@detect_options
+@run_options
+@friendly_errors
+def reel(
+    paths: tuple[str, ...],
+    preset: str,
+    out_dir: Path,
+    top: int,
+    order: str,
+    title: str | None,
+    since: Any,
+    **values: Any,
+) -> None:
+    """Make one compilation reel of the best moments across the footage in PATHS: an
+    opening title, each moment as a short numbered cut, and the best recovery shot to
+    end on; its post text is written beside it (.txt)."""
+    from clipkit.posts.reelrun import ReelJob, check_writable, make_reel, recorded_since
+    from clipkit.presets import load_preset
+
+    load_preset(preset)  # a bad preset name fails before any work...
+    if not values["dry_run"]:
+        check_writable(out_dir)  # ...and so does a folder that cannot be written
+    quiet, verbose = values["quiet"], values["verbose"]
+    sources, unfound = resolve_sources(paths, exclude=(out_dir,), verbose=verbose)
+    recorded = None
+    if since is not None and sources:
+        sources, recorded = recorded_since(sources, since)
+        if not sources:
+            click.echo(f"clipkit: no footage recorded since {since:%Y-%m-%d %H:%M}: no reel made")
+            _fail_if([], unfound)
+            return
+    if not sources:
+        _finish(paths, sources, [], unfound)
+        return
+    job = ReelJob(
+        out_dir=out_dir, preset=preset, title=title, top=top, order=order,
+        detect=checked_detect(values), cache_dir=values["cache_dir"],
+        caption_style=values["caption_style"], lesson=values["lesson"],
+        force=values["force"], dry_run=values["dry_run"],
+    )  # fmt: skip
+    with _progress_for(len(sources), quiet) as bar:
+        report = make_reel(sources, job, jobs=values["jobs"], on_event=bar, recorded=recorded)
+    _say_reel(report, quiet=quiet, verbose=verbose)
+    _fail_if([r.path for r in report.failed], unfound)
+
+
+def _say_reel(report: Any, *, quiet: bool, verbose: bool) -> None:
+    """What ``reel`` found and did, in a few lines."""
+    for r in report.failed:
+        click.echo(f"clipkit: {r.error}", err=True)
+    if verbose:
+        for r in report.results:
+            for note in r.notes:
+                click.echo(f"note: {r.path}: {note}", err=True)
+    if report.reel is None:
+        click.echo("clipkit: no moments in the footage: no reel made")
+        return
+    n = sum(p.kind == "moment" for p in report.reel.parts)
+    what = f"({report.duration:.1f} s, {n} moment(s))"
+    if report.up_to_date:
+        click.echo(f"{report.output}: up to date {what}")
+    elif report.made:
+        click.echo(f"made {report.output} {what}")
+        if report.note and not quiet:
+            click.echo(f"note: {report.output}: {report.note}", err=True)
+        if verbose and report.loudness:
+            click.echo(f"  {_describe_loudness(report.loudness)}", err=True)
+    else:
+        click.echo(f"would make {report.output} {what}")
+
+
 # -- presets ------------------------------------------------------------------------
 
 

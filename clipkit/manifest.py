@@ -270,11 +270,12 @@ def _record_paths(path: Path, out_dir: Path) -> set[str]:
 
 
 class State:
-    """The per-clip records under one output folder."""
+    """The per-clip records under one output folder (``records``: another kind of
+    output's records, kept apart from the clips', e.g. the reels')."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, records: str = STATE_DIR) -> None:
         self.out_dir = out_dir
-        self.dir = out_dir / STATE_DIR
+        self.dir = out_dir / records
 
     def source_name(self, path: str) -> str:
         """How the records name the source file ``path`` (as given on the command line)."""

@@ -72,6 +72,8 @@ def _from(f: Field[Any], default: Any = MISSING) -> Any:
 
 _DETECT = {f.name: f for f in fields(DetectOptions)}
 _PLAN = preset_keys(PlanOptions)
+# Preset keys of the compilation reel alone (clipkit.posts.reel): no clip depends on them.
+REEL_KEYS = ("reel_max_length",)
 
 
 # The lowest frame rate the platforms take (PLATFORMS.md).
@@ -115,6 +117,11 @@ class Preset:
     # 1.5-3 s of calm footage reads as "and then it was fine" without dragging.
     recovery_length: float = _opt(2.5, "length of the recovery shot", lo=0.5, hi=10.0)
     crossfade: float = _opt(0.3, "video and audio crossfade into the recovery shot", lo=0.0, hi=2.0)
+    # A compilation reel (``clipkit reel``): a minute holds ten moments at their shortest;
+    # each built-in preset sets its platform's longest video (PLATFORMS.md).
+    reel_max_length: float = _opt(
+        60.0, "longest compilation reel (clipkit reel), title and ending included", lo=3.0, hi=900.0
+    )
     # -- captions -------------------------------------------------------------
     # {line} is a line of the caption style's pool, chosen per clip (clipkit.wording).
     caption: str = _from(_PLAN["caption"], "{line}")
@@ -190,9 +197,10 @@ class Preset:
         """A stable hash of the values that change a rendered clip.
 
         Not the name or description, nor the detection settings: those change which
-        clips are planned, and each clip's plan is part of its own key already.
+        clips are planned, and each clip's plan is part of its own key already; nor the
+        reel's settings, which change no clip (a reel's own key holds its plan).
         """
-        skip = {"name", "description", *_DETECT}
+        skip = {"name", "description", *_DETECT, *REEL_KEYS}
         d = {k: v for k, v in self.to_dict().items() if k not in skip}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

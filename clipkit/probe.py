@@ -41,6 +41,8 @@ class VideoInfo:
     # How the fields of a frame are stored, as ffprobe names it: "progressive", or "tt",
     # "bb", "tb", "bt" for interlaced video (MPEG-2, MTS); "" when the stream does not say.
     field_order: str = ""
+    # When it was recorded, as the container says (ISO 8601, "" when it does not say).
+    creation_time: str = ""
 
     @property
     def portrait(self) -> bool:
@@ -49,6 +51,12 @@ class VideoInfo:
     @property
     def interlaced(self) -> bool:
         return self.field_order in FIELD_ORDERS.values()
+
+    @property
+    def recorded(self) -> float:
+        """When it was recorded, in seconds since the epoch: the container's creation
+        time, else the file's modification time."""
+        return recorded_time(self.creation_time, self.mtime_ns)
 
     @property
     def hdr(self) -> str:
@@ -67,6 +75,22 @@ FIELD_ORDERS = {
     "bottom coded first": "bt",
 }
 
+
+def recorded_time(creation_time: str, mtime_ns: int) -> float:
+    """Seconds since the epoch of an ISO 8601 ``creation_time`` (UTC when it has no zone),
+    else of the modification time ``mtime_ns``."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(creation_time.replace("Z", "+00:00"))
+    except ValueError:
+        return mtime_ns / 1e9
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    # A camera without a clock writes 1904 or 1970: no recording time, then.
+    return when.timestamp() if when.year > 1970 else mtime_ns / 1e9
+
+
 # Transfer tags of high-dynamic-range video, by the name a user knows them by.
 HDR_TRANSFERS = {"arib-std-b67": "HLG", "smpte2084": "PQ"}
 
@@ -82,6 +106,8 @@ _ROTATION = re.compile(r"rotation of (-?[\d.]+) degrees")
 _AUDIO_RATE = re.compile(r"(\d+) Hz")
 _INPUT = re.compile(r"^Input #0, (\S+), from ", re.M)
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+# The first creation_time ffmpeg prints is the container's (the streams' follow).
+_CREATED = re.compile(r"^\s*creation_time\s*:\s*(\S+)", re.M)
 # The pixel format's details: "yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67, progressive)".
 _PIX_DETAILS = re.compile(r", (?:yuv|nv|p0|gbr)\w*\(([^)]*)\)")
 # Ranges, scan types and chroma locations, which share those brackets with the colour
@@ -262,6 +288,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     rate = _AUDIO_RATE.search(audio) if audio else None
     demuxer = _INPUT.search(err)
     matrix, transfer = _colour(video)
+    created = _CREATED.search(err)
     return VideoInfo(
         path=p,
         duration=round(duration, 3),
@@ -282,4 +309,5 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         transfer=transfer,
         pixel_aspect=aspect,
         field_order=_field_order(video),
+        creation_time=created.group(1) if created else "",
     )

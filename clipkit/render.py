@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -339,6 +339,18 @@ class Shot:
         self.reader.close()
 
 
+class Frames(Protocol):
+    """What the encoder takes: a finished frame at any time up to ``duration``, at ``fps``
+    (a clip's mishap and recovery shot, or a reel's parts: clipkit.posts.reelrender)."""
+
+    fps: float
+
+    @property
+    def duration(self) -> float: ...
+
+    def frame(self, t: float) -> np.ndarray: ...
+
+
 @dataclass
 class _Timeline:
     """Where each shot sits in the output, in seconds."""
@@ -420,14 +432,14 @@ class _Prefetch:
     overlap instead of taking turns (the pipes hold far less than one frame).
     """
 
-    def __init__(self, tl: _Timeline, count: int) -> None:
+    def __init__(self, tl: Frames, count: int) -> None:
         self._q: queue.Queue[tuple[int, np.ndarray | BaseException]] = queue.Queue(PREFETCH)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(tl, count), daemon=True)
         self._thread.start()
         self._i, self._frame = -1, np.zeros((1, 1, 3), np.uint8)
 
-    def _run(self, tl: _Timeline, count: int) -> None:
+    def _run(self, tl: Frames, count: int) -> None:
         try:
             for i in range(count):
                 item: np.ndarray | BaseException = tl.frame(i / tl.fps)
@@ -477,7 +489,7 @@ class _Counter:
 
 
 def _write_video(
-    tl: _Timeline,
+    tl: Frames,
     preset: Preset,
     out: Path,
     cover_t: float,
@@ -587,23 +599,16 @@ def render_clip(
     final = out_dir / plan.output
     if final.resolve().parent != out_dir.resolve():  # never write outside the output folder
         raise RenderError(f"{plan.output!r}: not a file name inside {out_dir}")
-    _moviepy_uses_clipkit_ffmpeg()
     preset = preset.with_overrides(fps=output_fps(preset, info))
     tl = _shots(plan, preset, info, recovery_info)
     try:
-        cover, loudness = _write(tl, plan, preset, out_dir, final, progress)
+        spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
+        cover_t = max(0.0, plan.peak - plan.start)
+        loudness, cover_path = encode(tl, spans, tl.xfade, preset, final, cover_t, progress)
     finally:
         tl.main.close()
         if tl.rec:
             tl.rec.close()
-    cover_path = final.with_suffix(".jpg")
-    try:
-        _save_cover(cover, cover_path)
-    except OSError as e:
-        final.unlink()  # a clip without its cover is not made: the next run makes both
-        if disk_full(e, out_dir):
-            raise RenderError(disk_full_message(out_dir, cover_path.name)) from None
-        raise
     size = os.path.getsize(final)
     log.info("wrote %s (%.1f s)", final, tl.duration)
     return RenderResult(
@@ -618,41 +623,51 @@ def render_clip(
     )
 
 
-def _write(
-    tl: _Timeline,
-    plan: ClipPlan,
+def encode(
+    frames: Frames,
+    sound: list[AudioSpan],
+    xfade: float,
     preset: Preset,
-    out_dir: Path,
     final: Path,
-    progress: FrameProgress | None,
-) -> tuple[np.ndarray, Loudness]:
-    """Encode the picture and the sound side by side, mux them and rename the clip to
-    ``final``; the cover's frame and the sound's loudness."""
+    cover_t: float,
+    progress: FrameProgress | None = None,
+) -> tuple[Loudness, Path]:
+    """Write ``frames`` and the ``sound`` spans (crossfading by ``xfade``) as the file
+    ``final``, atomically, and its cover (the frame at ``cover_t``) beside it as ``.jpg``;
+    returns the sound's loudness and the cover's path. The caller closes the spans."""
+    folder = final.parent
     # Temporary names unique to this process and call: two runs on one folder never
     # write (or remove) each other's parts.
     tag = part_tag()
-    part = out_dir / f".{final.stem}.part-{tag}.mp4"
-    video = out_dir / f".{final.stem}.part-{tag}.video.mp4"
-    audio = out_dir / f".{final.stem}.part-{tag}.m4a"
+    part = folder / f".{final.stem}.part-{tag}.mp4"
+    video = folder / f".{final.stem}.part-{tag}.video.mp4"
+    audio = folder / f".{final.stem}.part-{tag}.m4a"
+    _moviepy_uses_clipkit_ffmpeg()
     try:
-        spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
         # The sound is made while the video encodes, then the two are muxed.
-        sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
+        made = _Background(make_audio, sound, xfade, frames.duration, preset, audio)
         try:
-            cover_t = max(0.0, plan.peak - plan.start)
-            cover = _write_video(tl, preset, video, cover_t, progress)
+            cover = _write_video(frames, preset, video, cover_t, progress)
         finally:
-            sound.wait()
+            made.wait()
         _mux(video, audio, part)
         part.replace(final)
     except (RenderError, OSError) as e:
-        if disk_full(e, out_dir):  # asked before the parts below are removed
-            raise RenderError(disk_full_message(out_dir, final.name)) from None
+        if disk_full(e, folder):  # asked before the parts below are removed
+            raise RenderError(disk_full_message(folder, final.name)) from None
         raise
     finally:
         for p in (part, video, audio):
             p.unlink(missing_ok=True)
-    return cover, sound.result
+    cover_path = final.with_suffix(".jpg")
+    try:
+        _save_cover(cover, cover_path)
+    except OSError as e:
+        final.unlink()  # a file without its cover is not made: the next run makes both
+        if disk_full(e, folder):
+            raise RenderError(disk_full_message(folder, cover_path.name)) from None
+        raise
+    return made.result, cover_path
 
 
 def _note(plan: ClipPlan, preset: Preset, tl: _Timeline, size: int) -> str:

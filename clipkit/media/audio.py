@@ -61,8 +61,13 @@ def chain(
             f"channel_layouts=stereo,apad,atrim=0:{s.length:.6f},"
             f"asetpts=PTS-STARTPTS[s{i}]"
         )
-    if len(spans) == 2 and xfade > 0:
-        parts.append(f"[s0][s1]acrossfade=d={xfade:.6f}:c1=tri:c2=tri[mix]")
+    if len(spans) > 1 and xfade > 0:
+        # Each span crossfades into the next (a clip's recovery shot; a reel's parts).
+        last = "s0"
+        for i in range(1, len(spans)):
+            out = "mix" if i == len(spans) - 1 else f"x{i}"
+            parts.append(f"[{last}][s{i}]acrossfade=d={xfade:.6f}:c1=tri:c2=tri[{out}]")
+            last = out
     else:
         parts.append(
             "".join(f"[s{i}]" for i in range(len(spans))) + f"concat=n={len(spans)}:v=0:a=1[mix]"

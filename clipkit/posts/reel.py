@@ -85,6 +85,9 @@ class ReelPart:
     caption: str = ""
     clip: str = ""  # the clip (its output) the moment or ending comes from
     score: float = 0.0
+    # The ending is one frame held (the clip's recovery_still): its footage had no calm
+    # stretch after the mishap.
+    still: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,7 @@ def plan_reel(
         parts.append(ReelPart("ending", _after(parts[-1], opts.transition), round(ending_len, 3),
                               best.recovery_source, best.recovery[0],
                               caption=best.recovery_caption or "", clip=best.output,
-                              score=best.score))  # fmt: skip
+                              score=best.score, still=best.recovery_still))  # fmt: skip
     return ReelPlan(title, tuple(parts), opts.transition)
 
 

@@ -20,11 +20,24 @@ from __future__ import annotations
 
 from tools.samplegen.encode import frame_times, render_scene
 from tools.samplegen.painter import Painter
-from tools.samplegen.samples import SCENES, bench_spec, labels_yaml, write_samples
+from tools.samplegen.samples import (
+    APPLE,
+    JUICE,
+    SCENES,
+    TIN,
+    WINE,
+    bench_spec,
+    labels_yaml,
+    write_samples,
+)
 from tools.samplegen.scene import MISHAPS, Happening, Labels, SceneSpec, Shot, labels
 from tools.samplegen.sound import SAMPLE_RATE, mix_audio
 
 __all__ = [
+    "APPLE",
+    "JUICE",
+    "TIN",
+    "WINE",
     "MISHAPS",
     "SAMPLE_RATE",
     "SCENES",

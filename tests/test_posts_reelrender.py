@@ -1,0 +1,236 @@
+"""The reel rendered: the samples plus generated footage of many mishaps, cut into one
+file within the preset's limit, moments in order, the title card first and the best
+recovery shot last, at the preset's loudness; and the `clipkit reel` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from clipkit.cli import main
+from clipkit.loudness import measure_file
+from clipkit.options import DetectOptions
+from clipkit.posts.reel import ReelPart, ReelPlan
+from clipkit.posts.reelrender import moment_caption, title_card
+from clipkit.posts.reelrun import ReelJob, ReelReport, make_reel, recorded_since, reel_name
+from clipkit.posts.stills import fill, read_frame
+from clipkit.presets import load_preset
+from clipkit.probe import probe
+from tests.conftest import SAMPLES, ffmpeg
+from tools import samplegen as sg
+
+pytestmark = pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
+
+# Small and quick: a portrait preset of 180x320, whose reels may run 30 s (ten moments
+# at 3 s would not fit: the weakest are left out).
+TINY = """\
+extends: reels
+name: tiny
+width: 180
+height: 320
+x264_preset: superfast
+reel_max_length: 30
+"""
+TITLE = "Fail Friday test"
+# When each file was recorded (its modification time): the samples first, in this order.
+DAY = datetime(2026, 12, 1, 9, 0).timestamp()
+SAMPLE_FILES = ("counter_stir_drop_spill.mp4", "handheld_chop_pan_drop.mp4",
+                "portrait_phone_spill.mp4")  # fmt: skip
+
+
+def _many(name: str, seed: int, kinds: str) -> sg.SceneSpec:
+    """A fixed camera over a counter, a mishap every 5 s, then the finished dish."""
+    happen = tuple(
+        sg.Happening("drop" if k == "d" else "spill", 3.0 + 5.0 * i, x=0.3 + 0.1 * (i % 5),
+                     color=sg.APPLE if k == "d" else sg.JUICE)
+        for i, k in enumerate(kinds)
+    )  # fmt: skip
+    dish = 3.0 + 5.0 * len(kinds) + 1.5
+    return sg.SceneSpec(name=name, duration=dish + 6.0, seed=seed,
+                        shots=(sg.Shot(0.0, dish, "stir", "wood"),
+                               sg.Shot(dish, dish + 6.0, "dish", "marble")),
+                        happenings=happen, hand_in=0.5, hand_out=0.5)  # fmt: skip
+
+
+@dataclass
+class Made:
+    footage: list[Path]
+    preset: Path
+    out: Path
+    cache: Path
+    report: ReelReport
+
+    @property
+    def reel(self) -> ReelPlan:
+        assert self.report.reel is not None
+        return self.report.reel
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    root = tmp_path_factory.mktemp("reel")
+    footage = []
+    for name in SAMPLE_FILES:
+        footage.append(Path(shutil.copy(SAMPLES / name, root / name)))
+    for name, seed, kinds in (("many_a.mp4", 71, "dsdsdsd"), ("many_b.mp4", 72, "sdsdsd")):
+        footage.append(sg.render_scene(_many(name, seed, kinds), root / name, 320, 180, 15))
+    for i, path in enumerate(footage):
+        os.utime(path, (DAY + 3600 * i, DAY + 3600 * i))
+    preset = root / "tiny.yaml"
+    preset.write_text(TINY)
+    out, cache = root / "out", root / "cache"
+    job = ReelJob(out_dir=out, preset=str(preset), title=TITLE, cache_dir=cache,
+                  detect=DetectOptions.given(sensitivity=0.7))  # fmt: skip
+    report = make_reel([str(p) for p in footage], job, jobs=2)
+    return Made(footage, preset, out, cache, report)
+
+
+def frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
+    """The reel's picture at ``t`` s, as RGB."""
+    w, h = size
+    raw = path.with_name(f"{path.stem}-{t:.2f}.rgb")
+    ffmpeg("-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+           "-pix_fmt", "rgb24", str(raw))  # fmt: skip
+    return np.frombuffer(raw.read_bytes(), np.uint8).reshape(h, w, 3)
+
+
+def diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def moments(reel: ReelPlan) -> list[ReelPart]:
+    return [p for p in reel.parts if p.kind == "moment"]
+
+
+def test_the_reel_is_made_within_the_limit(made: Made) -> None:
+    report, reel = made.report, made.reel
+    assert report.made and report.output == made.out / "tiny" / reel_name(TITLE)
+    found = sum(len(r.moments) for r in report.results)
+    assert found >= 8, [len(r.moments) for r in report.results]
+    info = probe(report.output)
+    assert (info.width, info.height) == (180, 320)
+    assert info.duration <= 30.0 + 0.05  # the preset's reel_max_length (AAC may pad a frame)
+    assert info.duration == pytest.approx(reel.duration, abs=0.1)
+    assert 5 <= len(moments(reel)) < found  # the limit left the weakest out
+    assert all(2.9 <= m.length <= 6.0 for m in moments(reel))
+    text = report.text
+    assert text is not None and text.read_text().startswith(TITLE)
+
+
+def test_moments_in_time_order_across_files(made: Made) -> None:
+    order = {str(p): i for i, p in enumerate(made.footage)}  # as recorded
+    keys = [(order[m.source], m.start) for m in moments(made.reel)]
+    assert keys == sorted(keys)
+    assert [m.number for m in moments(made.reel)] == list(range(1, len(keys) + 1))
+
+
+def test_title_first_and_the_best_recovery_last(made: Made) -> None:
+    reel, path = made.reel, made.report.output
+    assert path is not None
+    preset = load_preset(made.preset)
+    size = preset.size
+    title = title_card(TITLE, preset)
+    first = frame_at(path, 0.5, size)
+    assert diff(first, title) < 4.0
+    ending = reel.parts[-1]
+    assert ending.kind == "ending"
+    assert ending.score == max(m.score for m in moments(reel))  # the best moment's
+    # After the crossfade; the caption sits in the top of the frame: compare below it.
+    t = ending.at + reel.transition + 0.4
+    last = frame_at(path, t, size)
+    source = read_frame(ending.source, ending.start + (t - ending.at))
+    want = fill(source, *size)
+    low = slice(size[1] // 2, None)
+    assert diff(last[low], want[low]) < 12.0
+    assert diff(last[low], want[low]) < diff(first[low], want[low]) / 2
+    assert diff(last, title) > 20.0
+
+
+def test_loudness_on_target_across_the_reel(made: Made) -> None:
+    assert made.report.output is not None
+    loud, peak = measure_file(made.report.output)
+    target = load_preset(made.preset)
+    assert abs(loud - target.loudness) <= 1.0
+    assert peak <= target.true_peak + 0.1
+
+
+def test_a_rerun_makes_nothing(made: Made) -> None:
+    path = made.report.output
+    assert path is not None
+    before = {p: p.stat().st_mtime_ns for p in path.parent.iterdir()}
+    args = ["reel", *map(str, made.footage), "-p", str(made.preset), "-o", str(made.out), "-q",
+            "--title", TITLE, "--cache-dir", str(made.cache), "--sensitivity", "0.7"]  # fmt: skip
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == [
+        f"{path}: up to date ({made.reel.duration:.1f} s, {len(moments(made.reel))} moment(s))"
+    ]
+    assert {p: p.stat().st_mtime_ns for p in path.parent.iterdir()} == before
+
+
+def test_score_order_is_a_countdown(made: Made) -> None:
+    footage = [str(p) for p in made.footage]
+    job = ReelJob(out_dir=made.out, preset=str(made.preset), title=TITLE, order="score", top=8,
+                  cache_dir=made.cache, detect=DetectOptions.given(sensitivity=0.7),
+                  dry_run=True)  # fmt: skip
+    report = make_reel(footage, job)
+    assert report.reel is not None and not report.made
+    ms = moments(report.reel)
+    assert [m.score for m in ms] == sorted(m.score for m in ms)
+    assert [m.number for m in ms] == list(range(len(ms), 0, -1))
+
+
+def test_since_picks_footage_by_recording_time(made: Made) -> None:
+    footage = [str(p) for p in made.footage]
+    kept, when = recorded_since(footage, datetime.fromtimestamp(DAY + 3600 * 3))
+    assert kept == footage[3:]
+    assert when[footage[0]] == pytest.approx(DAY)
+
+
+def test_moment_cards_are_numbered() -> None:
+    part = ReelPart("moment", 1.7, 3.0, "a.mp4", 1.0, 3, "Gravity wins")
+    assert moment_caption(part) == "#3 Gravity wins"
+
+
+def test_no_moments_one_line_and_nothing_made(tmp_path: Path) -> None:
+    still = tmp_path / "still.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=160x90:r=25:d=4", "-f", "lavfi", "-i",
+           "anullsrc=r=48000:cl=stereo", "-t", "4", "-pix_fmt", "yuv420p", str(still))  # fmt: skip
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["reel", str(still), "-o", str(out), "-q",
+                                    "--cache-dir", str(tmp_path / "cache")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == ["clipkit: no moments in the footage: no reel made"]
+    assert not out.exists()
+
+
+def test_since_after_all_footage_makes_nothing(tmp_path: Path) -> None:
+    clip = tmp_path / "old.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=160x90:r=25:d=1", "-pix_fmt", "yuv420p", str(clip))
+    os.utime(clip, (DAY, DAY))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["reel", str(clip), "-o", str(out), "--since", "2026-12-05"])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == [
+        "clipkit: no footage recorded since 2026-12-05 00:00: no reel made"
+    ]
+    assert not out.exists()
+
+
+def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["reel", str(clip), "-o", str(out), "--order", "scores"])
+    assert res.exit_code == 2 and "'scores' is not one of" in res.output
+    res = CliRunner().invoke(main, ["reel", str(clip), "-o", str(out), "-p", "reel"])
+    assert res.exit_code == 1
+    assert res.output.splitlines()[-1].startswith("clipkit: error: unknown preset 'reel'")
+    assert not out.exists()
