@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tools/ (the scene generator) is not installed
 WORKERS = 2
 TARGET_RATIO = 1.15
 TARGET_UTIL = 0.85
