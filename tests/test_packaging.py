@@ -138,3 +138,43 @@ def test_the_import_order_is_checked_on_the_whole_package() -> None:
     assert "clipkit.detection" in _imported(modules["clipkit.reframe"], "clipkit.reframe")
     assert _stage("clipkit.media.decode") < _stage("clipkit.analyse") < _stage("clipkit.render")
 
+
+# Where printing and exiting belong: the CLI and its display (DESIGN.md: the library
+# never prints nor calls sys.exit; it reports through events and logging).
+PRINTS = {"clipkit.cli", "clipkit.progress"}
+
+
+def test_only_the_cli_prints_or_exits() -> None:
+    wrong = []
+    for path in sorted((REPO / "clipkit").rglob("*.py")):
+        if _module(path) in PRINTS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else ast.unparse(f)
+            if name in ("print", "exit", "quit", "sys.exit", "breakpoint"):
+                wrong.append(f"{path.relative_to(REPO)}:{node.lineno}: {name}()")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_importing_the_package_does_no_work() -> None:
+    # No process started and no library loaded while every module is imported (ffmpeg
+    # is looked up, and libc's prctl loaded, when first needed).
+    modules = sorted(
+        _module(p) for p in (REPO / "clipkit").rglob("*.py") if p.name != "__main__.py"
+    )
+    code = (
+        "import ctypes, importlib, subprocess\n"
+        "def refuse(*a, **k):\n"
+        "    raise AssertionError('work at import time')\n"
+        "subprocess.Popen.__init__ = refuse\n"
+        "ctypes.CDLL.__init__ = refuse\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
