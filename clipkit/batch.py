@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -475,7 +474,7 @@ def _cut(
 ) -> BatchReport:
     """The one driver of ``cut`` and ``render``: analyse each source, choose the
     captions (``word``), render each clip not up to date, write the manifest."""
-    with _locked(opts), executor_for(opts.cluster, opts.workers, on_event) as executor:
+    with _locked(opts, on_event), executor_for(opts.cluster, opts.workers, on_event) as executor:
         sink = executor.on_event
         _clean_partials(opts, presets)
         analyses = _analyse_all(jobs, executor)
@@ -629,11 +628,19 @@ def run_detect(
 # -- the output folder ----------------------------------------------------------------------
 
 
-def _locked(opts: CutOptions) -> AbstractContextManager[None]:
-    """The output folder's lock, for a run that writes to it (one line when it waits)."""
+def _locked(opts: CutOptions, on_event: EventSink | None) -> AbstractContextManager[None]:
+    """The output folder's lock, for a run that writes to it; when it waits, a line to
+    show (a ``say`` event; logged without a callback: the library never prints)."""
     if opts.dry_run:
         return nullcontext()
-    return output_lock(opts.out_dir, lambda line: print(f"clipkit: {line}", file=sys.stderr))
+
+    def waiting(line: str) -> None:
+        if on_event is None:
+            log.warning("%s", line)
+        else:
+            on_event({"stage": "wait", "say": line})
+
+    return output_lock(opts.out_dir, waiting)
 
 
 def _clean_partials(opts: CutOptions, presets: Iterable[Preset]) -> None:

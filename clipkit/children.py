@@ -7,7 +7,7 @@ children at once (ffmpeg killed, pool workers told, and they kill theirs), lets 
 under way unwind (each temporary file is removed by the code that made it, the output
 folder's lock is let go), removes any temporary file of this run's processes still left
 (its own names only: they carry the id of the process that made them, see
-``clipkit.render.part_tag``; another run's are never touched), and exits with 128 + the
+``clipkit.files.part_tag``; another run's are never touched), and exits with 128 + the
 signal's number.
 """
 

@@ -581,19 +581,28 @@ def _report_dry_run(report: BatchReport, out_dir: Path) -> None:
 
 
 def _report(
-    report: BatchReport, out_dir: Path, *, dry_run: bool, verbose: bool, quiet: bool
+    report: BatchReport,
+    out_dir: Path,
+    *,
+    dry_run: bool,
+    verbose: bool,
+    quiet: bool,
+    unread: int = 0,
 ) -> None:
+    """What the run did; ``unread``: input files (plans) that failed before it, counted
+    with the sources that failed in it, so that the summary and the list agree."""
     for r in report.results:
         _report_source(r, out_dir, verbose=verbose, quiet=quiet)
+    failed = len(report.failed) + unread
     if dry_run:
         _report_dry_run(report, out_dir)
-    elif not quiet or report.failed:
+    elif not quiet or failed:
         made = sum(len(r.made) for r in report.results)
         kept = sum(len(r.kept) for r in report.results)
         empty = sum(r.no_moments for r in report.results)
         none = f", {empty} file(s) without moments" if empty else ""
         click.echo(
-            f"{made} clip(s) made, {kept} up to date, {len(report.failed)} file(s) failed"
+            f"{made} clip(s) made, {kept} up to date, {failed} file(s) failed"
             f"{none} -> {out_dir / 'index.html'}",
             err=True,
         )
@@ -622,9 +631,14 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
 
 
 def _run(
-    sources: list[Any], opts: CutOptions, values: dict[str, Any], batch: Callable[..., Any]
+    sources: list[Any],
+    opts: CutOptions,
+    values: dict[str, Any],
+    batch: Callable[..., Any],
+    unread: int = 0,
 ) -> Any:
-    """Run ``batch`` over ``sources`` with progress, then report. Returns the report."""
+    """Run ``batch`` over ``sources`` with progress, then report (``unread``: input files
+    that already failed). Returns the report."""
     from clipkit.children import temporaries_in
 
     temporaries_in(opts.out_dir)  # removed when a signal stops the run
@@ -632,7 +646,7 @@ def _run(
     total = len(dict.fromkeys(getattr(s, "source", s) for s in sources))  # plans name sources
     with _progress_for(total, quiet) as bar:
         report = batch(sources, opts, on_event=bar)
-    _report(report, opts.out_dir, dry_run=opts.dry_run, verbose=verbose, quiet=quiet)
+    _report(report, opts.out_dir, dry_run=opts.dry_run, verbose=verbose, quiet=quiet, unread=unread)
     return report
 
 
@@ -699,7 +713,7 @@ def render(
     plans = list(dict.fromkeys(plans))  # ...and so is a clip planned twice over
     if not plans and not bad and not values["quiet"]:
         click.echo("clipkit: the plan files hold no clips: nothing to render", err=True)
-    report = _run(plans, opts, values, run_plans)
+    report = _run(plans, opts, values, run_plans, unread=len(bad))
     _fail_if(bad + [r.path for r in report.failed])
 
 
@@ -758,8 +772,8 @@ def reel(
     """Make one compilation reel of the best moments across the footage in PATHS: an
     opening title, each moment as a short numbered cut, and the best recovery shot to
     end on; its post text is written beside it (.txt)."""
-    from clipkit.posts.reelrun import ReelJob, check_writable, make_reel, recorded_since
     from clipkit.presets import load_preset
+    from clipkit.reelrun import ReelJob, check_writable, make_reel, recorded_since
 
     load_preset(preset)  # a bad preset name fails before any work...
     if not values["dry_run"]:

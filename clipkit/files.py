@@ -10,24 +10,33 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from clipkit.errors import OutputError, disk_full_message
 
 
+def part_tag() -> str:
+    """A temporary file's tag, unique to this process and call: its pid and 6 random hex
+    (clipkit.children removes a stopped run's temporary files by their pids)."""
+    return f"{os.getpid()}-{secrets.token_hex(3)}"
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str = ".tmp", *, full: bool = True) -> Iterator[Path]:
     """A unique temporary path beside ``path`` (two workers may write the same target
-    at once) to write to; renamed onto ``path`` when the block ends, removed when it
-    fails. The file gets a normal file's mode (mkstemp makes 0600). ``full``: a full
-    disk is an OutputError naming the folder (else the OSError, for a caller that can
-    do without the file)."""
+    at once), ``.NAME.part-PID-XXXXXXSUFFIX``, to write to; renamed onto ``path`` when
+    the block ends, removed when it fails. The file gets a normal file's mode (mkstemp
+    makes 0600). ``full``: a full disk is an OutputError naming the folder (else the
+    OSError, for a caller that can do without the file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.part-{part_tag()}", suffix=suffix, dir=path.parent
+        )
     except OSError as e:
         if full:
             raise_if_full(e, path)
@@ -59,13 +68,27 @@ def _write_text(path: Path, text: str) -> None:
 def write_if_changed(path: Path, text: str) -> bool:
     """Atomically replace ``path`` with ``text`` unless it already holds exactly that
     (so that make's time stamps stay meaningful)."""
+    return bool(write_together({path: text}))
+
+
+def write_together(texts: Mapping[Path, str]) -> list[Path]:
+    """Write each file of ``texts`` that does not already hold its text so that all of
+    them change or none does (files that must agree, as the manifest's JSON and CSV):
+    each is written whole under its temporary name first, and only then are they all
+    renamed (a rename needs no space: a disk that fills leaves the old files as they
+    were). The paths written."""
+    changed = {p: t for p, t in texts.items() if not _holds(p, t)}
+    with ExitStack() as renames:  # on leaving: all renamed, or (an error) all removed
+        for path, text in changed.items():
+            _write_text(renames.enter_context(atomic_path(path)), text)
+    return list(changed)
+
+
+def _holds(path: Path, text: str) -> bool:
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
+        return path.read_text(encoding="utf-8") == text
     except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    write_atomic(path, text)
-    return True
+        return False
 
 
 def raise_if_full(e: BaseException, path: Path) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clipkit import __version__
-from clipkit.files import raise_if_full, write_if_changed
+from clipkit.files import raise_if_full, write_if_changed, write_together
 
 if TYPE_CHECKING:
     from clipkit.plan import ClipPlan
@@ -435,13 +435,14 @@ def _csv_text(records: Iterable[ClipRecord]) -> str:
 
 
 def write_manifest(out_dir: Path, records: list[ClipRecord], sources: list[dict[str, Any]]) -> Path:
-    """Write ``manifest.json`` and ``manifest.csv`` (only when they change)."""
+    """Write ``manifest.json`` and ``manifest.csv`` (only when they change): both or,
+    when the disk is full, neither (the two always describe the same clips)."""
     doc = {
         "clipkit_version": __version__,
         "sources": sources,
         "clips": [r.to_dict() for r in records],
     }
     path = out_dir / MANIFEST_JSON
-    write_if_changed(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
-    write_if_changed(out_dir / MANIFEST_CSV, _csv_text(records))
+    json_text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    write_together({path: json_text, out_dir / MANIFEST_CSV: _csv_text(records)})
     return path

@@ -20,8 +20,6 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from clipkit.wording import STYLES
-
 # What a caption or name template may use (``clipkit.presets.fill_template``).
 TEMPLATE_FIELDS = ("line", "stem", "name", "index", "time", "seconds", "preset")
 TEMPLATE_HELP = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
@@ -30,6 +28,10 @@ TEMPLATE_HELP = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
 DEFAULT_PRESET = "reels"
 
 REFRAMES = ("auto", "crop", "blur", "fit", "center", "follow")
+
+# The caption styles, and a preset's when it names none (clipkit.wording has their lines).
+STYLES = ("humor", "question", "lesson", "friday")
+DEFAULT_STYLE = "humor"
 
 
 def option(

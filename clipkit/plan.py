@@ -30,13 +30,13 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.files import write_atomic
-from clipkit.options import not_one_of
+from clipkit.options import STYLES, not_one_of
 from clipkit.presets import Preset, fill_template
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
 from clipkit.reframe import Crop, action_for, plan_reframe
 from clipkit.signals import Signals
-from clipkit.wording import STYLES, Words, caption_too_long, choose_lines
+from clipkit.wording import Words, caption_too_long, choose_lines
 from clipkit.yamlfile import MAX_INT, MAX_INT_TEXT, YamlLimitError, load_yaml, too_large
 
 # Two windows overlapping by more than this fraction of the shorter one are

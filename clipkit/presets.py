@@ -28,6 +28,7 @@ import yaml
 
 from clipkit.errors import PresetError, TemplateError
 from clipkit.options import (
+    DEFAULT_STYLE,
     TEMPLATE_FIELDS,
     TEMPLATE_HELP,
     DetectOptions,
@@ -38,7 +39,7 @@ from clipkit.options import (
     option,
     preset_keys,
 )
-from clipkit.wording import DEFAULT_STYLE, caption_too_long
+from clipkit.wording import caption_too_long
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,8 @@
 """Showing a batch's progress: bars on a terminal, plain log lines elsewhere.
 
-Only the CLI uses this; the library reports through events (see executor.emit).
+Only the CLI uses this (it is the CLI's display, the one place beside clipkit.cli that
+prints); the library reports through events (see executor.emit): progress, where the
+work runs, and lines to show (``say``).
 A file's share of the work: the first half is probing and analysing it, the second
 rendering its clips, each clip by the frames the encoder has of it. The overall
 figure is the files done plus the shares of those under way, so it only goes
@@ -108,6 +110,9 @@ class PlainProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         src, stage = event.get("source", ""), event.get("stage", "")
+        if "say" in event:  # a line for the user, even when quiet (the run waits)
+            print(f"clipkit: {event['say']}", file=self.stream, flush=True)
+            return
         if "where" in event:  # where the work runs (clipkit.cluster)
             if not self.quiet:
                 self._say(event["where"])
@@ -166,6 +171,9 @@ class RichProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         src, stage = event.get("source", ""), event.get("stage", "")
+        if "say" in event:  # a line for the user (the run waits)
+            self.progress.console.print(f"clipkit: {event['say']}", markup=False, highlight=False)
+            return
         if "where" in event:  # where the work runs (clipkit.cluster)
             self.progress.console.print(event["where"])
             return

@@ -20,8 +20,6 @@ import functools
 import logging
 import os
 import queue
-import secrets
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +31,7 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError, disk_full, disk_full_message
+from clipkit.files import atomic_path, check_output_dir, part_tag
 from clipkit.loudness import Loudness, make_audio
 from clipkit.media.audio import AudioSpan
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
@@ -59,18 +58,6 @@ class RenderResult:
     reframe: str = ""  # how the mishap was fitted: crop, blur or fit
     # The mishap's crop, [source time, x, y, w, h] in the source's pixels (None: whole)
     crop: list[list[float]] | None = None
-
-
-def check_output_dir(path: str | Path) -> Path:
-    """Create ``path`` if needed and prove it writable, before any work starts."""
-    p = Path(path)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=p, prefix=".clipkit-write-test-"):
-            pass
-    except OSError as e:
-        raise RenderError(f"{p}: output folder cannot be written ({e.strerror or e})") from None
-    return p
 
 
 def x264_args(preset: Preset) -> list[str]:
@@ -558,20 +545,11 @@ def _mux(video: Path, audio: Path, out: Path) -> None:
         raise RenderError(f"{out.name}: muxing failed ({err[-1] if err else 'ffmpeg error'})")
 
 
-def part_tag() -> str:
-    """A temporary file's tag, unique to this process and call: its pid and 6 random hex."""
-    return f"{os.getpid()}-{secrets.token_hex(3)}"
-
-
 def _save_cover(frame: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.part-{part_tag()}")
-    try:
+    with atomic_path(path, ".jpg", full=False) as tmp:
         Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def output_fps(preset: Preset, source: VideoInfo) -> float:
@@ -639,35 +617,41 @@ def encode(
     # Temporary names unique to this process and call: two runs on one folder never
     # write (or remove) each other's parts.
     tag = part_tag()
-    part = folder / f".{final.stem}.part-{tag}.mp4"
     video = folder / f".{final.stem}.part-{tag}.video.mp4"
     audio = folder / f".{final.stem}.part-{tag}.m4a"
     _moviepy_uses_clipkit_ffmpeg()
     try:
-        # The sound is made while the video encodes, then the two are muxed.
-        made = _Background(make_audio, sound, xfade, frames.duration, preset, audio)
-        try:
-            cover = _write_video(frames, preset, video, cover_t, progress)
-        finally:
-            made.wait()
-        _mux(video, audio, part)
-        part.replace(final)
-    except (RenderError, OSError) as e:
-        if disk_full(e, folder):  # asked before the parts below are removed
-            raise RenderError(disk_full_message(folder, final.name)) from None
+        with atomic_path(final, ".mp4", full=False) as part:
+            try:
+                # The sound is made while the video encodes, then the two are muxed.
+                made = _Background(make_audio, sound, xfade, frames.duration, preset, audio)
+                try:
+                    cover = _write_video(frames, preset, video, cover_t, progress)
+                finally:
+                    made.wait()
+                _mux(video, audio, part)
+            except (RenderError, OSError) as e:  # asked before the parts are removed
+                _raise_if_full(e, folder, final)
+                raise
+    except OSError as e:  # the part's name could not be made, or renamed
+        _raise_if_full(e, folder, final)
         raise
     finally:
-        for p in (part, video, audio):
+        for p in (video, audio):
             p.unlink(missing_ok=True)
     cover_path = final.with_suffix(".jpg")
     try:
         _save_cover(cover, cover_path)
     except OSError as e:
         final.unlink()  # a file without its cover is not made: the next run makes both
-        if disk_full(e, folder):
-            raise RenderError(disk_full_message(folder, cover_path.name)) from None
+        _raise_if_full(e, folder, cover_path)
         raise
     return made.result, cover_path
+
+
+def _raise_if_full(e: BaseException, out_dir: Path, final: Path) -> None:
+    if disk_full(e, out_dir):
+        raise RenderError(disk_full_message(out_dir, final.name)) from None
 
 
 def _note(plan: ClipPlan, preset: Preset, tl: _Timeline, size: int) -> str:

@@ -175,10 +175,12 @@ def _anchor(r: ClipRecord) -> str:
 def plan_of(r: ClipRecord) -> dict[str, Any]:
     """The clip's plan as ``clipkit render`` reads it (``ClipPlan.to_dict``), its files
     named as the record names them (relative to the output folder: the page makes them
-    whole from its own location when it saves)."""
+    whole from its own location when it saves). It carries the source's fingerprint,
+    so that ``clipkit render`` of the saved plan still refuses a changed source."""
     rec = r.recovery
     return ClipPlan(
         source=r.source,
+        source_fingerprint=r.source_fingerprint,
         index=r.index,
         start=r.start,
         end=r.end,

@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-STYLES = ("humor", "question", "lesson", "friday")
-DEFAULT_STYLE = "humor"
+from clipkit.options import DEFAULT_STYLE, STYLES
 
 # Short lines: the longest fits two lines of the Reels safe zone at the preset's size
 # (tests/test_wording.py lays every one out on every built-in preset).

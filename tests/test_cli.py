@@ -216,6 +216,12 @@ def test_render_reports_a_bad_plan_file_and_renders_the_others(
     assert res.exit_code == 1
     assert f"clipkit: error: {garbage}: line 1: not a valid plan file" in res.output
     assert [p.caption for p in rendered] == ["Oops"]
+    # One count of what failed, the plan file it could not read included (issue 27).
+    res = runner.invoke(main, ["render", str(garbage), str(good), *out])
+    assert res.exit_code == 1
+    counts = [ln for ln in res.output.splitlines() if "file(s) failed" in ln]
+    assert len(counts) == 2 and counts[1] == "clipkit: 1 file(s) failed:", res.output
+    assert counts[0].endswith(f" 1 file(s) failed -> {tmp_path / 'out' / 'index.html'}")
 
     empty = tmp_path / "empty.yaml"
     save_plans(empty, [])  # a video without moments: normal in the make workflow

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from clipkit.errors import OutputError
 from clipkit.manifest import (
     ClipRecord,
     State,
@@ -93,3 +97,33 @@ def test_source_summaries_persist(tmp_path: Path) -> None:
     assert state.is_source("../footage/a.mp4", spelled) and not state.is_source("b.mp4", spelled)
     # Records written before sources were named so, relative to the working folder.
     assert state.is_source(spelled, str(a))
+
+
+def test_a_full_disk_leaves_both_manifests_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: manifest.json written but manifest.csv not would leave the two out of
+    step: both are written, or neither."""
+    from clipkit import files
+
+    State(tmp_path).put(record(tmp_path))
+    write_manifest(tmp_path, State(tmp_path).records(), [])
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("manifest.*")}
+    assert sorted(before) == ["manifest.csv", "manifest.json"]
+    State(tmp_path).put(record(tmp_path, "reels/b_01_reels.mp4", key="k2"))
+    write_text = files._write_text
+
+    def csv_fills_the_disk(path: Path, text: str) -> None:
+        if ".manifest.csv." in path.name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write_text(path, text)
+
+    monkeypatch.setattr(files, "_write_text", csv_fills_the_disk)
+    with pytest.raises(OutputError, match=f"{tmp_path}: the disk is full: manifest.csv not"):
+        write_manifest(tmp_path, State(tmp_path).records(), [])
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("manifest.*")} == before
+    assert not list(tmp_path.glob(".manifest*")), "a temporary file was left"
+    monkeypatch.undo()
+    write_manifest(tmp_path, State(tmp_path).records(), [])
+    assert "b_01_reels" in (tmp_path / "manifest.csv").read_text()
+    assert "b_01_reels" in (tmp_path / "manifest.json").read_text()

@@ -58,3 +58,132 @@ def test_the_package_never_imports_the_tools() -> None:
             else:
                 continue
             assert not any(n == "tools" or n.startswith("tools.") for n in names), path
+
+
+# The pipeline's stages in order (DESIGN.md), each module in one; a module may import
+# its own stage's and earlier stages' modules, never a later stage's. "base" is what
+# every stage shares (errors, atomic files, the YAML reader, the options, the child
+# processes); the media layer (every ffmpeg process) sits with probe, since analysis,
+# probe and render all call it; progress is the CLI's display (only the CLI prints).
+STAGES: dict[str, tuple[str, ...]] = {
+    "base": ("clipkit", "errors", "files", "yamlfile", "options", "children", "fonts"),
+    "probe": ("probe", "discover", "mp4", "media"),
+    "analyse": ("analyse", "signals", "camera"),
+    "detect": ("detection",),
+    "plan": ("plan", "recovery", "reframe", "wording", "captions", "presets"),
+    "render": ("render", "loudness", "posts"),
+    "run": (
+        "batch",
+        "reelrun",
+        "manifest",
+        "review",
+        "executor",
+        "cluster",
+        "fingerprint",
+        "doctor",
+    ),
+    "cli": ("cli", "__main__", "progress"),
+}
+# Imports allowed against the order, each with the reason (none today).
+EXCEPTIONS: set[tuple[str, str]] = set()
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(path: Path, module: str) -> set[str]:
+    """The clipkit modules ``path`` imports, at the top or inside functions; ``from
+    clipkit.x import y`` counts as clipkit.x.y when y is a module."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                is_module = (REPO / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                    REPO / sub.replace(".", "/")
+                ).is_dir()
+                found.add(sub if is_module else base)
+    return {n for n in found if n == "clipkit" or n.startswith("clipkit.")}
+
+
+def _stage(module: str) -> int:
+    """The stage's index of ``module``: that of its longest listed name or package."""
+    best = (-1, -1)
+    for i, names in enumerate(STAGES.values()):
+        for name in names:
+            full = "clipkit" if name == "clipkit" else f"clipkit.{name}"
+            if module == full or module.startswith(full + "."):
+                best = max(best, (len(full), i))
+    assert best[1] >= 0, f"{module}: in no stage of STAGES (add it where it belongs)"
+    return best[1]
+
+
+def test_no_stage_imports_a_later_one() -> None:
+    order = list(STAGES)
+    wrong = []
+    for path in sorted((REPO / "clipkit").rglob("*.py")):
+        module = _module(path)
+        for dep in sorted(_imported(path, module)):
+            if _stage(dep) > _stage(module) and (module, dep) not in EXCEPTIONS:
+                wrong.append(
+                    f"{module} ({order[_stage(module)]}) imports {dep} ({order[_stage(dep)]})"
+                )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_import_order_is_checked_on_the_whole_package() -> None:
+    # A check that found nothing to check would pass: it sees the known edges.
+    modules = {_module(p): p for p in (REPO / "clipkit").rglob("*.py")}
+    assert "clipkit.render" in _imported(modules["clipkit.manifest"], "clipkit.manifest")
+    assert "clipkit.detection" in _imported(modules["clipkit.reframe"], "clipkit.reframe")
+    assert _stage("clipkit.media.decode") < _stage("clipkit.analyse") < _stage("clipkit.render")
+
+
+# Where printing and exiting belong: the CLI and its display (DESIGN.md: the library
+# never prints nor calls sys.exit; it reports through events and logging).
+PRINTS = {"clipkit.cli", "clipkit.progress"}
+
+
+def test_only_the_cli_prints_or_exits() -> None:
+    wrong = []
+    for path in sorted((REPO / "clipkit").rglob("*.py")):
+        if _module(path) in PRINTS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else ast.unparse(f)
+            if name in ("print", "exit", "quit", "sys.exit", "breakpoint"):
+                wrong.append(f"{path.relative_to(REPO)}:{node.lineno}: {name}()")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_importing_the_package_does_no_work() -> None:
+    # No process started and no library loaded while every module is imported (ffmpeg
+    # is looked up, and libc's prctl loaded, when first needed).
+    modules = sorted(
+        _module(p) for p in (REPO / "clipkit").rglob("*.py") if p.name != "__main__.py"
+    )
+    code = (
+        "import ctypes, importlib, subprocess\n"
+        "def refuse(*a, **k):\n"
+        "    raise AssertionError('work at import time')\n"
+        "subprocess.Popen.__init__ = refuse\n"
+        "ctypes.CDLL.__init__ = refuse\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert res.returncode == 0, res.stderr[-3000:]

@@ -19,10 +19,10 @@ from clipkit.loudness import measure_file
 from clipkit.options import DetectOptions
 from clipkit.posts.reel import ReelPart, ReelPlan
 from clipkit.posts.reelrender import moment_caption, title_card
-from clipkit.posts.reelrun import ReelJob, ReelReport, make_reel, recorded_since, reel_name
 from clipkit.posts.stills import fill, read_frame
 from clipkit.presets import load_preset
 from clipkit.probe import probe
+from clipkit.reelrun import ReelJob, ReelReport, make_reel, recorded_since, reel_name
 from tests.conftest import SAMPLES, ffmpeg
 from tools import samplegen as sg
 

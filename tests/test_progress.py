@@ -152,3 +152,17 @@ def test_where_the_work_runs_is_said_first_and_counts_for_no_file() -> None:
     tally = Tally(3)
     tally.update(where)
     assert tally.shares == {} and tally.overall == 0.0
+
+
+def test_a_line_the_library_says_is_shown_as_it_is_even_when_quiet() -> None:
+    # The output folder's lock names who holds it (clipkit.batch): the library says so
+    # through an event, the display prints it (the library never prints).
+    say = {"stage": "wait", "say": "out: waiting for clipkit process 7, which is writing"}
+    for quiet in (False, True):
+        stream = io.StringIO()
+        with PlainProgress(1, stream, quiet=quiet) as bar:
+            bar(say)
+        assert stream.getvalue().splitlines()[0] == f"clipkit: {say['say']}"
+    bar = PlainProgress(1, io.StringIO())
+    bar(say)
+    assert bar.tally.overall == 0.0  # counts for no file

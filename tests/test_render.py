@@ -19,14 +19,15 @@ import yaml
 from clipkit import render
 from clipkit.captions import safe_box
 from clipkit.detection import Moment
-from clipkit.errors import RenderError
+from clipkit.errors import OutputError, RenderError
+from clipkit.files import check_output_dir
 from clipkit.media import filters
 from clipkit.media.ffmpeg import has_filters, run_ffmpeg
 from clipkit.plan import ClipPlan, crop_for, plan_clips
 from clipkit.presets import Preset, list_presets, load_preset
 from clipkit.probe import probe
 from clipkit.reframe import Crop
-from clipkit.render import Shot, check_output_dir, render_clip
+from clipkit.render import Shot, render_clip
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TEXT = "Ça glisse! Crème brûlée, señor Müller heißt"
@@ -149,9 +150,9 @@ def test_a_caption_the_font_cannot_draw_at_all_is_in_the_note(
 def test_unwritable_output_folder_fails_first(footage: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(RenderError, match="output folder cannot be written"):
+    with pytest.raises(OutputError, match="output folder cannot be written"):
         check_output_dir(blocker / "out")
-    with pytest.raises(RenderError, match="output folder cannot be written"):
+    with pytest.raises(OutputError, match="output folder cannot be written"):
         _render(_plan(footage, _fast("reels")), _fast("reels"), blocker)
 
 

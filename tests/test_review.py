@@ -255,6 +255,13 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
                  str(src), 10.0, 11.0, "calm at the end"),
         ClipPlan(str(src), 2, 5.0, 8.0, 6.0, 0.7, "Second", "Fine", "src_02_tiny.mp4", "tiny"),
     ]  # fmt: skip
+    # As `clipkit detect --plan` writes them: with the source's fingerprint.
+    from dataclasses import replace
+
+    from clipkit.analyse import fingerprint
+
+    stamp = fingerprint(str(src), src.stat().st_size)
+    plans = [replace(p, source_fingerprint=stamp) for p in plans]
     save_plans(tmp_path / "plan.json", plans)
     runner = CliRunner()
     args = ["-p", str(preset), "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "-q"]
@@ -287,8 +294,7 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
     assert doc["version"] == 1 and [c["index"] for c in doc["clips"]] == [2]
     assert list(doc["clips"][0]) == [f for f in plans[1].to_dict()]  # the plan's own keys
     # What render reads is the plan as planned, but for the caption.
-    from dataclasses import replace
-
+    assert doc["clips"][0]["source_fingerprint"] == stamp
     assert load_plans(saved) == [replace(plans[1], caption="Edited: oops")]
 
     # Into a new folder: the kept clip alone, with its new caption.
@@ -307,6 +313,13 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
         ("tiny/src_02_tiny.mp4", "Edited: oops")
     ]
     assert "1 clip(s) made, 0 up to date" in res.output and "removed stale" in res.output
+    # The saved plan is still checked against its source (issue 27): another video of the
+    # same length in its place is refused.
+    subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc=s=320x180:r=24:d=12", "-f", "lavfi",
+                    "-i", "sine=f=220:d=12", "-pix_fmt", "yuv420p", "-shortest", str(src)],
+                   check=True)  # fmt: skip
+    res = runner.invoke(main, ["render", str(saved), *args[:2], "-o", str(tmp_path / "again")])
+    assert res.exit_code == 1 and "not the file its plan was made from" in res.output, res.output
 
 
 def test_a_still_recovery_shot_stays_a_still_in_the_saved_plan() -> None:
@@ -318,4 +331,5 @@ def test_a_still_recovery_shot_stays_a_still_in_the_saved_plan() -> None:
     rec = replace(record("reels/a_01.mp4", None), recovery=[7.5, 10.0], recovery_still=True)
     plan = ClipPlan.from_dict(plan_of(rec))
     assert plan.recovery_still and plan.recovery == (7.5, 10.0)
+    assert plan.source_fingerprint == "f"  # render of the saved plan checks its source
     assert not ClipPlan.from_dict(plan_of(replace(rec, recovery_still=False))).recovery_still

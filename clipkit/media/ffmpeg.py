@@ -94,16 +94,16 @@ _PR_SET_PDEATHSIG = 1
 _KILL = int(signal.SIGKILL)
 
 
+@functools.cache
 def _load_prctl() -> Any:
+    """libc's prctl (None off Linux), loaded on first use, not at import; always before
+    a fork (by ``die_with_clipkit``): a child between fork and exec loads no library."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
-
-
-_PRCTL = _load_prctl()
 
 
 def die_with_clipkit() -> dict[str, Any]:
@@ -116,17 +116,20 @@ def die_with_clipkit() -> dict[str, Any]:
     thread would be killed with it. Those children read from or write to a pipe of
     clipkit's, which ends them when clipkit is gone.
     """
-    if _PRCTL is None:
+    prctl = _load_prctl()
+    if prctl is None:
         return {}
     parent = os.getpid()
-    return {"preexec_fn": lambda: die_with_parent(parent)}
+    return {"preexec_fn": lambda: die_with_parent(parent, prctl)}
 
 
-def die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int, prctl: Any = None) -> None:
     """Have Linux SIGKILL this process when ``parent`` (the thread that started it)
-    ends. Runs between fork and exec too: it takes no lock."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, _KILL, 0, 0, 0)
+    ends. Runs between fork and exec too (given ``prctl``, loaded before the fork): it
+    takes no lock and loads nothing."""
+    prctl = prctl or _load_prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, _KILL, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before it was asked: too late
             os._exit(1)
 

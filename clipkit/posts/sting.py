@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import struct
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from clipkit.errors import PresetError
+from clipkit.files import atomic_path
 from clipkit.options import not_one_of
 from clipkit.posts.bs1770 import integrated_loudness, k_weight
 
@@ -228,13 +227,8 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
     fmt = struct.pack("<HHIIHH", 3, channels, rate, rate * 4 * channels, 4 * channels, 32)
     head = b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE"
     body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(head + body + data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path, ".wav", full=False) as tmp:
+        tmp.write_bytes(head + body + data)
     return path
 
 

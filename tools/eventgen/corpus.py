@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from clipkit.files import write_atomic
 from clipkit.media.ffmpeg import find_ffmpeg
 from tools.eventgen.backgrounds import Background
 from tools.eventgen.plan import room
@@ -138,17 +138,11 @@ def _yaml(labels: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def generate(jobs: list[Job], out: Path, want: dict[str, Any], workers: int, log: Log) -> None:
     """Make every clip of ``jobs`` in ``out`` (replacing an older corpus there)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "recipe.json").unlink(missing_ok=True)  # unfinished from here on
-    for old in [*out.glob("synth_*.mp4"), *out.glob(".synth_*.part.mp4")]:
+    for old in [*out.glob("synth_*.mp4"), *out.glob(".synth_*.part*")]:
         old.unlink()
     labels: dict[str, dict[str, Any]] = {}
     args = [(j, out) for j in jobs]
@@ -168,5 +162,5 @@ def generate(jobs: list[Job], out: Path, want: dict[str, Any], workers: int, log
         if pool is not None:
             pool.terminate()
             pool.join()
-    _write(out / "labels.yaml", _yaml(labels))
-    _write(out / "recipe.json", json.dumps(want, indent=1) + "\n")
+    write_atomic(out / "labels.yaml", _yaml(labels))
+    write_atomic(out / "recipe.json", json.dumps(want, indent=1) + "\n")

@@ -8,7 +8,6 @@ frames on its standard input and writes a temporary file, renamed when complete.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clipkit.files import atomic_path
 from clipkit.media.ffmpeg import complaint, ffmpeg_exe
 
 # Wider footage is scaled down to 640 px: the detector analyses at 320 px anyway, and
@@ -97,34 +97,32 @@ def encode(
     silent clip) to ``out`` as H.264 + AAC MP4, through a temporary file renamed when
     complete. One x264 thread and bit-exact muxing: the same input gives the same bytes."""
     n, h, w, _ = frames.shape
-    tmp = out.with_name(f".{out.stem}.part{out.suffix}")
-    with tempfile.TemporaryDirectory(prefix="eventgen-") as work:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", rate(fps),
-               "-i", "pipe:0"]  # fmt: skip
-        if audio is not None:
-            wav = Path(work) / "audio.f32"
-            np.ascontiguousarray(audio, np.float32).tofile(wav)
-            cmd += ["-f", "f32le", "-ar", str(audio_rate), "-ac", str(audio.shape[1])]
-            cmd += ["-i", str(wav), "-map", "0:v", "-map", "1:a"]
-            cmd += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-flags:a", "+bitexact"]
-        cmd += ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(crf),
-                "-threads", "1", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact",
-                "-fflags", "+bitexact", "-map_metadata", "-1", "-movflags", "+faststart",
-                "-f", "mp4", str(tmp)]  # fmt: skip
-        with open(Path(work) / "stderr", "w+b") as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
-            assert proc.stdin is not None
-            try:
-                for i in range(n):
-                    proc.stdin.write(frames[i].tobytes())
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            code = proc.wait()
-            err.seek(0)
-            message = err.read().decode("utf-8", "replace")
-    if code != 0:
-        tmp.unlink(missing_ok=True)
-        raise SceneError(f"{out}: cannot encode ({complaint(message)})")
-    os.replace(tmp, out)
+    with atomic_path(out, ".mp4", full=False) as tmp:
+        with tempfile.TemporaryDirectory(prefix="eventgen-") as work:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+                   "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", rate(fps),
+                   "-i", "pipe:0"]  # fmt: skip
+            if audio is not None:
+                wav = Path(work) / "audio.f32"
+                np.ascontiguousarray(audio, np.float32).tofile(wav)
+                cmd += ["-f", "f32le", "-ar", str(audio_rate), "-ac", str(audio.shape[1])]
+                cmd += ["-i", str(wav), "-map", "0:v", "-map", "1:a"]
+                cmd += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-flags:a", "+bitexact"]
+            cmd += ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(crf),
+                    "-threads", "1", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact",
+                    "-fflags", "+bitexact", "-map_metadata", "-1", "-movflags", "+faststart",
+                    "-f", "mp4", str(tmp)]  # fmt: skip
+            with open(Path(work) / "stderr", "w+b") as err:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
+                assert proc.stdin is not None
+                try:
+                    for i in range(n):
+                        proc.stdin.write(frames[i].tobytes())
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+                code = proc.wait()
+                err.seek(0)
+                message = err.read().decode("utf-8", "replace")
+        if code != 0:
+            raise SceneError(f"{out}: cannot encode ({complaint(message)})")

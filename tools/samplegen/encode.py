@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from clipkit.errors import ClipkitError
+from clipkit.files import atomic_path
 from clipkit.media.ffmpeg import die_with_clipkit_here, ffmpeg_exe
 from tools.samplegen.painter import Painter
 from tools.samplegen.scene import SceneSpec
@@ -107,19 +108,14 @@ def render_scene(
     x264 += ["-x264-params", x264_params] if x264_params else []
     # A name of this run's own beside the target: two runs writing the same file never
     # write into each other's, and a reader never sees half a file under the final name.
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    part = Path(name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="clipkit-samplegen-") as tmp:
-            wav = Path(tmp) / "sound.wav"
-            write_wav(wav, mix_audio(spec))
-            cmd = _ffmpeg_cmd(spec, coded, fps, wav, part, x264)
-            _encode(spec, Painter(spec, w, h, fps), fps, cmd, out)
-        os.chmod(part, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    with (
+        atomic_path(out, ".part", full=False) as part,
+        tempfile.TemporaryDirectory(prefix="clipkit-samplegen-") as tmp,
+    ):
+        wav = Path(tmp) / "sound.wav"
+        write_wav(wav, mix_audio(spec))
+        cmd = _ffmpeg_cmd(spec, coded, fps, wav, part, x264)
+        _encode(spec, Painter(spec, w, h, fps), fps, cmd, out)
     log.info("wrote %s (%dx%d, %.1f s)", out, w, h, spec.duration)
     return out
 
@@ -147,9 +143,3 @@ def _encode(spec: SceneSpec, painter: Painter, fps: float, cmd: list[str], out: 
         proc.wait()
     if proc.returncode != 0:
         raise ClipkitError(f"{out}: ffmpeg failed: {err.decode('utf-8', 'replace')[-500:]}")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
