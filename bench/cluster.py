@@ -136,7 +136,7 @@ def main() -> int:
     if units:
         longest, whole = max(units), cluster.wall
         share, bound = longest / whole, sum(units) / longest
-        print(f"units: {len(units)} (analysis per source, render per source); longest "
+        print(f"units: {len(units)} (analysis per source, render per clip); longest "
               f"{longest:.1f} s of the cluster run's {whole:.1f} s wall ({share:.0%}), "
               f"sum {sum(units):.1f} s: at most {bound:.1f}x with many workers")  # fmt: skip
     checks = {

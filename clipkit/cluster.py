@@ -204,7 +204,8 @@ class ClusterExecutor:
                 events.drain(0.05)
                 for fut in sorted((f for f in pending if f.done()), key=futures.__getitem__):
                     pending.discard(fut)
-                    result, reason = self._outcome(fut, events, distributed)
+                    unit = f"{futures[fut] + 1} of {len(items)}"
+                    result, reason = self._outcome(fut, unit, events, distributed)
                     if reason is None:
                         yield result
                     elif lost is None:
@@ -217,11 +218,13 @@ class ClusterExecutor:
             events.drain(0)
             self.client.unsubscribe_topic(topic)
 
-    def _outcome(self, fut: Any, events: _Events, distributed: Any) -> tuple[Any, str | None]:
+    def _outcome(
+        self, fut: Any, unit: str, events: _Events, distributed: Any
+    ) -> tuple[Any, str | None]:
         """A finished unit's result (its events delivered first), or why it failed."""
         if fut.status == "finished":
             attempt, sent, result, problem, took = fut.result()
-            log.debug("unit %s took %.2f s", fut.key, took)
+            log.debug("unit %s took %.2f s", unit, took)  # (bench/cluster.py reads it)
             events.wait_for(attempt, sent)
             return result, problem
         if fut.status == "cancelled":  # the scheduler lost it (restarted?)
