@@ -265,6 +265,46 @@ class PlanOptions(Options):
     no_recovery: bool = option(False, "append no recovery shot")
 
 
+STILLS_HELP = (
+    "write a before/after JPEG beside each clip (the mishap's peak beside the recovery "
+    "shot's sharpest frame)"
+)
+POST_TEXT_HELP = (
+    "write the post text (a description, a question to the audience, hashtags; fitted to "
+    "the preset's platform) as a .txt beside each clip"
+)
+STING_HELP = (
+    "mix a sound effect in at each mishap's peak, the original sound ducked under it: "
+    "boing, whoosh, record-scratch or sad-trombone; none for none"
+)
+EXPORT_HELP = (
+    "write timelines for video editors beside each clip: otio, fcpxml, edl, or several "
+    "separated by commas; none for none"
+)
+
+
+@dataclass(frozen=True)
+class ExtrasOptions(Options):
+    """What goes with each clip besides its video (clipkit.posts); None: each preset's
+    own value. --sting and --export are checked by the CLI's callbacks (their choices
+    live in clipkit.posts, which these options must not import)."""
+
+    stills: bool | None = option(
+        None, STILLS_HELP, kind=bool, flags=("--stills/--no-stills",), preset_key="stills"
+    )
+    post_text: bool | None = option(
+        None,
+        POST_TEXT_HELP,
+        kind=bool,
+        flags=("--post-text/--no-post-text",),
+        preset_key="post_text",
+    )
+    sting: str | None = option(None, STING_HELP, kind=str, preset_key="sting")
+    exports: str | None = option(
+        None, EXPORT_HELP, kind=str, flags=("--export",), preset_key="exports"
+    )
+
+
 @dataclass(frozen=True)
 class RunOptions(Options):
     """Where a run's clips go, and how it works."""

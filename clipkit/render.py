@@ -33,7 +33,7 @@ import numpy as np
 
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError, disk_full, disk_full_message
-from clipkit.loudness import Loudness, make_audio
+from clipkit.loudness import Loudness, StingCue, make_audio
 from clipkit.media.audio import AudioSpan
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
@@ -636,10 +636,12 @@ def _write(
     audio = out_dir / f".{final.stem}.part-{tag}.m4a"
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
+        cover_t = max(0.0, plan.peak - plan.start)
+        sting = plan.sting if plan.sting is not None else preset.sting
+        cue = StingCue.of(sting, cover_t, preset) if sting else None
         # The sound is made while the video encodes, then the two are muxed.
-        sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio)
+        sound = _Background(make_audio, spans, tl.xfade, tl.duration, preset, audio, cue)
         try:
-            cover_t = max(0.0, plan.peak - plan.start)
             cover = _write_video(tl, preset, video, cover_t, progress)
         finally:
             sound.wait()

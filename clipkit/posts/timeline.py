@@ -302,6 +302,15 @@ def parse_exports(text: str) -> tuple[str, ...]:
     return tuple(f for f in EXPORTS if f in asked)
 
 
+def check_exports(text: str) -> tuple[str, ...]:
+    """``parse_exports``, and ClipkitError saying how to install opentimelineio when
+    otio is asked for without it (before any work)."""
+    formats = parse_exports(text)
+    if "otio" in formats:
+        _otio()
+    return formats
+
+
 def export_path(output: str | Path, fmt: str) -> Path:
     """Where a clip's or reel's timeline goes: beside it, with the format's suffix."""
     return Path(output).with_suffix(SUFFIXES[fmt])
@@ -327,6 +336,7 @@ __all__ = [
     "otio_timeline",
     "otio_text",
     "parse_exports",
+    "check_exports",
     "export_path",
     "write_timeline",
 ]
