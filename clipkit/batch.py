@@ -363,7 +363,9 @@ def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
 
         out = job.out_dir / job.preset.name
         rec = job.kept
-        if rec is None:
+        if rec is not None:  # its sources as the run names them, as record_of's are
+            rec = replace(rec, source=job.plan.source, recovery_source=job.plan.recovery_source)
+        else:
             result = render_clip(job.plan, job.preset, out, job.info, progress=progress)
             rec = record_of(
                 job.plan, job.preset, result, job.key, job.fingerprint, job.reasons, job.out_dir
