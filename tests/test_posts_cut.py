@@ -85,6 +85,7 @@ def test_post_text_by_default_then_stills_alone(tmp_path: Path, source: Path) ->
     _render(plan, preset, out, "--stills")
     still = folder / "pan_01_small-before-after.jpg"
     assert still.stat().st_size > 1000
+    assert still.stat().st_mode & 0o777 == text.stat().st_mode & 0o777  # not mkstemp's 0600
     assert clip.stat().st_mtime_ns == made[0]
     rec = _record(out)
     assert rec["extras"]["still"] == "small/pan_01_small-before-after.jpg"

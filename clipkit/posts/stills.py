@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from PIL import Image, ImageDraw
 
 from clipkit.captions import load_font
 from clipkit.errors import RenderError
+from clipkit.files import atomic_path
 from clipkit.media.ffmpeg import complaint, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.plan import ClipPlan
@@ -155,14 +154,10 @@ def before_after(
 
 
 def save_jpeg(picture: np.ndarray, path: Path, quality: int = QUALITY) -> Path:
-    """Write ``picture`` as a JPEG under a temporary name beside ``path``, then rename it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(picture).save(f, format="JPEG", quality=quality)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write ``picture`` as a JPEG under a temporary name beside ``path``, then rename it
+    (clipkit.files.atomic_path: with a normal file's mode, not mkstemp's 0600)."""
+    with atomic_path(path, ".part") as tmp:
+        Image.fromarray(picture).save(tmp, format="JPEG", quality=quality)
     return path
 
 
