@@ -32,6 +32,7 @@ from clipkit.manifest import (
     State,
     canonical,
     clip_key,
+    extras_key,
     keyed_plan,
     output_lock,
     record_of,
@@ -40,11 +41,13 @@ from clipkit.manifest import (
 from clipkit.options import (
     DEFAULT_PRESET,
     DetectOptions,
+    ExtrasOptions,
     Given,
     PlanOptions,
     RunOptions,
     default_jobs,
     layered,
+    preset_keys,
     same_as,
 )
 from clipkit.plan import ClipPlan
@@ -59,10 +62,11 @@ Moment = dict[str, Any]  # a moment or a turned-down candidate as written out (t
 
 
 @dataclass(frozen=True)
-class CutOptions(RunOptions, PlanOptions):
+class CutOptions(RunOptions, PlanOptions, ExtrasOptions):
     """Everything one ``clipkit cut`` (or ``render``) run needs besides its sources: the
-    run's options and its say over the presets' (clipkit.options), and the detection
-    values given explicitly (over each preset's)."""
+    run's options and its say over the presets' (clipkit.options: captions, framing and
+    what goes with each clip), and the detection values given explicitly (over each
+    preset's)."""
 
     detect: Given[DetectOptions] = Given(DetectOptions)
     # Sources whose file name another source in the run shares (canonical paths): their
@@ -138,6 +142,9 @@ class ClipJob:
     info: VideoInfo  # the source, as probed when it was analysed
     number: int  # the source's clip ``number`` of ``clips`` (across presets), for progress
     clips: int
+    extras_key: str = ""  # what the clip's extras are made with (clipkit.manifest)
+    # The clip's record when the clip is up to date: only its extras are made.
+    kept: ClipRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -354,15 +361,41 @@ def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
             emit({**event, "frames": frames, "of": of}, sink)
 
         out = job.out_dir / job.preset.name
-        result = render_clip(job.plan, job.preset, out, job.info, progress=progress)
-        rec = record_of(
-            job.plan, job.preset, result, job.key, job.fingerprint, job.reasons, job.out_dir
-        )
-        outcome = ClipOutcome(source, record=rec)
+        rec = job.kept
+        if rec is not None:  # its sources as the run names them, as record_of's are
+            rec = replace(rec, source=job.plan.source, recovery_source=job.plan.recovery_source)
+        else:
+            result = render_clip(job.plan, job.preset, out, job.info, progress=progress)
+            rec = record_of(
+                job.plan, job.preset, result, job.key, job.fingerprint, job.reasons, job.out_dir
+            )
+        try:
+            outcome = ClipOutcome(source, record=_with_extras(job, rec))
+        except Exception as e:  # the clip stands; its extras are tried again next run
+            outcome = ClipOutcome(
+                source, record=replace(rec, extras_key=""), error=_error_of(source, e)
+            )
     except Exception as e:
         outcome = ClipOutcome(source, error=_error_of(source, e))
     raise_if_stopped()  # (the error may be the unwinding's, a killed ffmpeg's)
     return outcome
+
+
+def _with_extras(job: ClipJob, rec: ClipRecord) -> ClipRecord:
+    """``rec`` with the extras its preset asks for made beside the clip (post text,
+    still, timelines), and those it no longer asks for removed."""
+    from clipkit.plan import for_preset
+    from clipkit.posts.extras import PostOptions, clip_extras
+    from clipkit.render import output_fps
+
+    preset, folder = job.preset, job.out_dir / job.preset.name
+    plan = for_preset(job.plan, preset)
+    fps = output_fps(preset, job.info)
+    made = clip_extras(plan, folder, preset.size, fps, PostOptions.of_preset(preset))
+    files = {kind: str(p.relative_to(job.out_dir)) for kind, p in made.items()}
+    for old in set(rec.extras.values()) - set(files.values()):
+        (job.out_dir / old).unlink(missing_ok=True)
+    return replace(rec, extras=files, extras_key=job.extras_key)
 
 
 def _lost_clip(job: ClipJob, reason: str, sink: EventSink) -> ClipOutcome:
@@ -409,8 +442,9 @@ def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, st
             claimed[output] = a.path
             wanted.add(output)
             key = clip_key(a.fingerprint or "", keyed_plan(plan), pp.preset.digest())
+            extras = extras_key(key, pp.preset.extras())
             kept = None if opts.force else state.current(output, key)
-            if kept is not None:
+            if kept is not None and state.extras_current(kept, extras):
                 src.kept.append(kept)
             elif opts.dry_run:
                 src.would_make.append(output)
@@ -426,6 +460,8 @@ def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, st
                     info=a.info,
                     number=number,
                     clips=total,
+                    extras_key=extras,
+                    kept=kept,  # up to date but for its extras: only they are made
                 )
                 src.jobs.append(job)
     src.left = len(src.jobs)
@@ -514,12 +550,18 @@ def _render_all(sources: dict[str, _Source], state: State, executor: Runner) -> 
             _finished(clip.source, src.errors[0] if src.errors else None, executor.on_event)
 
 
-def _presets(names: Iterable[str], reframe: str | None) -> tuple[Preset, ...]:
-    """The presets ``names`` as this run renders them (with --reframe, when given)."""
+def _presets(
+    names: Iterable[str], reframe: str | None, extras: ExtrasOptions | None = None
+) -> tuple[Preset, ...]:
+    """The presets ``names`` as this run renders them (with --reframe and the extras'
+    options, when given)."""
     from clipkit.presets import load_preset
 
+    keys = preset_keys(ExtrasOptions).items() if extras else ()
+    given = {key: getattr(extras, f.name) for key, f in keys}
+    overrides = {k: v for k, v in {"reframe": reframe, **given}.items() if v is not None}
     loaded = (load_preset(name) for name in names)
-    return tuple(p.with_overrides(reframe=reframe) if reframe else p for p in loaded)
+    return tuple(p.with_overrides(**overrides) if overrides else p for p in loaded)
 
 
 def _source_jobs(
@@ -546,7 +588,7 @@ def run_batch(
     """Cut ``sources``: detect, plan and render the clips of every preset, and write the
     manifest and the review page."""
     opts = replace(opts, shared_stems=shared_stems(sources))
-    presets = _presets(opts.presets, opts.reframe)
+    presets = _presets(opts.presets, opts.reframe, opts)
     jobs = _source_jobs(sources, presets, opts.detect, opts.cache_dir, opts)
     return _cut(jobs, presets, opts, on_event, lambda found: word_batch(found, opts))
 
@@ -561,7 +603,7 @@ def run_plans(
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
     opts = replace(opts, shared_stems=shared_stems(by_source))
-    presets = _presets(opts.presets, opts.reframe)
+    presets = _presets(opts.presets, opts.reframe, opts)
     jobs = [
         SourceJob(path, presets, opts.detect, opts.cache_dir, edited=tuple(mine), force=opts.force)
         for path, mine in by_source.items()

@@ -139,7 +139,35 @@ def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> s
         raise click.BadParameter(str(e)) from None
 
 
+def _sting(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A sting's name (none: no sting), checked before any work."""
+    from clipkit.errors import PresetError
+    from clipkit.posts.sting import get_sting
+
+    if value is None or value.strip().lower() in ("", "none"):
+        return None if value is None else ""
+    try:
+        return get_sting(value).name
+    except PresetError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _exports(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Timeline formats (none: none), checked before any work; OTIO's package too."""
+    from clipkit.errors import ClipkitError
+    from clipkit.posts.timeline import check_exports
+
+    if value is None or value.strip().lower() in ("", "none"):
+        return None if value is None else ""
+    try:
+        return ",".join(check_exports(value))
+    except ClipkitError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 _CALLBACKS: dict[str, Callable[..., Any]] = {
+    "sting": _sting,
+    "exports": _exports,
     "cluster": _cluster,
     "caption": _template,
     "recovery_caption": _template,
@@ -176,6 +204,8 @@ def _option(f: Field[Any], *, ranged: bool = True) -> Callable[[F], F]:
     from clipkit.options import flags_of
 
     kind = f.metadata["kind"]
+    if kind is bool and f.default is None:  # --x/--no-x; not given: the preset's
+        return click.option(*flags_of(f), f.name, default=None, help=_help(f))
     if kind is bool:
         return click.option(*flags_of(f), f.name, is_flag=True, help=_help(f))
     shown = f.name in _SHOWN
@@ -500,6 +530,13 @@ def run_options(func: F) -> F:
     return func
 
 
+def extras_options(func: F) -> F:
+    """--stills, --post-text, --sting, --export: what goes with each clip."""
+    from clipkit.options import ExtrasOptions
+
+    return options_of(ExtrasOptions)(func)
+
+
 def reframe_option(func: F) -> F:
     """--reframe: how footage of another shape is fitted, over the presets' choice."""
     from clipkit.options import PlanOptions
@@ -656,6 +693,7 @@ def _run(
 @caption_options
 @style_options
 @reframe_option
+@extras_options
 @detect_options
 @run_options
 @friendly_errors
@@ -684,6 +722,7 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
 @_run_option("presets", "out_dir")
 @style_options
 @reframe_option
+@extras_options
 @run_options
 @friendly_errors
 def render(

@@ -18,10 +18,18 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from clipkit.media.audio import RATE, AudioSpan, encode, level_filter, measure, measure_file
+from clipkit.media.audio import (
+    RATE,
+    AudioSpan,
+    decode,
+    encode,
+    level_filter,
+    measure,
+    measure_file,
+)
 from clipkit.presets import Preset
 
 log = logging.getLogger(__name__)
@@ -139,10 +147,60 @@ def _encode(
     encode(spans, xfade, duration, preset.audio_fade, tail, preset.audio_bitrate, out)
 
 
+@dataclass(frozen=True)
+class StingCue:
+    """A sting (clipkit.posts.sting) to mix into a clip's sound: its name, ``at`` s into
+    the clip, ``level`` LU over the clip's loudness, the sound under it ducked ``duck`` dB."""
+
+    name: str
+    at: float
+    level: float = 0.0
+    duck: float = -10.0
+
+    @classmethod
+    def of(cls, name: str, at: float, preset: Preset) -> StingCue:
+        return cls(name, at, preset.sting_level, preset.sting_duck)
+
+
+def with_sting(
+    spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset,
+    cue: StingCue, wav: Path,
+) -> AudioSpan:  # fmt: skip
+    """The clip's sound with the sting mixed in, before any gain (so the loudness stage
+    that follows brings the mix to the target), as one span of the float WAV ``wav``."""
+    from clipkit.posts.sting import mix_sting, synth, write_wav
+
+    sound = decode(spans, xfade, duration, preset.audio_fade)
+    mixed = mix_sting(sound, RATE, synth(cue.name, RATE), cue.at, level=cue.level,
+                      duck_db=cue.duck)  # fmt: skip
+    write_wav(wav, mixed, RATE)
+    return AudioSpan(str(wav), 0.0, duration, True)
+
+
 def make_audio(
+    spans: Sequence[AudioSpan],
+    xfade: float,
+    duration: float,
+    preset: Preset,
+    out: Path,
+    sting: StingCue | None = None,
+) -> Loudness:
+    """Write the clip's sound, at the preset's loudness, as AAC to ``out``; with
+    ``sting`` mixed in first (through a WAV beside ``out``, removed after)."""
+    if sting is None:
+        return _make_audio(spans, xfade, duration, preset, out)
+    wav = out.with_name(out.name + ".sting.wav")
+    try:
+        mixed = with_sting(spans, xfade, duration, preset, sting, wav)
+        # The mix is cut, crossfaded and faded already.
+        return _make_audio([mixed], 0.0, duration, replace(preset, audio_fade=0.0), out)
+    finally:
+        wav.unlink(missing_ok=True)
+
+
+def _make_audio(
     spans: Sequence[AudioSpan], xfade: float, duration: float, preset: Preset, out: Path
 ) -> Loudness:
-    """Write the clip's sound, at the preset's loudness, as AAC to ``out``."""
     m = measure(spans, xfade, duration, preset.audio_fade)
     if not _sound(m[0]):
         _encode(spans, xfade, duration, preset, f"aresample={RATE}", out)

@@ -83,6 +83,10 @@ class ClipRecord:
     # The clip file's SHA-256 when it was made: "up to date" checks the bytes, so a clip
     # left corrupt or truncated under its final name is made again.
     sha256: str = ""
+    # What was made beside the clip (clipkit.posts): its files by kind (text, still, edl,
+    # fcpxml, otio), relative to the output folder, and the key they were made with.
+    extras: dict[str, str] = field(default_factory=dict)
+    extras_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +112,17 @@ def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) 
         sort_keys=True,
         default=str,
     )
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+# Bump when the same clip and preset give other extras (post text, stills, timelines).
+EXTRAS_VERSION = 1
+
+
+def extras_key(key: str, extras: dict[str, Any]) -> str:
+    """Hash of everything a clip's extras depend on: the clip (its ``key``) and the
+    preset's values of what goes beside it (``Preset.extras``)."""
+    blob = json.dumps({"clip": key, "extras": extras, "v": EXTRAS_VERSION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -325,6 +340,12 @@ class State:
             return None
         return rec
 
+    def extras_current(self, rec: ClipRecord, key: str) -> bool:
+        """Whether ``rec``'s extras were made with ``key`` and are all still there."""
+        return rec.extras_key == key and all(
+            (self.out_dir / p).is_file() for p in rec.extras.values()
+        )
+
     def is_current(self, output: str, key: str) -> bool:
         return self.current(output, key) is not None
 
@@ -364,8 +385,8 @@ class State:
         ]
 
     def remove(self, rec: ClipRecord) -> None:
-        """Delete a clip, its cover and its record."""
-        for rel in (rec.output, rec.cover):
+        """Delete a clip, its cover, its extras and its record."""
+        for rel in (rec.output, rec.cover, *rec.extras.values()):
             if rel:
                 (self.out_dir / rel).unlink(missing_ok=True)
         self.drop(rec.output)
@@ -414,8 +435,9 @@ CSV_COLUMNS = (
     "output", "preset", "source", "index", "start", "end", "peak", "score", "reasons",
     "caption", "recovery_caption", "recovery_start", "recovery_end", "recovery_note",
     "duration", "size_bytes", "source_fingerprint", "preset_digest", "clipkit_version",
-    "loudness_lufs", "true_peak_dbtp", "limiter_db",
+    "loudness_lufs", "true_peak_dbtp", "limiter_db", "post_text", "still", "timelines",
 )  # fmt: skip
+TIMELINE_KINDS = ("otio", "fcpxml", "edl")
 
 
 def _csv_text(records: Iterable[ClipRecord]) -> str:
@@ -430,6 +452,9 @@ def _csv_text(records: Iterable[ClipRecord]) -> str:
         row["loudness_lufs"] = loud.get("integrated", "")
         row["true_peak_dbtp"] = loud.get("true_peak", "")
         row["limiter_db"] = loud.get("limiter", "")
+        row["post_text"] = r.extras.get("text", "")
+        row["still"] = r.extras.get("still", "")
+        row["timelines"] = " ".join(r.extras[k] for k in TIMELINE_KINDS if k in r.extras)
         w.writerow(row)
     return buf.getvalue()
 

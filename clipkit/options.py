@@ -119,6 +119,32 @@ def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
     return f"{value!r} is not one of {', '.join(choices)}{hint}"
 
 
+# The sound stings clipkit makes (clipkit.posts.sting synthesises them) and the timeline
+# formats it writes (clipkit.posts.timeline), named here where options are checked: the
+# presets and plans that name them come before the stage that makes them.
+STING_NAMES = ("boing", "whoosh", "record-scratch", "sad-trombone")
+EXPORT_FORMATS = ("otio", "fcpxml", "edl")
+
+
+def sting_name(name: str) -> str:
+    """The sting ``name`` as clipkit spells it (``_`` and spaces read as ``-``);
+    ValueError listing the choices, with the nearest one, otherwise."""
+    key = name.strip().lower().replace("_", "-").replace(" ", "-")
+    if key not in STING_NAMES:
+        raise ValueError(not_one_of(name, STING_NAMES))
+    return key
+
+
+def export_formats(text: str) -> tuple[str, ...]:
+    """The formats of ``--export otio,fcpxml,edl`` (in that order, each once);
+    ValueError listing the choices, with the nearest, for an unknown one."""
+    asked = [p.strip().lower().lstrip(".") for p in text.split(",") if p.strip()]
+    for name in asked:
+        if name not in EXPORT_FORMATS:
+            raise ValueError(not_one_of(name, EXPORT_FORMATS))
+    return tuple(f for f in EXPORT_FORMATS if f in asked)
+
+
 Opts = TypeVar("Opts", bound="Options")
 
 
@@ -265,6 +291,46 @@ class PlanOptions(Options):
         flags=("--recovery",),
     )
     no_recovery: bool = option(False, "append no recovery shot")
+
+
+STILLS_HELP = (
+    "write a before/after JPEG beside each clip (the mishap's peak beside the recovery "
+    "shot's sharpest frame)"
+)
+POST_TEXT_HELP = (
+    "write the post text (a description, a question to the audience, hashtags; fitted to "
+    "the preset's platform) as a .txt beside each clip"
+)
+STING_HELP = (
+    "mix a sound effect in at each mishap's peak, the original sound ducked under it: "
+    "boing, whoosh, record-scratch or sad-trombone; none for none"
+)
+EXPORT_HELP = (
+    "write timelines for video editors beside each clip: otio, fcpxml, edl, or several "
+    "separated by commas; none for none"
+)
+
+
+@dataclass(frozen=True)
+class ExtrasOptions(Options):
+    """What goes with each clip besides its video (clipkit.posts); None: each preset's
+    own value. --sting and --export are checked by the CLI's callbacks (their choices
+    live in clipkit.posts, which these options must not import)."""
+
+    stills: bool | None = option(
+        None, STILLS_HELP, kind=bool, flags=("--stills/--no-stills",), preset_key="stills"
+    )
+    post_text: bool | None = option(
+        None,
+        POST_TEXT_HELP,
+        kind=bool,
+        flags=("--post-text/--no-post-text",),
+        preset_key="post_text",
+    )
+    sting: str | None = option(None, STING_HELP, kind=str, preset_key="sting")
+    exports: str | None = option(
+        None, EXPORT_HELP, kind=str, flags=("--export",), preset_key="exports"
+    )
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import yaml
 
 from clipkit.errors import InputError, OutputError
 from clipkit.files import write_atomic
-from clipkit.options import STYLES, not_one_of
+from clipkit.options import STYLES, not_one_of, sting_name
 from clipkit.presets import Preset, fill_template
 from clipkit.probe import VideoInfo
 from clipkit.recovery import RecoverySource, best_recovery, find_recovery
@@ -91,6 +91,8 @@ class ClipPlan:
     crop: Crop | None = None
     # The source's content when it was planned (clipkit.fingerprint; "": not recorded).
     source_fingerprint: str = ""
+    # The sound sting at the peak (clipkit.posts.sting): None, the preset's; "", none.
+    sting: str | None = None
 
     @property
     def recovery(self) -> tuple[float, float] | None:
@@ -101,6 +103,8 @@ class ClipPlan:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["crop"] = self.crop.to_data() if self.crop is not None else None
+        if self.sting is None:  # (plans and clip keys as before there were stings)
+            del d["sting"]
         return d
 
     @classmethod
@@ -158,9 +162,27 @@ def _texts(values: dict[str, Any], where: str) -> None:
     for key in ("caption", "recovery_caption", "lesson"):
         if values[key] and (problem := caption_too_long(values[key])):
             raise InputError(f"{where}: '{key}' {problem}")
+    _check_sting(values, where)
     if values["caption_style"] and values["caption_style"] not in STYLES:
         problem = not_one_of(values["caption_style"], STYLES)
         raise InputError(f"{where}: 'caption_style' {problem}")
+
+
+def _check_sting(values: dict[str, Any], where: str) -> None:
+    """A plan's sting: a name of clipkit.posts.sting's (spelled as it spells them), ""
+    or none for none, absent for the preset's."""
+    sting = values.get("sting")
+    if sting is None:
+        return
+    if not isinstance(sting, str):
+        raise InputError(f"{where}: 'sting' must be a sting's name")
+    if sting.strip().lower() in ("", "none"):
+        values["sting"] = ""
+        return
+    try:
+        values["sting"] = sting_name(sting)
+    except ValueError as e:
+        raise InputError(f"{where}: sting {e}") from None
 
 
 def _check_output(out: str, where: str) -> None:

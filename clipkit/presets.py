@@ -32,12 +32,15 @@ from clipkit.options import (
     TEMPLATE_FIELDS,
     TEMPLATE_HELP,
     DetectOptions,
+    ExtrasOptions,
     Given,
     PlanOptions,
     check_value,
+    export_formats,
     layered,
     option,
     preset_keys,
+    sting_name,
 )
 from clipkit.wording import caption_too_long
 from clipkit.yamlfile import YamlLimitError, load_yaml
@@ -75,6 +78,32 @@ _DETECT = {f.name: f for f in fields(DetectOptions)}
 _PLAN = preset_keys(PlanOptions)
 # Preset keys of the compilation reel alone (clipkit.posts.reel): no clip depends on them.
 REEL_KEYS = ("reel_max_length",)
+_EXTRAS = preset_keys(ExtrasOptions)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A platform's caption limits: characters (code points) and hashtags."""
+
+    chars: int
+    hashtags: int
+
+
+# PLATFORMS.md has no caption or description limits yet (its only text figures are the
+# subtitle guidelines: ~42 characters a line, 2 lines). These are from secondary sources
+# (~, the platforms' help pages could not be read): Instagram captions 2,200 characters
+# and 30 hashtags (Reels, feed and Stories alike); TikTok captions 2,200 (the lower of
+# the figures reported; 4,000 is reported for newer apps); YouTube descriptions 5,000,
+# and a video with more than 15 hashtags has all of them ignored; Facebook posts 63,206;
+# X 280 for most accounts (it counts URLs and wide characters more: kept well inside).
+# No hashtag limit is published for TikTok, Facebook or X: 30 keeps the text readable.
+PLATFORM_LIMITS: dict[str, Limits] = {
+    "instagram": Limits(2200, 30),
+    "tiktok": Limits(2200, 30),
+    "youtube": Limits(5000, 15),
+    "facebook": Limits(63206, 30),
+    "x": Limits(280, 30),
+}
 
 
 # The lowest frame rate the platforms take (PLATFORMS.md).
@@ -182,6 +211,38 @@ class Preset:
     min_gap: float = _from(_DETECT["min_gap"])
     # -- naming -----------------------------------------------------------------
     output_name: str = _opt("{stem}_{index:02d}_{preset}.mp4", "output file name template")
+    # -- what goes with each clip (clipkit.posts) ----------------------------------
+    stills: bool = _from(_EXTRAS["stills"], False)
+    still_labels: str = _opt("Before|After", "the still's two labels, separated by |")
+    # On by default: a clip is posted with a text, and one made from the clip's own
+    # caption and time costs nothing to write or to delete.
+    post_text: bool = _from(_EXTRAS["post_text"], True)
+    post_platform: str = _opt(
+        "instagram",
+        "whose caption limits (characters, hashtags) the post text keeps to",
+        choices=tuple(PLATFORM_LIMITS),
+    )
+    post_hashtags: str = _opt(
+        "kitchenfail cookingfail homecooking",
+        "the post text's hashtags (with or without #, spaces or commas between)",
+    )
+    post_questions: str = _opt(
+        "",
+        "questions to the audience, one chosen per clip (| between); empty: the built-in ones",
+    )
+    post_max_chars: int = _opt(
+        0, "longest post text, characters (0: the platform's limit)", lo=0, hi=100000
+    )
+    post_max_hashtags: int = _opt(
+        0, "most hashtags in a post text (0: the platform's limit)", lo=0, hi=100
+    )
+    sting: str = _from(_EXTRAS["sting"], "")
+    # 0 LU: as loud as the clip around it; the duck makes room for it.
+    sting_level: float = _opt(0.0, "the sting's loudness over the clip's, LU", lo=-20.0, hi=20.0)
+    sting_duck: float = _opt(
+        -10.0, "dB the original sound is lowered under the sting", lo=-40.0, hi=0.0
+    )
+    exports: str = _from(_EXTRAS["exports"], "")
 
     def to_dict(self) -> dict[str, Any]:
         """All values, fully resolved (no ``extends``)."""
@@ -198,10 +259,14 @@ class Preset:
         """A stable hash of the values that change a rendered clip.
 
         Not the name or description, nor the detection settings: those change which
-        clips are planned, and each clip's plan is part of its own key already; nor the
-        reel's settings, which change no clip (a reel's own key holds its plan).
+        clips are planned, and each clip's plan is part of its own key already. Nor
+        what goes beside the clip (stills, post text, timelines: ``extras``), which has
+        its own up-to-date check; nor the reel's settings, which change no clip (a reel's
+        own key holds its plan). The sting is in the clip's sound, so it is here.
         """
-        skip = {"name", "description", *_DETECT, *REEL_KEYS}
+        skip = {"name", "description", *_DETECT, *EXTRAS_FIELDS, *REEL_KEYS}
+        if not self.sting:  # (its level and duck change nothing then)
+            skip |= {"sting", "sting_level", "sting_duck"}
         d = {k: v for k, v in self.to_dict().items() if k not in skip}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -210,12 +275,18 @@ class Preset:
         given = {k: v for k, v in values.items() if v is not None}
         return replace(self, **_check_values(given, source, {}))
 
+    def extras(self) -> dict[str, Any]:
+        """The values of what goes beside a clip (its still, post text and timelines)."""
+        return {k: getattr(self, k) for k in EXTRAS_FIELDS}
+
     @property
     def size(self) -> tuple[int, int]:
         return self.width - self.width % 2, self.height - self.height % 2
 
 
 FIELDS = {f.name: f for f in fields(Preset)}
+# The fields of what goes beside a clip rather than into it (see Preset.extras).
+EXTRAS_FIELDS = ("stills", "still_labels", "exports", *(k for k in FIELDS if k.startswith("post_")))
 
 
 def option_specs() -> list[dict[str, Any]]:
@@ -338,6 +409,20 @@ def _check_caption(value: str) -> None:
         raise ValueError(problem)
 
 
+def _check_sting(value: str) -> None:
+    if value:
+        sting_name(value)
+
+
+def _check_exports(value: str) -> None:
+    export_formats(value)
+
+
+def _check_labels(value: str) -> None:
+    if len(value.split("|")) != 2:
+        raise ValueError(f"{value!r} must be two labels separated by | (Before|After)")
+
+
 # The checks a key's value gets beyond its type, range and choices (in this order).
 _EXTRA_CHECKS: dict[str, tuple[Any, ...]] = {
     "caption": (_check_caption, check_template),
@@ -347,6 +432,9 @@ _EXTRA_CHECKS: dict[str, tuple[Any, ...]] = {
     "caption_outline_color": (_check_color,),
     "caption_font": (font_file,),
     "name": (_check_name,),
+    "sting": (_check_sting,),
+    "exports": (_check_exports,),
+    "still_labels": (_check_labels,),
 }
 
 
@@ -400,14 +488,19 @@ def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
 
 
 def _builtin_dir() -> Path:
-    """The folder of the built-in YAML files, installed or in a source checkout."""
+    """The folder of the built-in YAML files, installed or in a source checkout (this
+    package's own checkout first: an editable install may map the package data to
+    another checkout's, e.g. a git worktree's)."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").is_file() and (here / "presets").is_dir():
+        return here / "presets"
     try:
         installed = Path(str(resources.files("clipkit.builtin_presets")))
         if installed.is_dir():
             return installed
     except (ModuleNotFoundError, TypeError):
         pass
-    return Path(__file__).resolve().parent.parent / "presets"
+    return here / "presets"
 
 
 def list_presets() -> list[str]:

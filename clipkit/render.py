@@ -32,7 +32,7 @@ import numpy as np
 from clipkit.captions import Caption, layout
 from clipkit.errors import RenderError, disk_full, disk_full_message
 from clipkit.files import atomic_path, check_output_dir, part_tag
-from clipkit.loudness import Loudness, make_audio
+from clipkit.loudness import Loudness, StingCue, make_audio
 from clipkit.media.audio import AudioSpan
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
@@ -582,7 +582,9 @@ def render_clip(
     try:
         spans = [tl.main.audio] + ([tl.rec.audio] if tl.rec else [])
         cover_t = max(0.0, plan.peak - plan.start)
-        loudness, cover_path = encode(tl, spans, tl.xfade, preset, final, cover_t, progress)
+        sting = plan.sting if plan.sting is not None else preset.sting
+        cue = StingCue.of(sting, cover_t, preset) if sting else None
+        loudness, cover_path = encode(tl, spans, tl.xfade, preset, final, cover_t, progress, cue)
     finally:
         tl.main.close()
         if tl.rec:
@@ -609,10 +611,12 @@ def encode(
     final: Path,
     cover_t: float,
     progress: FrameProgress | None = None,
+    cue: StingCue | None = None,
 ) -> tuple[Loudness, Path]:
-    """Write ``frames`` and the ``sound`` spans (crossfading by ``xfade``) as the file
-    ``final``, atomically, and its cover (the frame at ``cover_t``) beside it as ``.jpg``;
-    returns the sound's loudness and the cover's path. The caller closes the spans."""
+    """Write ``frames`` and the ``sound`` spans (crossfading by ``xfade``, a sting laid
+    in by ``cue``) as the file ``final``, atomically, and its cover (the frame at
+    ``cover_t``) beside it as ``.jpg``; returns the sound's loudness and the cover's
+    path. The caller closes the spans."""
     folder = final.parent
     # Temporary names unique to this process and call: two runs on one folder never
     # write (or remove) each other's parts.
@@ -624,7 +628,7 @@ def encode(
         with atomic_path(final, ".mp4", full=False) as part:
             try:
                 # The sound is made while the video encodes, then the two are muxed.
-                made = _Background(make_audio, sound, xfade, frames.duration, preset, audio)
+                made = _Background(make_audio, sound, xfade, frames.duration, preset, audio, cue)
                 try:
                     cover = _write_video(frames, preset, video, cover_t, progress)
                 finally:

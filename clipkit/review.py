@@ -152,6 +152,8 @@ h2 small{{font-weight:normal;color:#888;font-size:.75em;margin-left:.5em}}
 margin:.4em auto;background:#000}}
 .clip .cover{{float:right;width:auto;height:auto;max-width:96px;max-height:96px;
 margin:0 0 .3em .5em;border:1px solid #ccc}}
+.clip .still{{display:block;max-width:100%;max-height:240px;margin:.4em auto;
+border:1px solid #ccc}}
 .clip textarea{{width:100%;box-sizing:border-box;font:inherit;resize:vertical}}
 .clip.edited textarea{{background:#fffbe6;border-color:#e0b000}}
 .meta{{color:#666;font-size:.85em;overflow-wrap:anywhere}}
@@ -252,9 +254,27 @@ def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
         f"{r.duration:.1f} s long{'<br>' + rec if rec else ''}</div>"
         f'<label class="meta" style="clear:both;display:block">caption'
         f'<textarea class="caption" rows="2">{e(r.caption)}</textarea></label>'
+        + _extras_html(r)
         + (f'<ul class="notes">{notes}</ul>' if notes else "")
         + "</div>"
     )
+
+
+def _extras_html(r: ClipRecord) -> str:
+    """The clip's before/after still, and links to its post text and timelines."""
+    e, extras = html.escape, r.extras
+    still = extras.get("still")
+    img = (
+        f'<a href="{_url(still)}"><img class="still" src="{_url(still)}" loading="lazy" '
+        f'alt="before and after of {e(r.output)}"></a>'
+        if still
+        else ""
+    )
+    names = {"text": "post text", "otio": "OTIO", "fcpxml": "FCPXML", "edl": "EDL"}
+    links = " · ".join(
+        f'<a href="{_url(extras[k])}">{n}</a>' for k, n in names.items() if k in extras
+    )
+    return img + (f'<div class="meta extras">{links}</div>' if links else "")
 
 
 def _legend(has_turned_down: bool) -> str:

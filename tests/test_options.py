@@ -17,6 +17,7 @@ from clipkit.options import (
     DEFAULT_PRESET,
     TEMPLATE_FIELDS,
     DetectOptions,
+    ExtrasOptions,
     Options,
     PlanOptions,
     RunOptions,
@@ -28,7 +29,7 @@ from clipkit.options import (
 )
 from clipkit.presets import FIELDS, Preset, load_preset
 
-KINDS: list[type[Options]] = [DetectOptions, PlanOptions, RunOptions]
+KINDS: list[type[Options]] = [DetectOptions, PlanOptions, RunOptions, ExtrasOptions]
 ALL = [(kind, f) for kind in KINDS for f in dataclasses.fields(kind)]
 IDS = [f"{kind.__name__}.{f.name}" for kind, f in ALL]
 
@@ -42,7 +43,8 @@ def cli_problems(f: Field[Any], opt: click.Option, *, layered_default: bool = Fa
     """How a click option differs from its field (none: it agrees). ``layered_default``:
     the flag defaults to None so that a preset's value can apply (detection flags)."""
     meta, problems = f.metadata, []
-    if tuple(opt.opts + opt.secondary_opts) != flags_of(f):
+    spelled = tuple(s for flag in flags_of(f) for s in flag.split("/"))  # --x/--no-x
+    if tuple(opt.opts + opt.secondary_opts) != spelled:
         problems.append(f"flags {opt.opts} != {flags_of(f)}")
     if meta["help"][1:] not in (opt.help or ""):
         problems.append(f"help {opt.help!r} does not say {meta['help']!r}")
@@ -67,7 +69,7 @@ def _default_problems(f: Field[Any], opt: click.Option, layered_default: bool) -
         value = opt.callback(ctx, opt, value)  # made when the run starts
     if opt.multiple:
         value = tuple(value or ())  # type: ignore[arg-type]
-    if opt.is_flag:
+    if opt.is_flag and f.default is not None:  # (None: --x/--no-x not given, the preset's)
         value = bool(value)
     expected = default_of(f)
     return [] if value == expected else [f"default {value!r} != {expected!r}"]

@@ -160,3 +160,11 @@ def test_mix_written_as_float_wav_keeps_peaks_and_loudness(tmp_path: Path) -> No
     loud, _peak = measure_file(path)  # clipkit's own measurement, through ffmpeg
     assert abs(loud + 8.0) < 0.2
     assert [p.name for p in tmp_path.iterdir()] == ["mix.wav"]
+
+
+def test_the_stings_made_are_the_stings_named() -> None:
+    """Presets and plans check sting names against clipkit.options (they come before
+    the stage that makes them): the two lists are one."""
+    from clipkit.options import STING_NAMES
+
+    assert tuple(STINGS) == STING_NAMES

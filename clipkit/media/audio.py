@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from clipkit.errors import RenderError
 from clipkit.media.ffmpeg import complaint, run_ffmpeg
 
@@ -73,8 +75,10 @@ def chain(
             "".join(f"[s{i}]" for i in range(len(spans))) + f"concat=n={len(spans)}:v=0:a=1[mix]"
         )
     fade = min(fade, duration / 4)
+    # (No fade at all for 0: afade's d=0 means its default length, about a second.)
     fades = f"afade=t=in:d={fade:.3f},afade=t=out:st={duration - fade:.6f}:d={fade:.3f}"
-    return ";".join(parts) + f";[mix]{fades}{',' + tail if tail else ''}[aout]"
+    after = ",".join(f for f in (fades if fade > 0 else "", tail) if f) or "anull"
+    return ";".join(parts) + f";[mix]{after}[aout]"
 
 
 def level_filter(gain: float, ceiling: float) -> str:
@@ -114,6 +118,21 @@ def measure_file(path: Path) -> tuple[float, float]:
         ["-nostats", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"]
     )
     return _ebur128(res.stderr.decode("utf-8", "replace"), path.name)
+
+
+def decode(spans: Sequence[AudioSpan], xfade: float, duration: float, fade: float) -> np.ndarray:
+    """The clip's sound as made before any gain (cut, crossfaded, faded): float32
+    samples x 2 channels at RATE, for mixing in numpy (a sting, clipkit.loudness)."""
+    labels = [f"{i}:a" for i in range(len(spans))]
+    graph = chain(labels, spans, xfade, duration, fade, "")
+    res = run_ffmpeg(
+        ["-v", "error", *inputs(spans), "-filter_complex", graph, "-map", "[aout]",
+         "-f", "f32le", "-ar", str(RATE), "-ac", "2", "-"]
+    )  # fmt: skip
+    if res.returncode != 0:
+        err = complaint(res.stderr.decode("utf-8", "replace"), "ffmpeg error")
+        raise RenderError(f"the clip's sound: decoding failed ({err})")
+    return np.frombuffer(res.stdout, dtype="<f4").reshape(-1, 2)
 
 
 def encode(

@@ -15,7 +15,8 @@ from clipkit.plan import ClipPlan
 from clipkit.posts.posttext import PostStyle, clip_post, reel_post, text_path, write_post
 from clipkit.posts.reel import ReelPlan, reel_timeline
 from clipkit.posts.stills import FONT, LABELS, still_path, write_still
-from clipkit.posts.timeline import build_timeline, export_path, write_timeline
+from clipkit.posts.timeline import build_timeline, export_path, parse_exports, write_timeline
+from clipkit.presets import Preset
 from clipkit.signals import Signals
 
 
@@ -30,6 +31,19 @@ class PostOptions:
     still_labels: tuple[str, str] = LABELS
     font: str = FONT
     exports: tuple[str, ...] = ()  # of clipkit.posts.timeline.EXPORTS
+
+    @classmethod
+    def of_preset(cls, preset: Preset) -> PostOptions:
+        """The extras a preset asks for (its ``stills``, ``post_*`` and ``exports``)."""
+        before, after = (preset.still_labels.split("|") + ["", ""])[:2]
+        return cls(
+            post_text=preset.post_text,
+            style=PostStyle.of_preset(preset),
+            stills=preset.stills,
+            still_labels=(before.strip(), after.strip()),
+            font=preset.caption_font,
+            exports=parse_exports(preset.exports),
+        )
 
 
 def clip_extras(

@@ -35,31 +35,8 @@ from clipkit.errors import PresetError
 from clipkit.files import write_atomic
 from clipkit.options import not_one_of
 from clipkit.plan import ClipPlan
+from clipkit.presets import PLATFORM_LIMITS, Limits, Preset
 
-
-@dataclass(frozen=True)
-class Limits:
-    """A platform's caption limits: characters (code points) and hashtags."""
-
-    chars: int
-    hashtags: int
-
-
-# PLATFORMS.md has no caption or description limits yet (its only text figures are the
-# subtitle guidelines: ~42 characters a line, 2 lines). These are from secondary sources
-# (~, the platforms' help pages could not be read): Instagram captions 2,200 characters
-# and 30 hashtags (Reels, feed and Stories alike); TikTok captions 2,200 (the lower of
-# the figures reported; 4,000 is reported for newer apps); YouTube descriptions 5,000,
-# and a video with more than 15 hashtags has all of them ignored; Facebook posts 63,206;
-# X 280 for most accounts (it counts URLs and wide characters more: kept well inside).
-# No hashtag limit is published for TikTok, Facebook or X: 30 keeps the text readable.
-PLATFORM_LIMITS: dict[str, Limits] = {
-    "instagram": Limits(2200, 30),
-    "tiktok": Limits(2200, 30),
-    "youtube": Limits(5000, 15),
-    "facebook": Limits(63206, 30),
-    "x": Limits(280, 30),
-}
 # The platform of each built-in preset.
 PRESET_PLATFORMS = {
     "reels": "instagram", "stories": "instagram", "feed": "instagram", "square": "instagram",
@@ -137,6 +114,19 @@ class PostStyle:
     def for_preset(cls, preset: str, **values: Any) -> PostStyle:
         """The style for a built-in preset's platform, with ``values`` on top."""
         return cls.from_mapping({"platform": PRESET_PLATFORMS.get(preset, "instagram"), **values})
+
+    @classmethod
+    def of_preset(cls, preset: Preset) -> PostStyle:
+        """The style a preset's ``post_*`` fields give (empty questions: the built-in)."""
+        values: dict[str, Any] = {
+            "platform": preset.post_platform,
+            "hashtags": preset.post_hashtags,
+            "max_chars": preset.post_max_chars,
+            "max_hashtags": preset.post_max_hashtags,
+        }
+        if preset.post_questions.strip():
+            values["questions"] = preset.post_questions
+        return cls.from_mapping(values, f"preset {preset.name}")
 
     def checked(self, where: str = "post style") -> PostStyle:
         if self.platform not in PLATFORM_LIMITS:

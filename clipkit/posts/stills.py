@@ -29,6 +29,7 @@ from clipkit.media.ffmpeg import complaint, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
 from clipkit.plan import ClipPlan
 from clipkit.probe import probe
+from clipkit.reframe import Crop
 from clipkit.signals import Signals
 
 LABELS = ("Before", "After")
@@ -89,6 +90,17 @@ def focus_at(signals: Signals | None, t: float) -> tuple[float, float]:
     x = float(np.interp(t, signals.t, signals.motion_x))
     y = float(np.interp(t, signals.t, signals.motion_y))
     return (x, y) if math.isfinite(x) and math.isfinite(y) else (0.5, 0.5)
+
+
+def crop_focus(crop: Crop | None, t: float, width: int, height: int) -> tuple[float, float] | None:
+    """The centre (fractions) of the crop the render shows at ``t`` s in a
+    ``width`` x ``height`` source, or None when the plan's picture is not a crop."""
+    if crop is None or crop.mode != "crop" or not crop.path or min(width, height) <= 0:
+        return None
+    times = [k[0] for k in crop.path]
+    x = float(np.interp(t, times, [k[1] for k in crop.path]))
+    y = float(np.interp(t, times, [k[2] for k in crop.path]))
+    return (x + crop.size[0] / 2) / width, (y + crop.size[1] / 2) / height
 
 
 def fill(frame: np.ndarray, w: int, h: int, focus: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
@@ -172,7 +184,14 @@ def write_still(
     before = read_frame(plan.source, plan.peak)
     after = read_frame(after_src or plan.source, after_t)
     same = Path(after_src or plan.source) == Path(plan.source)
-    focus = (focus_at(signals, plan.peak), focus_at(signals if same else None, after_t))
+    # The mishap where the render's crop shows it (the plan's crop path), else where
+    # the analysis saw the action.
+    framed = crop_focus(plan.crop, plan.peak, before.shape[1], before.shape[0])
+    framed_after = crop_focus(plan.crop, after_t, after.shape[1], after.shape[0]) if same else None
+    focus = (
+        framed or focus_at(signals, plan.peak),
+        framed_after or focus_at(signals if same else None, after_t),
+    )
     picture = before_after(before, after, size, labels, font, focus)
     return save_jpeg(picture, path, quality)
 

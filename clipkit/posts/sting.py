@@ -25,7 +25,7 @@ import numpy as np
 
 from clipkit.errors import PresetError
 from clipkit.files import atomic_path
-from clipkit.options import not_one_of
+from clipkit.options import sting_name
 from clipkit.posts.bs1770 import integrated_loudness, k_weight
 
 RATE = 48000
@@ -145,10 +145,10 @@ STINGS: dict[str, Sting] = {
 def get_sting(name: str) -> Sting:
     """The sting called ``name`` (``_`` and spaces read as ``-``); PresetError listing the
     choices, with the nearest one, otherwise."""
-    key = name.strip().lower().replace("_", "-").replace(" ", "-")
-    if key not in STINGS:
-        raise PresetError(f"sting {not_one_of(name, tuple(STINGS))}")
-    return STINGS[key]
+    try:
+        return STINGS[sting_name(name)]
+    except ValueError as e:
+        raise PresetError(f"sting {e}") from None
 
 
 def synth(name: str, rate: int = RATE) -> np.ndarray:

@@ -26,10 +26,10 @@ from xml.etree import ElementTree as ET
 
 from clipkit.errors import ClipkitError, PresetError
 from clipkit.files import write_atomic
-from clipkit.options import not_one_of
+from clipkit.options import EXPORT_FORMATS, export_formats
 from clipkit.plan import ClipPlan
 
-EXPORTS = ("otio", "fcpxml", "edl")
+EXPORTS = EXPORT_FORMATS
 SUFFIXES = {"otio": ".otio", "fcpxml": ".fcpxml", "edl": ".edl"}
 FCPXML_VERSION = "1.9"
 # Where an EDL's record side starts, as is the custom (an hour in, leaving room for bars
@@ -295,11 +295,19 @@ _WRITERS = {"edl": edl_text, "fcpxml": fcpxml_text, "otio": otio_text}
 def parse_exports(text: str) -> tuple[str, ...]:
     """The formats of ``--export otio,fcpxml,edl`` (in that order, each once);
     PresetError listing the choices, with the nearest, for an unknown one."""
-    asked = [p.strip().lower().lstrip(".") for p in text.split(",") if p.strip()]
-    for name in asked:
-        if name not in EXPORTS:
-            raise PresetError(f"export format {not_one_of(name, EXPORTS)}")
-    return tuple(f for f in EXPORTS if f in asked)
+    try:
+        return export_formats(text)
+    except ValueError as e:
+        raise PresetError(f"export format {e}") from None
+
+
+def check_exports(text: str) -> tuple[str, ...]:
+    """``parse_exports``, and ClipkitError saying how to install opentimelineio when
+    otio is asked for without it (before any work)."""
+    formats = parse_exports(text)
+    if "otio" in formats:
+        _otio()
+    return formats
 
 
 def export_path(output: str | Path, fmt: str) -> Path:
@@ -327,6 +335,7 @@ __all__ = [
     "otio_timeline",
     "otio_text",
     "parse_exports",
+    "check_exports",
     "export_path",
     "write_timeline",
 ]
