@@ -532,6 +532,36 @@ def _heap_kept() -> Iterator[None]:
             mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT)
 
 
+def _cache_path(info: VideoInfo, cache_dir: Path | None) -> Path | None:
+    """Where ``info``'s analysis is cached (None: no cache); InputError naming the file
+    when it cannot be read to key it."""
+    if cache_dir is None:
+        return None
+    try:
+        return Path(cache_dir) / f"{cache_key(info)}.npz"
+    except OSError as e:
+        raise InputError(f"{info.path}: cannot read ({e.strerror})") from None
+
+
+def _load(info: VideoInfo, path: Path) -> Signals | None:
+    """The cached analysis at ``path``, or None when there is none (or it is unreadable)."""
+    if not path.exists():
+        return None
+    try:
+        sig = Signals.load(path)
+    except (OSError, ValueError, KeyError) as e:
+        log.warning("%s: ignoring unreadable cache entry %s (%s)", info.path, path, e)
+        return None
+    log.debug("%s: analysis cache hit %s", info.path, path)
+    return sig
+
+
+def cached(info: VideoInfo, cache_dir: Path | None) -> Signals | None:
+    """``info``'s analysis when the cache has it, else None: never decodes."""
+    path = _cache_path(info, cache_dir)
+    return _load(info, path) if path is not None else None
+
+
 def analyse(
     info: VideoInfo,
     *,
@@ -546,21 +576,13 @@ def analyse(
 
     Raises InputError naming the file when it cannot be decoded or is truncated.
     """
-    path = None
-    if cache_dir is not None:
-        try:
-            path = Path(cache_dir) / f"{cache_key(info)}.npz"
-        except OSError as e:
-            raise InputError(f"{info.path}: cannot read ({e.strerror})") from None
-        if path.exists():
-            try:
-                sig = Signals.load(path)
-                log.debug("%s: analysis cache hit %s", info.path, path)
-                if progress is not None:
-                    progress(1.0)
-                return sig
-            except (OSError, ValueError, KeyError) as e:
-                log.warning("%s: ignoring unreadable cache entry %s (%s)", info.path, path, e)
+    path = _cache_path(info, cache_dir)
+    if path is not None:
+        sig = _load(info, path)
+        if sig is not None:
+            if progress is not None:
+                progress(1.0)
+            return sig
     # The per-frame OpenCV calls work on tiny pictures: their thread pool costs more CPU
     # than it saves, while ffmpeg decodes on the other cores. Restored afterwards.
     threads = cv2.getNumThreads()

@@ -550,7 +550,7 @@ def _render_all(sources: dict[str, _Source], state: State, executor: Runner) -> 
             _finished(clip.source, src.errors[0] if src.errors else None, executor.on_event)
 
 
-def _presets(
+def presets_for(
     names: Iterable[str], reframe: str | None, extras: ExtrasOptions | None = None
 ) -> tuple[Preset, ...]:
     """The presets ``names`` as this run renders them (with --reframe and the extras'
@@ -588,7 +588,7 @@ def run_batch(
     """Cut ``sources``: detect, plan and render the clips of every preset, and write the
     manifest and the review page."""
     opts = replace(opts, shared_stems=shared_stems(sources))
-    presets = _presets(opts.presets, opts.reframe, opts)
+    presets = presets_for(opts.presets, opts.reframe, opts)
     jobs = _source_jobs(sources, presets, opts.detect, opts.cache_dir, opts)
     return _cut(jobs, presets, opts, on_event, lambda found: word_batch(found, opts))
 
@@ -603,7 +603,7 @@ def run_plans(
     for plan in plans:
         by_source.setdefault(plan.source, []).append(plan)
     opts = replace(opts, shared_stems=shared_stems(by_source))
-    presets = _presets(opts.presets, opts.reframe, opts)
+    presets = presets_for(opts.presets, opts.reframe, opts)
     jobs = [
         SourceJob(path, presets, opts.detect, opts.cache_dir, edited=tuple(mine), force=opts.force)
         for path, mine in by_source.items()
@@ -637,7 +637,7 @@ def run_detect(
 ) -> list[SourceOutcome]:
     """Detect moments in ``sources`` (and plan their clips, with ``job.plan``), results
     in input order."""
-    presets = _presets([job.preset], job.reframe)
+    presets = presets_for([job.preset], job.reframe)
     jobs = _source_jobs(
         sources, presets, job.detect, job.cache_dir, job, plan=job.plan, timeline=False
     )

@@ -759,6 +759,13 @@ def render(
 # -- reel ---------------------------------------------------------------------------
 
 
+def reel_extras_options(func: F) -> F:
+    """--post-text and --export: of what goes with a clip, what a reel has too."""
+    from clipkit.options import ExtrasOptions
+
+    return options_of(ExtrasOptions, "post_text", "exports")(func)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -797,6 +804,7 @@ def render(
 @style_options
 @detect_options
 @run_options
+@reel_extras_options
 @friendly_errors
 def reel(
     paths: tuple[str, ...],
@@ -810,33 +818,43 @@ def reel(
 ) -> None:
     """Make one compilation reel of the best moments across the footage in PATHS: an
     opening title, each moment as a short numbered cut, and the best recovery shot to
-    end on; its post text is written beside it (.txt)."""
+    end on; its post text is written beside it (.txt). A PATH that is an earlier run's
+    output folder gives the moments of the clips made there, with their captions."""
+    from clipkit.files import check_output_dir
+    from clipkit.options import ExtrasOptions
     from clipkit.presets import load_preset
-    from clipkit.reelrun import ReelJob, check_writable, make_reel, recorded_since
+    from clipkit.reelrun import ReelJob, is_output_folder, make_reel, recorded_since
 
     load_preset(preset)  # a bad preset name fails before any work...
-    if not values["dry_run"]:
-        check_writable(out_dir)  # ...and so does a folder that cannot be written
+    if not values["dry_run"]:  # ...and so does a folder that cannot be written
+        check_output_dir(out_dir, create=False)  # (made only when there is a reel)
     quiet, verbose = values["quiet"], values["verbose"]
-    sources, unfound = resolve_sources(paths, exclude=(out_dir,), verbose=verbose)
+    folders = [p for p in dict.fromkeys(paths) if is_output_folder(p)]
+    footage = tuple(p for p in paths if p not in folders)
+    sources, unfound = (
+        resolve_sources(footage, exclude=(out_dir,), verbose=verbose) if footage else ([], 0)
+    )
     recorded = None
     if since is not None and sources:
         sources, recorded = recorded_since(sources, since)
-        if not sources:
+        if not sources and not folders:
             click.echo(f"clipkit: no footage recorded since {since:%Y-%m-%d %H:%M}: no reel made")
             _fail_if([], unfound)
             return
-    if not sources:
+    if not sources and not folders:
         _finish(paths, sources, [], unfound)
         return
     job = ReelJob(
         out_dir=out_dir, preset=preset, title=title, top=top, order=order,
         detect=checked_detect(values), cache_dir=values["cache_dir"],
-        caption_style=values["caption_style"], lesson=values["lesson"],
+        caption_style=values["caption_style"], lesson=values["lesson"], since=since,
+        extras=ExtrasOptions(post_text=values["post_text"], exports=values["exports"]),
         force=values["force"], dry_run=values["dry_run"],
     )  # fmt: skip
-    with _progress_for(len(sources), quiet) as bar:
-        report = make_reel(sources, job, jobs=values["jobs"], on_event=bar, recorded=recorded)
+    with _progress_for(len(sources) + len(folders) + 1, quiet) as bar:  # +1: the reel
+        report = make_reel(
+            [*sources, *folders], job, jobs=values["jobs"], on_event=bar, recorded=recorded
+        )
     _say_reel(report, quiet=quiet, verbose=verbose)
     _fail_if([r.path for r in report.failed], unfound)
 

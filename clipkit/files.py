@@ -108,23 +108,31 @@ def _umask() -> int:
     return mask
 
 
-def check_writable_folder(folder: Path, problem: str) -> Path:
+def check_writable_folder(folder: Path, problem: str, *, create: bool = True) -> Path:
     """Create ``folder`` if needed and prove it writable, before any work starts;
     OutputError ``problem`` (e.g. "{folder}: output folder cannot be written") with the
-    reason otherwise."""
+    reason otherwise. Without ``create``, nothing is made: the folder, else the nearest
+    folder above it that exists (where it would be made), is proved writable."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".clipkit-write-test-"):
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+            at = folder
+        else:
+            at = next(p for p in (folder, *folder.parents) if p.exists())
+            if not at.is_dir():
+                raise OutputError(f"{problem} ({at} is not a folder)")
+        with tempfile.NamedTemporaryFile(dir=at, prefix=".clipkit-write-test-"):
             pass
     except OSError as e:
         raise OutputError(f"{problem} ({e.strerror or e})") from None
     return folder
 
 
-def check_output_dir(path: str | Path) -> Path:
-    """The output folder ``path``, created and proved writable (OutputError if not)."""
+def check_output_dir(path: str | Path, *, create: bool = True) -> Path:
+    """The output folder ``path``, created (with ``create``) and proved writable
+    (OutputError if not)."""
     p = Path(path)
-    return check_writable_folder(p, f"{p}: output folder cannot be written")
+    return check_writable_folder(p, f"{p}: output folder cannot be written", create=create)
 
 
 def check_output_file(path: Path, what: str) -> None:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from clipkit import __version__
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from clipkit.render import RenderResult
 
 STATE_DIR = ".clipkit/state"
+# The reels' records (clipkit.reelrun), apart from the clips': ``cut`` never takes a
+# reel for a stale clip of its source.
+REELS_DIR = ".clipkit/reels"
 SOURCES_DIR = ".clipkit/sources"
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
@@ -90,6 +93,33 @@ class ClipRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_plan(self) -> ClipPlan:
+        """The plan the clip was made from, its files named as the record names them
+        (relative to the output folder), with the source's fingerprint."""
+        from clipkit.plan import ClipPlan
+
+        rec = self.recovery
+        return ClipPlan(
+            source=self.source,
+            source_fingerprint=self.source_fingerprint,
+            index=self.index,
+            start=self.start,
+            end=self.end,
+            peak=self.peak,
+            score=self.score,
+            caption=self.caption,
+            recovery_caption=self.recovery_caption,
+            output=PurePosixPath(self.output).name,
+            preset=self.preset,
+            # Records made before recovery_source was kept: their shot came from the source.
+            recovery_source=(self.recovery_source or self.source) if rec else None,
+            recovery_start=rec[0] if rec else None,
+            recovery_end=rec[1] if rec else None,
+            recovery_note=self.recovery_note or "",
+            recovery_still=self.recovery_still,
+            note=self.plan_note,
+        )
 
 
 # Bump when the same source, plan and preset come out differently (reframing, captions,
@@ -420,7 +450,11 @@ class State:
         """Rebuild ``manifest.json`` and ``manifest.csv`` from the records (the sources'
         timelines are for the review page only)."""
         sources = [{k: v for k, v in s.items() if k != "timeline"} for s in self.sources()]
-        return write_manifest(self.out_dir, self.records(), sources)
+        return write_manifest(self.out_dir, self.records(), sources, self.reels())
+
+    def reels(self) -> list[ClipRecord]:
+        """The records of the reels made in this output folder."""
+        return State(self.out_dir, REELS_DIR).records()
 
     def records(self) -> list[ClipRecord]:
         recs = []
@@ -459,14 +493,34 @@ def _csv_text(records: Iterable[ClipRecord]) -> str:
     return buf.getvalue()
 
 
-def write_manifest(out_dir: Path, records: list[ClipRecord], sources: list[dict[str, Any]]) -> Path:
+def reel_entry(r: ClipRecord) -> dict[str, Any]:
+    """A reel's entry in ``manifest.json``: its file, title, length, how many moments it
+    shows and the best one's score, its sound, digest and what was made beside it."""
+    return {
+        "output": r.output, "cover": r.cover, "preset": r.preset, "title": r.caption,
+        "duration": r.duration, "moments": r.index, "best_score": r.score,
+        "size_bytes": r.size_bytes, "loudness": r.loudness, "sha256": r.sha256,
+        "notes": r.notes, "extras": r.extras, "clipkit_version": r.clipkit_version,
+    }  # fmt: skip
+
+
+def write_manifest(
+    out_dir: Path,
+    records: list[ClipRecord],
+    sources: list[dict[str, Any]],
+    reels: Iterable[ClipRecord] = (),
+) -> Path:
     """Write ``manifest.json`` and ``manifest.csv`` (only when they change): both or,
-    when the disk is full, neither (the two always describe the same clips)."""
-    doc = {
+    when the disk is full, neither (the two always describe the same clips). The reels
+    are listed in the JSON only (the CSV has a row per clip)."""
+    doc: dict[str, Any] = {
         "clipkit_version": __version__,
         "sources": sources,
         "clips": [r.to_dict() for r in records],
     }
+    listed = [reel_entry(r) for r in reels]
+    if listed:
+        doc["reels"] = listed
     path = out_dir / MANIFEST_JSON
     json_text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
     write_together({path: json_text, out_dir / MANIFEST_CSV: _csv_text(records)})

@@ -276,8 +276,11 @@ class Preset:
         return replace(self, **_check_values(given, source, {}))
 
     def extras(self) -> dict[str, Any]:
-        """The values of what goes beside a clip (its still, post text and timelines)."""
-        return {k: getattr(self, k) for k in EXTRAS_FIELDS}
+        """The values of what goes beside a clip (its still, post text and timelines);
+        the export formats in one spelling ("edl, FCPXML" is "fcpxml,edl")."""
+        values = {k: getattr(self, k) for k in EXTRAS_FIELDS}
+        values["exports"] = ",".join(export_formats(self.exports))
+        return values
 
     @property
     def size(self) -> tuple[int, int]:

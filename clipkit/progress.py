@@ -25,7 +25,12 @@ PLAIN_STEP = 25
 def describe(event: dict[str, Any]) -> str:
     stage = event.get("stage", "")
     if stage == "render":
-        text = f"rendering clip {event['clip']} of {event['clips']}"
+        # (an event without a clip number is of a file made in one piece: a reel)
+        text = (
+            f"rendering clip {event['clip']} of {event['clips']}"
+            if "clip" in event
+            else "rendering"
+        )
         return text + (f": {clip_percent(event)} %" if "frames" in event else "")
     if stage == "analyse" and "fraction" in event:
         return f"analysing {event['fraction']:.0%}"
@@ -45,10 +50,10 @@ def share(event: dict[str, Any]) -> float | None:
     if stage == "analyse":
         return 0.5 * float(event.get("fraction", 0.0))
     if stage == "render":
-        clips = max(1, event["clips"])
+        clips = max(1, event.get("clips", 1))
         within = event["frames"] / max(1, event["of"]) if "frames" in event else 0.0
         # Short of full until the file is done: muxing and the cover are still to come.
-        return min(0.99, 0.5 + 0.5 * (event["clip"] - 1 + within) / clips)
+        return min(0.99, 0.5 + 0.5 * (event.get("clip", 1) - 1 + within) / clips)
     return None
 
 

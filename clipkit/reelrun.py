@@ -1,40 +1,54 @@
-"""``clipkit reel``: footage in, one compilation reel (and its post text) out.
+"""``clipkit reel``: footage (or an earlier run's output folder) in, one compilation reel
+and what goes beside it out.
 
-The moments are found and planned exactly as ``clipkit detect --plan`` finds and plans
-them (clipkit.batch.run_detect: the analysis cache, detection, clip plans and their
-captions), the reel is planned from those plans (clipkit.posts.reel) and rendered
+The moments come from footage, found and planned exactly as ``clipkit detect --plan``
+finds and plans them (clipkit.batch.run_detect: the analysis cache, detection, clip
+plans), or from an output folder's ``manifest.json``: the clips an earlier ``cut``
+made there, with the captions they were given (edited on the review page or not). The
+reel is planned from those plans (clipkit.posts.reel) and rendered
 (clipkit.posts.reelrender). Nothing is decoded to decide anything: the reframing reads
-the cached analysis back.
+the cached analysis back, and goes without when there is none.
 
 A reel is up to date as a clip is (clipkit.manifest): its record holds a key of
 everything it is made from (the sources' content, the reel's plan, the preset's
 values, clipkit's version), and the file must still have the recorded digest. Reel
 records live apart from the clips' (``OUT/.clipkit/reels/``), so that ``cut`` never
-takes a reel for a stale clip of its source.
+takes a reel for a stale clip of its source; ``manifest.json`` lists them under
+``reels`` and the review page shows them first.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from clipkit.batch import DetectJob, SourceOutcome, run_detect
-from clipkit.errors import OutputError
-from clipkit.executor import EventSink
-from clipkit.manifest import ClipRecord, State, canonical, clip_key, file_digest, output_lock
-from clipkit.options import DEFAULT_PRESET, DetectOptions, Given
-from clipkit.plan import ClipPlan
+from clipkit.batch import DetectJob, SourceOutcome, presets_for, run_detect
+from clipkit.errors import InputError
+from clipkit.executor import EventSink, emit
+from clipkit.manifest import (
+    MANIFEST_JSON,
+    REELS_DIR,
+    ClipRecord,
+    State,
+    canonical,
+    clip_key,
+    extras_key,
+    file_digest,
+    output_lock,
+)
+from clipkit.options import DEFAULT_PRESET, DetectOptions, ExtrasOptions, Given
+from clipkit.plan import ClipPlan, word_plans
 from clipkit.posts.extras import PostOptions, reel_extras
-from clipkit.posts.posttext import PostStyle, text_path
-from clipkit.posts.reel import ReelOptions, ReelPlan, default_title, plan_reel
-from clipkit.presets import Preset, load_preset
+from clipkit.posts.reel import ReelOptions, ReelPlan, default_title, plan_reel, ranked
+from clipkit.presets import Preset
+from clipkit.probe import VideoInfo
 
-REELS_DIR = ".clipkit/reels"
 # Bump when the same reel plan comes out differently (title card, cards, transitions).
 REEL_VERSION = 1
 
@@ -52,6 +66,11 @@ class ReelJob:
     cache_dir: Path | None = None
     caption_style: str | None = None
     lesson: str | None = None
+    # Of what goes beside a clip, a reel has its post text and timelines (--post-text,
+    # --export): stills and stings are a clip's.
+    extras: ExtrasOptions = field(default_factory=ExtrasOptions)
+    # Only moments of footage recorded from then on (an output folder's clips too).
+    since: datetime | None = None
     force: bool = False
     dry_run: bool = False
 
@@ -63,7 +82,7 @@ class ReelReport:
     results: list[SourceOutcome]
     reel: ReelPlan | None = None
     output: Path | None = None  # the reel's file (made, kept, or that would be made)
-    text: Path | None = None  # its post text
+    extras: dict[str, Path] = field(default_factory=dict)  # its post text, timelines
     made: bool = False
     up_to_date: bool = False
     duration: float = 0.0
@@ -74,12 +93,16 @@ class ReelReport:
     def failed(self) -> list[SourceOutcome]:
         return [r for r in self.results if r.error]
 
+    @property
+    def text(self) -> Path | None:
+        """Its post text (None when the preset makes none)."""
+        return self.extras.get("text")
+
 
 def recorded_since(sources: Sequence[str], since: datetime) -> tuple[list[str], dict[str, float]]:
     """The sources recorded at or after ``since`` (the container's creation time, else
     the file's modification time; a naive ``since`` is local time), and each source's
     recording time. A file that cannot be probed is kept, for the run to report."""
-    from clipkit.errors import InputError
     from clipkit.probe import probe
 
     limit = since.timestamp()
@@ -106,6 +129,65 @@ def reel_options(preset: Preset, job: ReelJob) -> ReelOptions:
     return ReelOptions.for_preset(
         preset.name, top=job.top, order=job.order, max_length=preset.reel_max_length
     ).checked()
+
+
+# -- moments from an output folder ---------------------------------------------------------
+
+
+def is_output_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder an earlier run wrote (it has a manifest.json)."""
+    return Path(path, MANIFEST_JSON).is_file()
+
+
+def _records(folder: Path) -> list[ClipRecord]:
+    """The clip records of ``folder``'s manifest.json; InputError naming it if unreadable."""
+    path = folder / MANIFEST_JSON
+    known = {f.name for f in fields(ClipRecord)}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return [ClipRecord(**{k: v for k, v in c.items() if k in known}) for c in doc["clips"]]
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InputError(f"{path}: not a clipkit manifest (run clipkit cut again)") from None
+
+
+def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
+    """The moments an earlier ``cut`` made clips of in ``folder``, as each source's
+    planned clips with the captions the clips have: those of ``preset`` (else of any
+    preset, one per moment). A source that is gone, or changed since its clips were
+    made, is that source's error; the others go on."""
+    from clipkit.analyse import fingerprint
+
+    records = _records(folder)
+    mine = [r for r in records if r.preset == preset] or records
+    where = lambda name: os.path.normpath(os.path.join(folder, name))  # noqa: E731
+    by_source: dict[str, dict[int, ClipPlan]] = {}
+    prints: dict[str, str] = {}
+    for r in mine:
+        plan = r.to_plan()
+        rec = plan.recovery_source
+        plan = replace(plan, source=where(plan.source), preset=preset,
+                       recovery_source=where(rec) if rec else None)  # fmt: skip
+        by_source.setdefault(plan.source, {}).setdefault(plan.index, plan)
+        prints.setdefault(plan.source, r.source_fingerprint)
+    outcomes = []
+    for source, plans in by_source.items():
+        try:
+            now = fingerprint(source, os.path.getsize(source))
+        except OSError as e:
+            why = f"{source}: cannot be read ({e.strerror or e}); its clips are in {folder}"
+            outcomes.append(SourceOutcome(source, error=why))
+            continue
+        if prints[source] and now != prints[source]:
+            why = f"{source}: changed since its clips were made in {folder} (cut it again)"
+            outcomes.append(SourceOutcome(source, error=why))
+            continue
+        outcomes.append(SourceOutcome(source, fingerprint=now, plans=tuple(plans.values())))
+    return outcomes
+
+
+# -- making the reel -----------------------------------------------------------------------
 
 
 def _key(reel: ReelPlan, results: Sequence[SourceOutcome], preset: Preset) -> str:
@@ -147,12 +229,41 @@ def _record(
     )  # fmt: skip
 
 
-def check_writable(out_dir: Path) -> None:
-    """OutputError unless ``out_dir`` (or the folder it would be made in) can be written:
-    checked before any work, without making anything."""
-    above = next((p for p in (out_dir, *out_dir.parents) if p.exists()), None)
-    if above is None or not above.is_dir() or not os.access(above, os.W_OK | os.X_OK):
-        raise OutputError(f"{out_dir}: output folder cannot be written")
+def _worded(
+    plans: list[ClipPlan], fresh: set[int], top: int, preset: Preset, job: ReelJob
+) -> list[ClipPlan]:
+    """``plans`` with the captions of the reel's candidates (the best ``top``) found in
+    footage this run chosen again over just them: over a whole batch a caption's lines
+    come round again, within one reel they do not (while the lines last). Captions from
+    an output folder's clips are theirs (a person may have written them)."""
+    best = {id(p) for p in ranked(plans)[:top] if id(p) in fresh}
+    if not best:
+        return plans
+    picked = [replace(p, caption=None, recovery_caption=None) for p in plans if id(p) in best]
+    again = iter(word_plans(picked, preset, caption_style=job.caption_style, lesson=job.lesson))
+    return [next(again) if id(p) in best else p for p in plans]
+
+
+def _moments(
+    sources: list[str], job: ReelJob, preset: Preset, jobs: int | None, on_event: EventSink | None
+) -> tuple[list[SourceOutcome], list[ClipPlan]]:
+    """Each source's outcome, and the planned clips of all of them (footage detected
+    now and captioned for the reel; output folders read back)."""
+    folders = [s for s in sources if is_output_folder(s)]
+    footage = [s for s in sources if s not in folders]
+    results: list[SourceOutcome] = []
+    if footage:
+        detect = DetectJob(
+            detect=job.detect, cache_dir=job.cache_dir, preset=job.preset, plan=True,
+            caption_style=job.caption_style, lesson=job.lesson, jobs=jobs,
+        )  # fmt: skip
+        results = run_detect(footage, detect, on_event=on_event)
+    fresh = [p for r in results if not r.error for p in r.plans]
+    for folder in folders:
+        results += moments_of_output(Path(folder), preset.name)
+        emit({"source": folder, "stage": "done"}, on_event)
+    plans = [p for r in results if not r.error for p in r.plans]
+    return results, _worded(plans, {id(p) for p in fresh}, job.top, preset, job)
 
 
 def make_reel(
@@ -164,66 +275,139 @@ def make_reel(
     recorded: dict[str, float] | None = None,
     today: date | None = None,
 ) -> ReelReport:
-    """Find the best moments of ``sources`` and make their reel in ``job.out_dir /
-    <preset>/`` (unless it is up to date); ``recorded``: each source's recording time
-    (time order across files), probed when not given."""
+    """Make the reel of the best moments of ``sources`` (footage files, or output
+    folders of earlier runs) in ``job.out_dir / <preset>/``, unless it is up to date;
+    ``recorded``: each source's recording time (time order across files), probed when
+    not given. ``on_event`` hears each source's progress, then the reel's (a source
+    named "reel")."""
     from clipkit.probe import probe
 
-    preset = load_preset(job.preset)
+    (preset,) = presets_for([job.preset], None, job.extras)
     opts = reel_options(preset, job)
-    detect = DetectJob(
-        detect=job.detect, cache_dir=job.cache_dir, preset=job.preset, plan=True,
-        caption_style=job.caption_style, lesson=job.lesson, jobs=jobs,
-    )  # fmt: skip
-    results = run_detect(sources, detect, on_event=on_event)
-    plans: list[ClipPlan] = [p for r in results if not r.error for p in r.plans]
-    if recorded is None:
-        recorded = {p: probe(p).recorded for p in dict.fromkeys(p.source for p in plans)}
+    results, plans = _moments(sources, job, preset, jobs, on_event)
+    infos = {s: probe(s) for s in dict.fromkeys(p.source for p in plans)}
+    recorded = {**{s: info.recorded for s, info in infos.items()}, **(recorded or {})}
+    if job.since is not None:
+        plans = [p for p in plans if recorded[p.source] >= job.since.timestamp()]
     title = job.title if job.title is not None else default_title(today or date.today())
     reel = plan_reel(plans, title, opts, recorded)
     report = ReelReport(results, reel)
     if reel is None:
+        emit({"source": "reel", "stage": "done"}, on_event)
         return report
+    try:
+        _make(reel, plans, results, preset, infos, job, report, on_event)
+    except BaseException:
+        emit({"source": "reel", "stage": "error"}, on_event)
+        raise
+    emit({"source": "reel", "stage": "done"}, on_event)
+    return report
+
+
+def _make(
+    reel: ReelPlan,
+    plans: list[ClipPlan],
+    results: list[SourceOutcome],
+    preset: Preset,
+    infos: dict[str, VideoInfo],
+    job: ReelJob,
+    report: ReelReport,
+    on_event: EventSink | None,
+) -> None:
+    """Make ``reel`` (and what goes beside it) unless it is up to date; ``report`` says
+    what was done."""
     folder = job.out_dir / preset.name
-    output = folder / reel_name(title)
+    output = folder / reel_name(reel.title)
     rel = f"{preset.name}/{output.name}"
-    report.output, report.text, report.duration = output, text_path(output), reel.duration
+    report.output, report.duration = output, reel.duration
     key = _key(reel, results, preset)
+    extras = extras_key(key, preset.extras())
     state = State(job.out_dir, REELS_DIR)
     kept = None if job.force else state.current(rel, key)
-    if kept is not None and report.text.exists():
+    if kept is not None and state.extras_current(kept, extras):
         report.up_to_date, report.loudness = True, kept.loudness
-        return report
+        report.extras = {k: job.out_dir / p for k, p in kept.extras.items()}
+        return
     if job.dry_run:
-        return report
+        return
     with output_lock(job.out_dir, lambda line: None):
         folder.mkdir(parents=True, exist_ok=True)
         for p in folder.glob(f".{output.stem}.part*"):  # an interrupted run's
             p.unlink(missing_ok=True)
-        if kept is not None:  # (only its post text was missing)
-            report.up_to_date, report.loudness = True, kept.loudness
+        if kept is not None:  # only what goes beside it is missing or out of date
+            report.up_to_date, report.loudness, record = True, kept.loudness, kept
         else:
-            made = _render(reel, preset, output, sources, job)
-            state.put(_record(reel, preset, key, rel, made, job.out_dir))
+            made = _render(reel, preset, output, infos, job, on_event)
+            record = _record(reel, preset, key, rel, made, job.out_dir)
             report.made, report.note = True, made.note
             report.loudness = made.loudness.to_dict() if made.loudness else None
-        style = PostStyle.for_preset(preset.name)
-        w, h = preset.size
-        reel_extras(reel, plans, output, (w, h), preset.fps, PostOptions(style=style))
-    return report
+        record = _with_extras(record, reel, plans, preset, infos, job.out_dir)
+        report.extras = {k: job.out_dir / p for k, p in record.extras.items()}
+        state.put(replace(record, extras_key=extras))
+        _write_listings(job.out_dir)
 
 
-def _render(reel: ReelPlan, preset: Preset, output: Path, sources: list[str], job: ReelJob) -> Any:
-    from clipkit.analyse import analyse
+def _with_extras(
+    record: ClipRecord,
+    reel: ReelPlan,
+    plans: Sequence[ClipPlan],
+    preset: Preset,
+    infos: dict[str, VideoInfo],
+    out_dir: Path,
+) -> ClipRecord:
+    """``record`` with the reel's post text and timelines made (at the reel's frame
+    rate), and those its preset no longer asks for removed."""
+    from clipkit.posts.reelrender import reel_fps
+
+    fps = reel_fps(preset, {s: infos[s] for s in {p.source for p in reel.parts if p.source}})
+    made = reel_extras(reel, plans, out_dir / record.output, preset.size, fps,
+                       PostOptions.of_preset(preset))  # fmt: skip
+    files = {kind: str(p.relative_to(out_dir)) for kind, p in made.items()}
+    for old in set(record.extras.values()) - set(files.values()):
+        (out_dir / old).unlink(missing_ok=True)
+    return replace(record, extras=files)
+
+
+def _write_listings(out_dir: Path) -> None:
+    """The output folder's manifest and review page, with the reel in them."""
+    from clipkit.review import write_review_of
+
+    state = State(out_dir)
+    state.write_manifest()
+    write_review_of(state)
+
+
+def _render(
+    reel: ReelPlan,
+    preset: Preset,
+    output: Path,
+    infos: dict[str, VideoInfo],
+    job: ReelJob,
+    on_event: EventSink | None,
+) -> Any:
+    from clipkit.analyse import cached
     from clipkit.posts.reelrender import render_reel
-    from clipkit.probe import probe
 
     used = dict.fromkeys(p.source for p in reel.parts if p.kind == "moment")
-    # The analysis read back from the cache (no decode) steers the moments' reframing.
-    signals = (
-        {s: analyse(probe(s), cache_dir=job.cache_dir) for s in used} if job.cache_dir else None
-    )
-    return render_reel(reel, preset, output, signals=signals)
+    # The analysis read back from the cache (never decoded again) steers the moments'
+    # reframing; a source without one is framed as a clip without one is.
+    found = {s: cached(infos[s], job.cache_dir) for s in used}
+    signals = {s: sig for s, sig in found.items() if sig is not None}
+    event = {"source": "reel", "stage": "render"}  # (no "clip": the reel is one)
+    emit(event, on_event)
+
+    def progress(frames: int, of: int) -> None:
+        emit({**event, "frames": frames, "of": of}, on_event)
+
+    return render_reel(reel, preset, output, signals=signals, progress=progress)
 
 
-__all__ = ["ReelJob", "ReelReport", "make_reel", "recorded_since", "reel_name", "REELS_DIR"]
+__all__ = [
+    "ReelJob",
+    "ReelReport",
+    "is_output_folder",
+    "make_reel",
+    "moments_of_output",
+    "recorded_since",
+    "reel_name",
+]

@@ -23,7 +23,7 @@ import numpy as np
 
 from clipkit.files import write_if_changed
 from clipkit.manifest import ClipRecord, State
-from clipkit.plan import PLAN_VERSION, ClipPlan
+from clipkit.plan import PLAN_VERSION
 from clipkit.signals import Signals
 
 # Timeline picture size: wide enough to place a moment to about 0.1 s on a 60 s
@@ -143,8 +143,11 @@ border-left:1px solid #999}}
 .turned{{font-size:.8em;color:#888;margin:.3em 0}}
 .turned ul{{margin:.2em 0;padding-left:1.4em}}
 .clips{{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}}
-.clip{{width:300px;border:1px solid #ddd;padding:.5em;border-radius:6px;
+.clip,.reel{{width:300px;border:1px solid #ddd;padding:.5em;border-radius:6px;
 scroll-margin-top:7em}}
+.reel .head{{margin-bottom:.2em}}
+.reel video{{display:block;width:auto;height:auto;max-width:100%;max-height:400px;
+margin:.4em auto;background:#000}}
 h2 small{{font-weight:normal;color:#888;font-size:.75em;margin-left:.5em}}
 .clip.dropped{{opacity:.45;background:#f6f6f6}}
 .clip .head{{display:flex;justify-content:space-between;align-items:center;gap:.5em}}
@@ -179,27 +182,7 @@ def plan_of(r: ClipRecord) -> dict[str, Any]:
     named as the record names them (relative to the output folder: the page makes them
     whole from its own location when it saves). It carries the source's fingerprint,
     so that ``clipkit render`` of the saved plan still refuses a changed source."""
-    rec = r.recovery
-    return ClipPlan(
-        source=r.source,
-        source_fingerprint=r.source_fingerprint,
-        index=r.index,
-        start=r.start,
-        end=r.end,
-        peak=r.peak,
-        score=r.score,
-        caption=r.caption,
-        recovery_caption=r.recovery_caption,
-        output=PurePosixPath(r.output).name,
-        preset=r.preset,
-        # Records made before recovery_source was kept: their shot came from the source.
-        recovery_source=(r.recovery_source or r.source) if rec else None,
-        recovery_start=rec[0] if rec else None,
-        recovery_end=rec[1] if rec else None,
-        recovery_note=r.recovery_note or "",
-        recovery_still=r.recovery_still,
-        note=r.plan_note,
-    ).to_dict()
+    return r.to_plan().to_dict()
 
 
 def _notes(r: ClipRecord) -> list[str]:
@@ -403,10 +386,32 @@ def _plans_json(records: list[ClipRecord]) -> str:
     return json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
 
 
+def _reel_html(r: ClipRecord, out_dir: Path | None) -> str:
+    """A reel: its video, title, length, moments and what was made beside it."""
+    e = html.escape
+    size = _size(out_dir, r.cover)
+    poster = f' poster="{_url(r.cover)}"' if r.cover else ""
+    notes = "".join(f"<li>{e(n)}</li>" for n in _notes(r))
+    return (
+        f'<div class="reel" data-output="{e(r.output)}">'
+        f'<div class="head"><b>{e(r.caption)}</b></div>'
+        f'<video controls preload="none"{poster}{size} src="{_url(r.output)}"></video>'
+        f'<div class="meta">{e(r.output)} · {e(r.preset)}<br>{r.index} moment(s) · '
+        f"{r.duration:.1f} s long · best score {r.score:.2f}</div>"
+        + _extras_html(r)
+        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + "</div>"
+    )
+
+
 def render_page(
-    sources: list[dict[str, Any]], records: list[ClipRecord], out_dir: Path | None = None
+    sources: list[dict[str, Any]],
+    records: list[ClipRecord],
+    out_dir: Path | None = None,
+    reels: Sequence[ClipRecord] = (),
 ) -> str:
-    """The page's HTML; ``out_dir`` (the page's folder) is where covers are measured."""
+    """The page's HTML; ``out_dir`` (the page's folder) is where covers are measured;
+    ``reels``: the compilation reels made in the folder (clipkit.reelrun), shown first."""
     e = html.escape
     presets = list(dict.fromkeys(r.preset for r in records))
     buttons = "".join(
@@ -417,10 +422,16 @@ def render_page(
         "<title>clipkit review</title>",
         f"<style>{CSS}</style></head><body>",
         f'<div class="bar"><h1>clipkit review</h1>'
-        f"<div>{len(sources)} source(s), {len(records)} clip(s). {buttons}</div>"
+        f"<div>{len(sources)} source(s), {len(records)} clip(s)"
+        f"{f', {len(reels)} reel(s)' if reels else ''}. {buttons}</div>"
         f'<div class="hint" id="saved">Untick the clips to drop, fix captions, then save '
         f"the plan and render it with <code>clipkit render</code>.</div></div>",
     ]
+    if reels:
+        parts.append("<h2>Reels</h2>")
+        parts.append(
+            '<div class="clips">' + "".join(_reel_html(r, out_dir) for r in reels) + "</div>"
+        )
     for src in sources:
         path = str(src.get("path"))
         name = PurePosixPath(path.replace("\\", "/")).name  # a Windows path too
@@ -453,10 +464,15 @@ def render_page(
 
 def write_review_of(state: State) -> Path:
     """The review page of everything the output folder's manifest records."""
-    return write_review(state.out_dir, state.sources(), state.records())
+    return write_review(state.out_dir, state.sources(), state.records(), state.reels())
 
 
-def write_review(out_dir: Path, sources: list[dict[str, Any]], records: list[ClipRecord]) -> Path:
+def write_review(
+    out_dir: Path,
+    sources: list[dict[str, Any]],
+    records: list[ClipRecord],
+    reels: Sequence[ClipRecord] = (),
+) -> Path:
     path = out_dir / "index.html"
-    write_if_changed(path, render_page(sources, records, out_dir))
+    write_if_changed(path, render_page(sources, records, out_dir, reels))
     return path

@@ -69,3 +69,12 @@ def test_a_folder_that_cannot_be_written_fails_first(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=f"cannot write the plan file: {blocker} is not a folder"):
         check_output_file(blocker / "plan.yaml", "plan file")
     assert check_output_dir(tmp_path / "new") == tmp_path / "new"
+
+
+def test_a_folder_can_be_checked_without_making_it(tmp_path: Path) -> None:
+    assert check_output_dir(tmp_path / "a" / "b", create=False) == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []  # nothing made, not even the test file
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match=f"cannot be written \\({blocker} is not a folder\\)"):
+        check_output_dir(blocker / "out", create=False)

@@ -4,11 +4,16 @@ recovery shot last, at the preset's loudness; and the `clipkit reel` command."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
 
 import numpy as np
 import pytest
@@ -16,12 +21,14 @@ from click.testing import CliRunner
 
 from clipkit.cli import main
 from clipkit.loudness import measure_file
-from clipkit.options import DetectOptions
+from clipkit.options import DetectOptions, ExtrasOptions
 from clipkit.posts.reel import ReelPart, ReelPlan
 from clipkit.posts.reelrender import moment_caption, title_card
 from clipkit.posts.stills import fill, read_frame
+from clipkit.posts.timeline import frame_rate, parse_timecode, to_frames
 from clipkit.presets import load_preset
 from clipkit.probe import probe
+from clipkit.progress import describe
 from clipkit.reelrun import ReelJob, ReelReport, make_reel, recorded_since, reel_name
 from tests.conftest import SAMPLES, ffmpeg
 from tools import samplegen as sg
@@ -66,6 +73,7 @@ class Made:
     out: Path
     cache: Path
     report: ReelReport
+    events: list[dict[str, Any]]
 
     @property
     def reel(self) -> ReelPlan:
@@ -87,9 +95,11 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
     preset.write_text(TINY)
     out, cache = root / "out", root / "cache"
     job = ReelJob(out_dir=out, preset=str(preset), title=TITLE, cache_dir=cache,
-                  detect=DetectOptions.given(sensitivity=0.7))  # fmt: skip
-    report = make_reel([str(p) for p in footage], job, jobs=2)
-    return Made(footage, preset, out, cache, report)
+                  detect=DetectOptions.given(sensitivity=0.7),
+                  extras=ExtrasOptions(exports="edl,fcpxml"))  # fmt: skip
+    events: list[dict[str, Any]] = []
+    report = make_reel([str(p) for p in footage], job, jobs=2, on_event=events.append)
+    return Made(footage, preset, out, cache, report, events)
 
 
 def frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
@@ -166,7 +176,8 @@ def test_a_rerun_makes_nothing(made: Made) -> None:
     assert path is not None
     before = {p: p.stat().st_mtime_ns for p in path.parent.iterdir()}
     args = ["reel", *map(str, made.footage), "-p", str(made.preset), "-o", str(made.out), "-q",
-            "--title", TITLE, "--cache-dir", str(made.cache), "--sensitivity", "0.7"]  # fmt: skip
+            "--title", TITLE, "--cache-dir", str(made.cache), "--sensitivity", "0.7",
+            "--export", "fcpxml,edl"]  # fmt: skip
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     assert res.output.splitlines() == [
@@ -234,3 +245,122 @@ def test_bad_options_fail_before_any_work(tmp_path: Path) -> None:
     assert res.exit_code == 1
     assert res.output.splitlines()[-1].startswith("clipkit: error: unknown preset 'reel'")
     assert not out.exists()
+
+
+def test_timelines_beside_the_reel(made: Made) -> None:
+    report, reel = made.report, made.reel
+    assert set(report.extras) == {"text", "edl", "fcpxml"}
+    edl = report.extras["edl"].read_text()
+    events = re.findall(r"^\d{3}  \S+\s+AA/V\s+C\s+(\S+) (\S+) (\S+) (\S+)$", edl, re.M)
+    shown = [p for p in reel.parts if p.source]  # the moments and the ending
+    assert len(events) == len(shown)
+    fps = probe(report.output).fps if report.output else 0.0
+    rate = frame_rate(fps)
+    for (src_in, _, _, _), part in zip(events, shown, strict=True):
+        assert parse_timecode(src_in, rate) == to_frames(part.start, rate)
+    assert ET.parse(report.extras["fcpxml"]).getroot().tag == "fcpxml"
+
+
+def test_the_reel_is_in_the_manifest_and_on_the_review_page(made: Made) -> None:
+    report = made.report
+    assert report.output is not None
+    doc = json.loads((made.out / "manifest.json").read_text())
+    (entry,) = doc["reels"]
+    rel = lambda p: str(p.relative_to(made.out))  # noqa: E731
+    assert entry["output"] == rel(report.output) and entry["title"] == TITLE
+    assert entry["moments"] == len(moments(made.reel))
+    assert entry["sha256"] == hashlib.sha256(report.output.read_bytes()).hexdigest()
+    assert entry["extras"] == {k: rel(p) for k, p in report.extras.items()}
+    assert doc["clips"] == []  # a reel is not a clip
+    page = (made.out / "index.html").read_text()
+    assert "1 reel(s)" in page and f'src="{rel(report.output)}"' in page
+
+
+def test_the_reels_render_is_shown_as_it_goes(made: Made) -> None:
+    events = made.events
+    first = next(i for i, e in enumerate(events) if e.get("source") == "reel")
+    # Every source is done before the reel starts; the reel is one more item.
+    assert sum(e.get("stage") in ("done", "error") for e in events[:first]) == len(made.footage)
+    mine = [e for e in events[first:] if e.get("source") == "reel"]
+    assert mine[0] == {"source": "reel", "stage": "render"} and mine[-1]["stage"] == "done"
+    frames = [e["frames"] for e in mine if "frames" in e]
+    assert len(frames) >= 20 and frames == sorted(frames) and frames[-1] == mine[-2]["of"]
+    assert describe(mine[len(mine) // 2]).startswith("rendering: ")
+
+
+def test_no_caption_twice_in_a_reel_while_the_lines_last(made: Made) -> None:
+    # Over the batch's moments the humour pool's 8 lines come round again; a reel's
+    # captions are chosen over its own moments.
+    assert sum(len(r.plans) for r in made.report.results) > 8
+    caps = [m.caption for m in moments(made.reel)]
+    assert len(set(caps)) == min(len(caps), 8), caps
+
+
+def test_asking_for_another_timeline_makes_it_without_rendering_again(made: Made) -> None:
+    path = made.report.output
+    assert path is not None
+    before = path.stat().st_mtime_ns
+    args = ["reel", *map(str, made.footage), "-p", str(made.preset), "-o", str(made.out), "-q",
+            "--title", TITLE, "--cache-dir", str(made.cache), "--sensitivity", "0.7",
+            "--export", "edl"]  # fmt: skip
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert path.stat().st_mtime_ns == before
+    doc = json.loads((made.out / "manifest.json").read_text())
+    assert sorted(doc["reels"][0]["extras"]) == ["edl", "text"]
+    assert not path.with_suffix(".fcpxml").exists()  # no longer asked for
+
+
+@pytest.fixture(scope="module")
+def cut_out(made: Made, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder ``cut`` made from two of the files, one caption edited by hand."""
+    root = tmp_path_factory.mktemp("cut")
+    two = [Path(shutil.copy(made.footage[i], root / made.footage[i].name)) for i in (0, 3)]
+    out = root / "out"
+    res = CliRunner().invoke(main, ["cut", *map(str, two), "-p", str(made.preset), "-o",
+                                    str(out), "-q", "--cache-dir", str(made.cache),
+                                    "--sensitivity", "0.7"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    manifest = out / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    assert len(doc["clips"]) >= 3
+    doc["clips"][0]["caption"] = "Written by hand"
+    manifest.write_text(json.dumps(doc))
+    return out
+
+
+def test_a_reel_from_an_output_folder(made: Made, cut_out: Path) -> None:
+    clips = json.loads((cut_out / "manifest.json").read_text())["clips"]
+    events: list[dict[str, Any]] = []
+    job = ReelJob(out_dir=cut_out, preset=str(made.preset), title="From the clips",
+                  cache_dir=made.cache, top=len(clips))  # fmt: skip
+    report = make_reel([str(cut_out)], job, on_event=events.append)
+    assert report.made and not report.failed
+    assert not [e for e in events if e.get("stage") in ("probe", "analyse")]  # nothing decoded
+    # One cut per clip, inside that clip's window, with that clip's caption.
+    by_caption = {c["caption"]: c for c in clips}
+    ms = moments(report.reel) if report.reel else []
+    assert len(ms) == len(clips) and "Written by hand" in [m.caption for m in ms]
+    for m in ms:
+        clip = by_caption[m.caption]
+        assert Path(m.source).name == Path(clip["source"]).name
+        assert clip["start"] - 1e-3 <= m.start and m.start + m.length <= clip["end"] + 1e-3
+    doc = json.loads((cut_out / "manifest.json").read_text())
+    assert len(doc["clips"]) == len(clips) and len(doc["reels"]) == 1
+
+
+def test_a_changed_source_is_left_out_of_an_output_folders_reel(
+    made: Made, cut_out: Path, tmp_path: Path
+) -> None:
+    changed = cut_out.parent / made.footage[0].name
+    keep = changed.read_bytes()
+    try:
+        changed.write_bytes(keep[: len(keep) // 2])
+        res = CliRunner().invoke(main, ["reel", str(cut_out), "-p", str(made.preset), "-o",
+                                        str(tmp_path / "out"), "-q", "--title", "Changed",
+                                        "--cache-dir", str(made.cache)])  # fmt: skip
+    finally:
+        changed.write_bytes(keep)
+    assert res.exit_code == 1
+    assert f"{changed}: changed since its clips were made in {cut_out}" in res.output
+    assert (tmp_path / "out" / "tiny" / "changed.mp4").is_file()  # from the other file

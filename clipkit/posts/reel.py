@@ -118,7 +118,7 @@ def default_title(day: date) -> str:
     return f"Fail Friday, {day.day} {day:%B %Y}"
 
 
-def _rank(plans: Sequence[ClipPlan]) -> list[ClipPlan]:
+def ranked(plans: Sequence[ClipPlan]) -> list[ClipPlan]:
     """Best first; ties by source name and time, so the choice never depends on input order."""
     return sorted(plans, key=lambda p: (-p.score, Path(p.source).name, p.peak))
 
@@ -133,7 +133,7 @@ def cut_around(plan: ClipPlan, length: float, lead: float) -> tuple[float, float
 
 def _ending(chosen: Sequence[ClipPlan]) -> ClipPlan | None:
     """The plan whose recovery shot ends the reel: the best moment's that has one."""
-    return next((p for p in _rank(chosen) if p.recovery and p.recovery_source), None)
+    return next((p for p in ranked(chosen) if p.recovery and p.recovery_source), None)
 
 
 def _total(n: int, cut: float, ending: float, opts: ReelOptions) -> float:
@@ -155,7 +155,7 @@ def _fit(chosen: list[ClipPlan], opts: ReelOptions) -> tuple[list[ClipPlan], flo
         cut = min(opts.cut_max, math.floor(spare / len(chosen) * 1000) / 1000)  # ms, down
         if cut >= opts.cut_min:
             return chosen, cut, ending
-        chosen = _rank(chosen)[:-1]
+        chosen = ranked(chosen)[:-1]
     return [], 0.0, 0.0
 
 
@@ -169,8 +169,8 @@ def _ordered(
 ) -> list[tuple[int, ClipPlan]]:
     """(number, plan) in the reel's order: time order numbered up, or a countdown."""
     if opts.order == "score":
-        ranked = _rank(chosen)
-        return [(i + 1, p) for i, p in reversed(list(enumerate(ranked)))]
+        best_first = ranked(chosen)
+        return [(i + 1, p) for i, p in reversed(list(enumerate(best_first)))]
     by_time = sorted(chosen, key=lambda p: (order_of.get(p.source, 0.0), p.source, p.peak))
     return [(i, p) for i, p in enumerate(by_time, start=1)]
 
@@ -185,7 +185,7 @@ def plan_reel(
     ``recorded`` gives each source's recording time (for time order across files;
     files without one keep the order of their names)."""
     opts = (opts or ReelOptions()).checked()
-    chosen, cut, ending_len = _fit(_rank(plans)[: opts.top], opts)
+    chosen, cut, ending_len = _fit(ranked(plans)[: opts.top], opts)
     if not chosen:
         return None
     parts = [ReelPart("title", 0.0, opts.title_length, caption=title)]
@@ -228,5 +228,6 @@ __all__ = [
     "default_title",
     "cut_around",
     "plan_reel",
+    "ranked",
     "reel_timeline",
 ]
