@@ -145,6 +145,9 @@ class ClipJob:
     extras_key: str = ""  # what the clip's extras are made with (clipkit.manifest)
     # The clip's record when the clip is up to date: only its extras are made.
     kept: ClipRecord | None = None
+    # The analysis cache: the still's frames are chosen from the analysis read back
+    # (when the cache has it; never decoded again).
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -381,6 +384,22 @@ def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
     return outcome
 
 
+def _still_signals(job: ClipJob) -> tuple[Signals | None, Signals | None]:
+    """The cached analyses of the clip's source and of its recovery shot's file (the
+    same when the shot is from the source), None where the cache has none."""
+    from clipkit.analyse import cached
+    from clipkit.probe import probe
+
+    signals = cached(job.info, job.cache_dir)
+    other = job.plan.recovery_source
+    if not other or canonical(other) == canonical(job.plan.source):
+        return signals, signals
+    try:
+        return signals, cached(probe(other), job.cache_dir)
+    except InputError:  # the still says what is wrong with it
+        return signals, None
+
+
 def _with_extras(job: ClipJob, rec: ClipRecord) -> ClipRecord:
     """``rec`` with the extras its preset asks for made beside the clip (post text,
     still, timelines), and those it no longer asks for removed."""
@@ -391,7 +410,9 @@ def _with_extras(job: ClipJob, rec: ClipRecord) -> ClipRecord:
     preset, folder = job.preset, job.out_dir / job.preset.name
     plan = for_preset(job.plan, preset)
     fps = output_fps(preset, job.info)
-    made = clip_extras(plan, folder, preset.size, fps, PostOptions.of_preset(preset))
+    signals, recovery = _still_signals(job) if preset.stills else (None, None)
+    made = clip_extras(plan, folder, preset.size, fps, PostOptions.of_preset(preset),
+                       signals=signals, recovery_signals=recovery)  # fmt: skip
     files = {kind: str(p.relative_to(job.out_dir)) for kind, p in made.items()}
     for old in set(rec.extras.values()) - set(files.values()):
         (job.out_dir / old).unlink(missing_ok=True)
@@ -462,6 +483,7 @@ def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, st
                     clips=total,
                     extras_key=extras,
                     kept=kept,  # up to date but for its extras: only they are made
+                    cache_dir=opts.cache_dir,
                 )
                 src.jobs.append(job)
     src.left = len(src.jobs)

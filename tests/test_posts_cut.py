@@ -245,3 +245,28 @@ def test_extras_do_not_change_the_clips_key(preset_file: PresetFile) -> None:
     )
     assert load_preset(preset_file("sting_level: 3\n")).digest() == base  # no sting: no matter
     assert load_preset(preset_file("sting: boing\n")).digest() != base
+
+
+def test_the_still_is_chosen_from_the_cached_analysis(
+    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clipkit.analyse import cache_key
+    from clipkit.posts import extras
+    from clipkit.probe import probe
+    from clipkit.signals import Signals
+
+    asked: list[dict[str, Any]] = []
+    real = extras.write_still
+
+    def spy(*args: Any, **kw: Any) -> Path:
+        asked.append(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(extras, "write_still", spy)
+    plan, preset, out = *_work(tmp_path, source), tmp_path / "out"
+    _render(plan, preset, out, "--stills", "-j", "1")
+    (kw,) = asked
+    # The analysis the run cached (read back, not decoded again) chose the After frame.
+    cached = Signals.load(out.parent / "cache" / f"{cache_key(probe(str(source)))}.npz")
+    assert kw["signals"] is not None and np.array_equal(kw["signals"].t, cached.t)
+    assert kw["recovery_signals"] is kw["signals"]  # the shot is from the same file

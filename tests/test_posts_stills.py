@@ -123,10 +123,14 @@ def test_stacked_for_portrait_side_by_side_otherwise() -> None:
 def test_recovery_from_another_file(sources: tuple[Path, Path], tmp_path: Path) -> None:
     a, b = sources
     plan = plan_of(a, recovery_source=str(b), recovery_start=1.0, recovery_end=3.0)
-    # The signals are the mishap's file's: the other file's middle is taken (2.0 s).
-    assert sharpest_time(plan, sharp_at(6.12)) == 2.0
-    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(6.12))
+    # Without the other file's analysis (the mishap's file's says nothing of it): the
+    # middle of its window (2.0 s, frame 50)...
+    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(2.4))
     check_halves(path, (270, 480), [frames_of(a), frames_of(b)], [58, 50])
+    # ...with it, its sharpest frame (2.4 s, frame 60).
+    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(6.12),
+                       recovery_signals=sharp_at(2.4))  # fmt: skip
+    check_halves(path, (270, 480), [frames_of(a), frames_of(b)], [58, 60])
 
 
 def test_after_times_without_signals_still_and_no_recovery(sources: tuple[Path, Path]) -> None:

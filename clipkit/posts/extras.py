@@ -53,9 +53,11 @@ def clip_extras(
     fps: float,
     opts: PostOptions,
     signals: Signals | None = None,
+    recovery_signals: Signals | None = None,
 ) -> dict[str, Path]:
     """Write the extras of the clip ``plan`` rendered as ``out_dir / plan.output`` at
-    ``size`` and ``fps``; ``signals``: its source's analysis (for the still)."""
+    ``size`` and ``fps``; ``signals``: its source's analysis, ``recovery_signals``: its
+    recovery shot's file's (for the still)."""
     clip = out_dir / plan.output
     made: dict[str, Path] = {}
     if opts.post_text:
@@ -63,6 +65,7 @@ def clip_extras(
         write_post(made["text"], clip_post(plan, opts.style))
     if opts.stills:
         made["still"] = write_still(plan, size, still_path(clip), signals=signals,
+                                    recovery_signals=recovery_signals,
                                     labels=opts.still_labels, font=opts.font)  # fmt: skip
     if opts.exports:
         tl = build_timeline([plan], fps, clip.stem, size)

@@ -65,16 +65,15 @@ def read_frame(path: str, t: float) -> np.ndarray:
 
 
 def sharpest_time(plan: ClipPlan, signals: Signals | None = None) -> float:
-    """When the recovery shot is sharpest, from the analysis of its source (when
-    ``signals`` are that file's); else its middle. Without a recovery shot: the last
-    frame of the clip, where things ended up."""
+    """When the recovery shot is sharpest, from ``signals``, the analysis of the
+    recovery shot's file; else its middle. Without a recovery shot: the last frame of
+    the clip, where things ended up."""
     rec = plan.recovery
     if rec is None:
         return max(plan.start, plan.end - 0.05)
     if plan.recovery_still:
         return rec[0]
-    same = signals is not None and Path(plan.recovery_source or "") == Path(plan.source)
-    if same and signals is not None and signals.sharpness.size:
+    if signals is not None and signals.sharpness.size:
         inside = (signals.t >= rec[0]) & (signals.t <= rec[1])
         if inside.any():
             times, sharp = signals.t[inside], np.nan_to_num(signals.sharpness[inside])
@@ -172,25 +171,28 @@ def write_still(
     path: Path,
     *,
     signals: Signals | None = None,
+    recovery_signals: Signals | None = None,
     labels: Sequence[str] = LABELS,
     font: str = FONT,
     quality: int = QUALITY,
 ) -> Path:
     """Read the peak frame and the recovery's sharpest, and write the still to ``path``
-    (``signals``: the analysis of the plan's source, for the sharpest frame and the
-    centre of the action)."""
-    after_t = sharpest_time(plan, signals)
+    (``signals``: the analysis of the plan's source, for the centre of the action and,
+    when the recovery shot is from the same file, its sharpest frame;
+    ``recovery_signals``: the analysis of the recovery shot's other file)."""
     after_src = plan.recovery_source if plan.recovery is not None else None
+    same = Path(after_src or plan.source) == Path(plan.source)
+    after_signals = signals if same else recovery_signals
+    after_t = sharpest_time(plan, after_signals)
     before = read_frame(plan.source, plan.peak)
     after = read_frame(after_src or plan.source, after_t)
-    same = Path(after_src or plan.source) == Path(plan.source)
     # The mishap where the render's crop shows it (the plan's crop path), else where
     # the analysis saw the action.
     framed = crop_focus(plan.crop, plan.peak, before.shape[1], before.shape[0])
     framed_after = crop_focus(plan.crop, after_t, after.shape[1], after.shape[0]) if same else None
     focus = (
         framed or focus_at(signals, plan.peak),
-        framed_after or focus_at(signals if same else None, after_t),
+        framed_after or focus_at(after_signals, after_t),
     )
     picture = before_after(before, after, size, labels, font, focus)
     return save_jpeg(picture, path, quality)
