@@ -168,3 +168,51 @@ def test_the_stings_made_are_the_stings_named() -> None:
     from clipkit.options import STING_NAMES
 
     assert tuple(STINGS) == STING_NAMES
+
+
+# What each sting sounds like, measured: the properties its name promises (a boing's
+# slowing wobble, a whoosh's sweep, a scratch's strokes, the trombone's four falling
+# semitones) and those every sound laid into a clip needs (no clicks, headroom, no
+# offset, nothing aliased, the loud part at the start, where the mix puts the hit).
+
+
+def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
+    count = 1 + max(0, (len(x) - size) // hop)
+    return x[np.arange(count)[:, None] * hop + np.arange(size)]
+
+
+def _f0(seg: np.ndarray, fmin: float, fmax: float) -> float:
+    """The fundamental (Hz) of ``seg`` by autocorrelation: the shortest lag in range
+    whose peak is within 15% of the highest (not an octave down), interpolated."""
+    seg = (seg - seg.mean()) * np.hanning(len(seg))
+    n = 1 << int(np.ceil(np.log2(2 * len(seg))))
+    r = np.fft.irfft(np.abs(np.fft.rfft(seg, n)) ** 2, n)[: len(seg)]
+    lo, hi = int(RATE / fmax), int(RATE / fmin) + 1
+    w = r[lo:hi] / r[0]
+    peaks = [i for i in range(1, len(w) - 1) if w[i - 1] <= w[i] > w[i + 1]]
+    assert peaks, "no periodicity"
+    best = max(w[i] for i in peaks)
+    i = next(i for i in peaks if w[i] >= 0.85 * best)
+    a, b, c = w[i - 1], w[i], w[i + 1]
+    return float(RATE / (lo + i + 0.5 * (a - c) / (a - 2 * b + c)))
+
+
+def _f0_track(x: np.ndarray, step: float, win: float, fmin: float, fmax: float) -> np.ndarray:
+    return np.array([_f0(f, fmin, fmax) for f in _frames(x, int(win * RATE), int(step * RATE))])
+
+
+def test_boing_wobbles_and_the_wobble_slows_and_narrows() -> None:
+    x = synth("boing")[: int(0.65 * RATE)]  # (before it fades out)
+    f0 = _f0_track(x, 0.0025, 0.0125, 120, 700)
+    t = np.arange(len(f0)) * 0.0025 + 0.00625
+    st = 12 * np.log2(f0 / np.median(f0))
+    early, late = np.ptp(st[t < 0.2]), np.ptp(st[(t > 0.4) & (t < 0.6)])
+    assert early > 6 and late < early / 2  # measured: 10.5 and 3.6 semitones
+    smooth = np.convolve(st, np.ones(3) / 3, "same")
+    tops = [
+        t[i]
+        for i in range(1, len(t) - 1)
+        if smooth[i - 1] < smooth[i] >= smooth[i + 1] and smooth[i] > 0.1
+    ]
+    gaps = np.diff(tops)
+    assert len(gaps) >= 4 and gaps[-1] > 1.5 * gaps[0]  # measured: 63 ms, then 135 ms

@@ -39,25 +39,54 @@ DUCK_DB = -10.0
 FALLBACK_LUFS = -23.0
 
 
-def _env(t: np.ndarray, attack: float, decay: float) -> np.ndarray:
-    """A fast linear attack, then an exponential decay (time constant ``decay`` s)."""
-    return np.minimum(t / attack, 1.0) * np.exp(-t / decay)
-
-
 def _normal(x: np.ndarray) -> np.ndarray:
     return x * (PEAK / max(float(np.max(np.abs(x))), 1e-12))
+
+
+def _finish(x: np.ndarray, rate: int) -> np.ndarray:
+    """``x`` without what is under 20 Hz (none of it audible, all of it headroom spent:
+    an offset, a record's thump as it turns), easing in up to 40 Hz; with raised-cosine
+    ends (1 ms in, 10 ms out), so that it starts and ends at 0 (no click where it is
+    laid in or where it stops); its mean, that the ends leave, taken out as one
+    Hann-shaped bump as long as the sting (0 at both ends); brought to PEAK."""
+    n = len(x)
+    spec = np.fft.rfft(x)
+    x = np.fft.irfft(spec * _eased((np.fft.rfftfreq(n, 1 / rate) - 20.0) / 20.0), n)
+    ramp = np.ones(n)
+    head, tail = max(1, int(0.001 * rate)), max(1, int(0.01 * rate))
+    ramp[:head] = _eased(np.arange(head) / head)
+    ramp[n - tail :] = _eased(np.arange(tail - 1, -1, -1) / tail)
+    y = x * ramp
+    bump = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / max(n - 1, 1))
+    return _normal(y - bump * (np.sum(y) / np.sum(bump)))
 
 
 def _phase(freq: np.ndarray, rate: int) -> np.ndarray:
     return 2 * np.pi * np.cumsum(freq) / rate
 
 
+def _eased(x: np.ndarray) -> np.ndarray:
+    """0 to 1 along a raised cosine as ``x`` goes from 0 to 1 (0 before, 1 after)."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+
+
+def _fall(t: np.ndarray, length: float) -> np.ndarray:
+    """1 until ``length`` s before the end of ``t``, then a raised cosine down to 0."""
+    return _eased((t[-1] - t) / length)
+
+
 def boing(rate: int = RATE) -> np.ndarray:
-    """A spring: a twangy tone whose pitch wobbles at 14 Hz around 220 Hz, dying away."""
-    t = np.arange(int(0.7 * rate)) / rate
-    freq = 220 + 110 * np.exp(-t / 0.3) * np.sin(2 * np.pi * 14 * t)
+    """A spring's twang: a plucked tone around 220 Hz whose pitch wobbles half an octave
+    either way, the wobble slowing (18 Hz to under 8) and narrowing as the tone dies;
+    its upper harmonics (the pluck's brightness) die first."""
+    t = np.arange(int(0.8 * rate)) / rate
+    wobble = 6.0 + 12.0 * np.exp(-t / 0.25)  # Hz: the spring slows down
+    depth = 0.5 * np.exp(-t / 0.4)  # octaves either way
+    freq = 220.0 * 2 ** (depth * np.sin(_phase(wobble, rate)))
     ph = _phase(freq, rate)
-    return _normal((np.sin(ph) + 0.35 * np.sin(2 * ph)) * _env(t, 0.003, 0.25))
+    partials = ((1, 1.0, 0.35), (2, 0.6, 0.15), (3, 0.35, 0.08), (4, 0.2, 0.05))
+    tone = sum(a * np.exp(-t / d) * np.sin(k * ph) for k, a, d in partials)
+    return _finish(tone * np.minimum(t / 0.002, 1.0) * _fall(t, 0.15), rate)
 
 
 def _swept_noise(t: np.ndarray, centre: np.ndarray, seed: int, width: float = 0.35) -> np.ndarray:
