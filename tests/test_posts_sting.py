@@ -181,6 +181,12 @@ def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
     return x[np.arange(count)[:, None] * hop + np.arange(size)]
 
 
+def _level_db(x: np.ndarray, win: float) -> np.ndarray:
+    """The level (dB re full scale, mean square) of ``x`` in back-to-back windows."""
+    f = _frames(x, int(win * RATE), int(win * RATE))
+    return 10 * np.log10(np.mean(f * f, axis=1) + 1e-20)
+
+
 def _f0(seg: np.ndarray, fmin: float, fmax: float) -> float:
     """The fundamental (Hz) of ``seg`` by autocorrelation: the shortest lag in range
     whose peak is within 15% of the highest (not an octave down), interpolated."""
@@ -201,6 +207,16 @@ def _f0_track(x: np.ndarray, step: float, win: float, fmin: float, fmax: float) 
     return np.array([_f0(f, fmin, fmax) for f in _frames(x, int(win * RATE), int(step * RATE))])
 
 
+def _centroid(x: np.ndarray, win: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral centroid (Hz) and level (dB re the loudest) of Hann windows at half
+    overlap."""
+    size = int(win * RATE)
+    p = np.abs(np.fft.rfft(_frames(x, size, size // 2) * np.hanning(size), axis=1)) ** 2
+    energy = p.sum(axis=1)
+    hz = np.fft.rfftfreq(size, 1 / RATE)
+    return (p @ hz) / np.maximum(energy, 1e-30), 10 * np.log10(energy / energy.max() + 1e-30)
+
+
 def test_boing_wobbles_and_the_wobble_slows_and_narrows() -> None:
     x = synth("boing")[: int(0.65 * RATE)]  # (before it fades out)
     f0 = _f0_track(x, 0.0025, 0.0125, 120, 700)
@@ -216,3 +232,23 @@ def test_boing_wobbles_and_the_wobble_slows_and_narrows() -> None:
     ]
     gaps = np.diff(tops)
     assert len(gaps) >= 4 and gaps[-1] > 1.5 * gaps[0]  # measured: 63 ms, then 135 ms
+
+
+def test_whoosh_sweeps_over_an_octave_swelling_then_falling() -> None:
+    x = synth("whoosh")
+    assert 0.3 <= len(x) / RATE <= 0.8
+    hz, level = _centroid(x, 0.01)
+    loud = level > -20
+    assert np.log2(hz[loud].max() / hz[loud].min()) >= 1.0  # measured: 2.45 octaves
+    top = np.argmax(np.where(loud, hz, 0)) * 0.005
+    assert 0.02 < top < 0.2  # it sweeps up, then down (highest at 55 ms)
+    db = _level_db(x, 0.01)
+    assert 0 < np.argmax(db) * 0.01 < 0.1 and db.max() - db[-3] > 30  # swells, falls
+    # Noise, not a cluster of sines: no gaps in its band (bins 20 dB under the band's
+    # median: measured 1% of them, 16-37% in a sum of 160 sines).
+    seg = x[int(0.05 * RATE) :][:4096] * np.hanning(4096)
+    power = np.abs(np.fft.rfft(seg)) ** 2
+    hz = np.fft.rfftfreq(4096, 1 / RATE)
+    mid = (power @ hz) / power.sum()
+    band = power[(hz > mid / 1.5) & (hz < mid * 1.5)]
+    assert np.mean(band < np.median(band) / 100) < 0.05

@@ -65,6 +65,16 @@ def _phase(freq: np.ndarray, rate: int) -> np.ndarray:
     return 2 * np.pi * np.cumsum(freq) / rate
 
 
+def _audible(freq: np.ndarray, rate: int) -> np.ndarray:
+    """Per-sample gain of a partial at ``freq`` Hz: 1 in the audible band, easing to 0
+    below 30 Hz (no rumble, no offset) and towards the Nyquist frequency (0 from 0.45 of
+    the rate: a partial that would fold back is not made, so nothing aliases)."""
+    f = np.abs(freq)
+    low = np.clip((f - 30.0) / 30.0, 0.0, 1.0)
+    high = np.clip((0.45 * rate - f) / (0.05 * rate), 0.0, 1.0)
+    return low * high
+
+
 def _eased(x: np.ndarray) -> np.ndarray:
     """0 to 1 along a raised cosine as ``x`` goes from 0 to 1 (0 before, 1 after)."""
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
@@ -103,12 +113,42 @@ def _swept_noise(t: np.ndarray, centre: np.ndarray, seed: int, width: float = 0.
     return out
 
 
+def _band_noise(n: int, rate: int, centre: np.ndarray, width: float, seed: int) -> np.ndarray:
+    """``n`` samples of seeded noise in a band (a Gaussian in log frequency, ``width``
+    its spread in natural-log units) around ``centre`` (Hz, per sample), at an even
+    level: made in ~21 ms frames as random spectra weighted by the band at the frame's
+    middle, each frame's power the same, overlap-added at half overlap under sqrt-Hann
+    windows (whose squares sum to 1, so the level does not flutter at the frame rate);
+    its RMS 1."""
+    size = 1 << round(math.log2(0.021 * rate))
+    hop = size // 2
+    frames = n // hop + 2
+    rng = np.random.default_rng(seed)
+    f = np.fft.rfftfreq(size, 1 / rate)
+    spec = rng.standard_normal((frames, f.size)) + 1j * rng.standard_normal((frames, f.size))
+    middle = np.minimum(np.arange(frames) * hop, n - 1)  # frame k's, in output samples
+    log_f = np.log(np.maximum(f, 1.0))
+    w = np.exp(-(((log_f[None, :] - np.log(centre[middle])[:, None]) / width) ** 2))
+    w *= _audible(f, rate)  # nothing at 0 Hz (no offset), nor next to the Nyquist frequency
+    w /= np.sqrt(np.sum(w * w, axis=1, keepdims=True))
+    window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / size))
+    blocks = np.fft.irfft(spec * w, size, axis=1) * window
+    out = np.zeros((frames + 1, hop))
+    out[:-1] += blocks[:, :hop]
+    out[1:] += blocks[:, hop:]
+    out = out.ravel()[hop : hop + n]
+    return out / np.sqrt(np.mean(out * out))
+
+
 def whoosh(rate: int = RATE) -> np.ndarray:
-    """Air rushing past: a noise band sweeping up to 2.5 kHz and back down."""
+    """Air rushing past: a band of noise that swells in 30 ms while it sweeps up to
+    3 kHz, then falls away over half a second as it sweeps down to 300 Hz."""
     t = np.arange(int(0.6 * rate)) / rate
-    centre = 500 * np.exp(1.6 * np.sin(np.pi * np.minimum(t / 0.5, 1.0)))
-    swell = np.exp(-(((t - 0.08) / 0.2) ** 2))
-    return _normal(_swept_noise(t, centre, seed=7) * np.minimum(t / 0.008, 1.0) * swell)
+    top, rise = 0.06, 0.03  # s: when the band is highest; when the level is
+    up, down = _eased(t / top), _eased((t - top) / (0.55 - top))
+    centre = 700.0 * (3000.0 / 700.0) ** up * (300.0 / 3000.0) ** down
+    swell = np.where(t < rise, _eased(t / rise), np.exp(-(((t - rise) / 0.22) ** 2)))
+    return _finish(_band_noise(t.size, rate, centre, 0.5, seed=7) * swell * _fall(t, 0.05), rate)
 
 
 def record_scratch(rate: int = RATE) -> np.ndarray:
@@ -187,7 +227,7 @@ def synth(name: str, rate: int = RATE) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _made(name: str, rate: int) -> np.ndarray:
-    """Each sting is made once per rate (a whoosh's 160 partials take ~0.1 s)."""
+    """Each sting is made once per rate (the slowest takes ~0.1 s)."""
     return STINGS[name].make(rate)
 
 
