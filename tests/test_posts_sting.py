@@ -217,6 +217,21 @@ def _centroid(x: np.ndarray, win: float) -> tuple[np.ndarray, np.ndarray]:
     return (p @ hz) / np.maximum(energy, 1e-30), 10 * np.log10(energy / energy.max() + 1e-30)
 
 
+def _swings(octaves: np.ndarray, least: float) -> tuple[int, int]:
+    """How many times ``octaves`` rises, and falls, by ``least`` or more between two
+    turns (each leg counted once, however far it goes)."""
+    rises = falls = 0
+    going = 0  # 1 up, -1 down, 0 not known yet
+    low = high = octaves[0]  # since the last turn
+    for v in octaves[1:]:
+        low, high = min(low, v), max(high, v)
+        if going != 1 and v - low >= least:
+            rises, going, high = rises + 1, 1, v
+        elif going != -1 and high - v >= least:
+            falls, going, low = falls + 1, -1, v
+    return rises, falls
+
+
 def test_boing_wobbles_and_the_wobble_slows_and_narrows() -> None:
     x = synth("boing")[: int(0.65 * RATE)]  # (before it fades out)
     f0 = _f0_track(x, 0.0025, 0.0125, 120, 700)
@@ -252,3 +267,15 @@ def test_whoosh_sweeps_over_an_octave_swelling_then_falling() -> None:
     mid = (power @ hz) / power.sum()
     band = power[(hz > mid / 1.5) & (hz < mid * 1.5)]
     assert np.mean(band < np.median(band) / 100) < 0.05
+
+
+def test_record_scratch_is_harsh_and_its_pitch_goes_up_and_down() -> None:
+    x = synth("record-scratch")
+    assert 0.2 <= len(x) / RATE <= 0.5
+    hz, level = _centroid(x, 0.01)
+    octaves = np.convolve(np.log2(hz), np.ones(3) / 3, "valid")  # over 20 ms
+    rises, falls = _swings(octaves[level[1:-1] > -25], 1.0)
+    assert rises >= 3 and falls >= 3  # measured: 4 and 5 (5 strokes)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    bright = power[np.fft.rfftfreq(len(x), 1 / RATE) > 4000].sum() / power.sum()
+    assert bright > 10 ** (-15 / 10)  # noisy: measured -9 dB over 4 kHz

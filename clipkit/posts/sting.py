@@ -99,20 +99,6 @@ def boing(rate: int = RATE) -> np.ndarray:
     return _finish(tone * np.minimum(t / 0.002, 1.0) * _fall(t, 0.15), rate)
 
 
-def _swept_noise(t: np.ndarray, centre: np.ndarray, seed: int, width: float = 0.35) -> np.ndarray:
-    """Noise-like sound whose band follows ``centre`` (Hz): 160 partials at seeded
-    random frequencies and phases, each weighted by its log distance from the centre."""
-    rng = np.random.default_rng(seed)
-    freqs = np.exp(rng.uniform(np.log(150.0), np.log(9000.0), 160))
-    phases = rng.uniform(0, 2 * np.pi, 160)
-    out = np.zeros_like(t)
-    log_c = np.log(centre)
-    for f, p in zip(freqs, phases, strict=True):
-        w = np.exp(-(((np.log(f) - log_c) / width) ** 2))
-        out += w * np.sin(2 * np.pi * f * t + p)
-    return out
-
-
 def _band_noise(n: int, rate: int, centre: np.ndarray, width: float, seed: int) -> np.ndarray:
     """``n`` samples of seeded noise in a band (a Gaussian in log frequency, ``width``
     its spread in natural-log units) around ``centre`` (Hz, per sample), at an even
@@ -151,19 +137,44 @@ def whoosh(rate: int = RATE) -> np.ndarray:
     return _finish(_band_noise(t.size, rate, centre, 0.5, seed=7) * swell * _fall(t, 0.05), rate)
 
 
+def _record(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sound on the record: a buzzy tone (a sawtooth's first 40 harmonics of 150 Hz)
+    and a hiss of 120 partials at seeded frequencies; their frequencies (Hz, played at
+    normal speed), amplitudes and phases."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(1, 41)
+    hiss = np.exp(rng.uniform(np.log(300.0), np.log(8000.0), 120))
+    freqs = np.concatenate([150.0 * k, hiss])
+    amps = np.concatenate([1.0 / k, np.full(hiss.size, 0.08)])
+    return freqs, amps, rng.uniform(0, 2 * np.pi, freqs.size)
+
+
+# The hand's strokes: (s, peak speed in times normal, + forward, - back), each speed a
+# half sine, so the record stops between strokes and its pitch rises and falls in each.
+# The sting starts 15 ms into the first (the hand already moving: sound from the start).
+_STROKES = ((0.075, -2.6), (0.07, 2.2), (0.06, -2.4), (0.06, 2.0), (0.1, -1.5))
+_STROKE_LEAD = 0.015
+
+
 def record_scratch(rate: int = RATE) -> np.ndarray:
-    """A vinyl scratch: a record dragged back and forth, its sound pitched with the hand."""
-    n = int(0.38 * rate)
-    t = np.arange(n) / rate
-    table_t = np.arange(n) / rate
-    table = _swept_noise(table_t, np.full(n, 1800.0), seed=11, width=0.8)
-    table += 0.6 * np.sign(np.sin(2 * np.pi * 180 * table_t))  # the groove's hum
-    speed = 3.0 * np.cos(2 * np.pi * 5.5 * t)  # times normal speed: two strokes
-    pos = np.cumsum(speed) + n / 2  # in samples of the table, from its middle
-    sound = np.interp(pos % n, np.arange(n), table)
-    loudness = 0.25 + 0.75 * np.abs(speed) / 3.0  # a record that stops is silent
-    fade = np.minimum(1.0, (t[-1] - t) / 0.03)
-    return _normal(sound * loudness * np.minimum(t / 0.002, 1.0) * fade)
+    """A vinyl scratch: a record pushed back and forth under the needle (five strokes),
+    the sound on it pitched up and down with the hand, louder the faster it moves.
+    Each partial is made at its own pitch and speed, so none folds back over the
+    Nyquist frequency (no aliasing) and none is left humming when the record stops."""
+    t = np.arange(int((sum(s for s, _ in _STROKES) - _STROKE_LEAD) * rate)) / rate
+    speed = np.zeros_like(t)
+    begin = -_STROKE_LEAD
+    for length, peak in _STROKES:
+        inside = (t >= begin) & (t < begin + length)
+        speed[inside] = peak * np.sin(np.pi * (t[inside] - begin) / length)
+        begin += length
+    pos = np.cumsum(speed) / rate  # s into the record
+    sound = np.zeros_like(t)
+    for f, a, p in zip(*_record(seed=11), strict=True):
+        sound += a * _audible(f * speed, rate) * np.sin(2 * np.pi * f * pos + p)
+    # The needle's rasp: a wide band of noise, pitched with the record like its sound.
+    rasp = _band_noise(t.size, rate, 300.0 + 2500.0 * np.abs(speed), 1.0, seed=12)
+    return _finish((sound + 0.15 * rasp) * np.abs(speed) ** 0.7 * _fall(t, 0.02), rate)
 
 
 # wah, wah, wah, waaah: D4, C#4, C4, then B3 held with a widening vibrato.
