@@ -177,29 +177,47 @@ def record_scratch(rate: int = RATE) -> np.ndarray:
     return _finish((sound + 0.15 * rasp) * np.abs(speed) ** 0.7 * _fall(t, 0.02), rate)
 
 
-# wah, wah, wah, waaah: D4, C#4, C4, then B3 held with a widening vibrato.
-_TROMBONE_NOTES = ((293.66, 0.34), (277.18, 0.34), (261.63, 0.34), (246.94, 1.1))
+# wah, wah, wah, waaah: D4, C#4, C4, then B3 held with a widening vibrato; (Hz, s).
+_TROMBONE_NOTES = ((293.66, 0.34), (277.18, 0.34), (261.63, 0.34), (246.94, 1.3))
+_TONGUE = 0.02  # s of silence that end each short note: the tongue between two notes
 
 
-def _brass(freq: np.ndarray, t: np.ndarray, rate: int) -> np.ndarray:
-    """A brassy tone: eight harmonics, the upper ones opening up with the note (the wah)."""
+def _brass(freq: np.ndarray, mute: np.ndarray, rate: int) -> np.ndarray:
+    """A brassy tone: every harmonic up to 8 kHz (odd and even), the fundamental a
+    little under the next ones, the rest falling 12 dB an octave above a corner that a
+    plunger mute moves, from 1.5 kHz open (``mute`` 0) to 600 Hz closed (1)."""
     ph = _phase(freq, rate)
-    bright = np.minimum(t / 0.15, 1.0)
-    return sum(np.sin(k * ph) * (1 / k**0.8) * (bright ** ((k - 1) / 3)) for k in range(1, 9))
+    corner = 1500.0 * (600.0 / 1500.0) ** mute
+    out = np.zeros_like(freq)
+    for k in range(1, int(8000 / freq.min()) + 1):
+        fk = k * freq
+        a = np.sqrt(np.minimum(fk / 450.0, 1.0)) / np.sqrt(1 + (fk / corner) ** 4)
+        out += a * _audible(fk, rate) * np.sin(k * ph)
+    return out
 
 
 def sad_trombone(rate: int = RATE) -> np.ndarray:
-    """The sad trombone: four falling notes, the last one long and wobbling."""
+    """The sad trombone: four notes falling a semitone each, each a "wah" (the mute
+    opening in 80 ms, the lip scooping up to pitch, the mute closing as the note ends),
+    the last one long, its vibrato widening to a quarter tone either way, sagging a
+    quarter tone and fading at the end."""
     notes = []
     for i, (f0, length) in enumerate(_TROMBONE_NOTES):
         t = np.arange(int(length * rate)) / rate
-        freq = np.full_like(t, f0)
-        if i == len(_TROMBONE_NOTES) - 1:
-            freq *= 1 + 0.015 * np.minimum(t / 0.5, 1.0) * np.sin(2 * np.pi * 5.5 * t)
-            freq *= 1 - 0.03 * np.maximum(t - 0.8, 0.0)  # and sags at the end
-        env = np.minimum(t / 0.01, 1.0) * np.minimum(1.0, (length - t) / 0.06)
-        notes.append(_brass(freq, t, rate) * env)
-    return _normal(np.concatenate(notes))
+        freq = f0 * 2 ** (-0.3 / 12 * np.exp(-t / 0.03))  # the scoop: 30 cents flat to on
+        attack = np.minimum(t / 0.008, 1.0)
+        if i < len(_TROMBONE_NOTES) - 1:
+            left = length - _TONGUE - t  # s of sound left
+            env = attack * np.clip(left / 0.04, 0.0, 1.0)
+            mute = np.maximum(1 - _eased(t / 0.08), 1 - _eased(left / 0.1))
+        else:
+            vibrato = 0.25 / 12 * np.minimum(t / 0.6, 1.0) * np.sin(2 * np.pi * 5.0 * t)
+            sag = -0.25 / 12 * _eased((t - 0.8) / (length - 0.8))
+            freq = freq * 2 ** (vibrato + sag)
+            env = 0.8 * attack * _fall(t, 0.45)
+            mute = np.maximum(1 - _eased(t / 0.08), 1 - _eased((length - t) / 0.5))
+        notes.append(_brass(freq, mute, rate) * env)
+    return _finish(np.concatenate(notes), rate)
 
 
 @dataclass(frozen=True)
