@@ -240,6 +240,63 @@ def _notes(x: np.ndarray) -> list[tuple[float, float]]:
     return [(a * 0.01, b * 0.01) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def _flaws(x: np.ndarray, rate: int = RATE) -> list[str]:
+    """What would spoil ``x`` laid into a clip's sound, each with its figure."""
+    flaws = []
+    # A click where it is laid in or where it stops: a step at either end.
+    if max(abs(x[0]), abs(x[1]), abs(x[-2]), abs(x[-1])) > 0.01:
+        flaws.append(f"ends not faded: {x[:2]}, {x[-2:]}")
+    # No headroom, counting the peaks between samples (4x oversampled).
+    over = np.fft.irfft(np.fft.rfft(x), 4 * len(x)) * 4
+    if 20 * np.log10(np.abs(over).max()) >= -0.5:
+        flaws.append(f"true peak {20 * np.log10(np.abs(over).max()):.2f} dBFS")
+    if abs(np.mean(x)) > 1e-4 * np.abs(x).max():
+        flaws.append(f"offset {np.mean(x):.2g}")
+    power = np.abs(np.fft.rfft(x)) ** 2
+    hz = np.fft.rfftfreq(len(x), 1 / rate)
+    rumble = power[hz < 20].sum() / power.sum()
+    if rumble > 1e-4:
+        flaws.append(f"rumble under 20 Hz: {10 * np.log10(rumble):.0f} dB")
+    # Aliasing: a partial folded back over the Nyquist frequency leaves energy next to
+    # it (a naive sawtooth does); a sting makes nothing past 0.45 of the rate.
+    top = power[hz > 0.45 * rate].sum() / power.sum()
+    if top > 1e-6:
+        flaws.append(f"energy by Nyquist: {10 * np.log10(top):.0f} dB")
+    # Its loud part at its start, where the mix puts the peak: half its loudest level
+    # (-6 dB, 5 ms RMS) within a frame of a 30 fps clip.
+    level = _level_db(x, 0.005)
+    if np.argmax(level >= level.max() - 6) * 0.005 >= FRAME:
+        flaws.append(f"loud only at {np.argmax(level >= level.max() - 6) * 0.005:.3f} s")
+    return flaws
+
+
+@pytest.mark.parametrize("name", list(STINGS))
+def test_sting_is_clean_to_lay_in(name: str) -> None:
+    assert _flaws(synth(name)) == []
+    assert _flaws(synth(name, 44100), 44100) == []
+
+
+def test_flaws_are_found() -> None:
+    """Each check of _flaws finds what it looks for (a check that passed everything
+    would pass the stings too): a plucked tone passes, each spoilt copy is caught."""
+    t = np.arange(RATE // 2) / RATE
+    struck = np.minimum(t / 0.002, 1.0) * np.exp(-t / 0.2)
+    env = struck * np.clip((t[-1] - t) / 0.01, 0.0, 1.0)
+    tone = 0.9 * np.sin(2 * np.pi * 440 * t) * env
+    assert _flaws(tone) == []
+    saw = 2 * ((440 * t) % 1.0) - 1  # naive: its harmonics past 24 kHz fold back
+    broken = {
+        "ends not faded": 0.9 * np.cos(2 * np.pi * 440 * t) * struck,
+        "true peak": tone / 0.9,
+        "offset": tone + 0.01 * env,
+        "rumble": tone + 0.05 * np.sin(2 * np.pi * 8 * t) * env,
+        "energy by Nyquist": 0.5 * saw * env,
+        "loud only at": tone * np.clip(t / 0.25, 0.0, 1.0),
+    }
+    for flaw, x in broken.items():
+        assert any(f.startswith(flaw) for f in _flaws(x)), (flaw, _flaws(x))
+
+
 def test_boing_wobbles_and_the_wobble_slows_and_narrows() -> None:
     x = synth("boing")[: int(0.65 * RATE)]  # (before it fades out)
     f0 = _f0_track(x, 0.0025, 0.0125, 120, 700)

@@ -1,11 +1,17 @@
 """Sound stings: short effects synthesised here with numpy, mixed in at a mishap's peak.
 
 No sample files: every sting is made from sines and seeded noise, so it is the same on
-every run and machine, and its licence is clipkit's own. ``mix_sting`` lays a sting
-over a clip's sound at a given time, ducks the original under it with raised-cosine
-ramps (no clicks), and gives the mix back at the loudness the clip had (or a target).
-Peaks above full scale are left to the render's loudness stage, whose true-peak limiter
-(clipkit.loudness) comes after the mix; the mix is float and does not clip.
+every run and machine, and its licence is clipkit's own. Each is made clean to lay in:
+it starts and ends at 0 (no click), has no offset nor anything under 20 Hz, makes no
+partial past 0.45 of the rate (nothing folds back: no aliasing), peaks at PEAK, and is
+loud within a frame of its start, where the mix puts the peak (tests/test_posts_sting.py
+measures these, and what each name promises).
+
+``mix_sting`` lays a sting over a clip's sound at a given time, ducks the original
+under it with raised-cosine ramps (no clicks), and gives the mix back at the loudness
+the clip had (or a target). Peaks above full scale are left to the render's loudness
+stage, whose true-peak limiter (clipkit.loudness) comes after the mix; the mix is
+float and does not clip.
 
 Proposed preset fields (and ``--sting`` with the same name): ``sting`` (a name of
 ``STINGS``, "" for none), ``sting_level`` (LU relative to the clip, default 0),
@@ -222,7 +228,8 @@ def sad_trombone(rate: int = RATE) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Sting:
-    """A named effect; ``make(rate)`` gives its mono samples, its attack at sample 0."""
+    """A named effect; ``make(rate)`` gives its mono samples, its hit (the loud part)
+    at the start: sample 0 is laid at the peak."""
 
     name: str
     help: str
