@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from clipkit import __version__
 from clipkit.files import raise_if_full, write_if_changed, write_together
+from clipkit.options import STING_VERSION
 
 if TYPE_CHECKING:
     from clipkit.plan import ClipPlan
@@ -192,6 +193,8 @@ def keyed_plan(plan: ClipPlan) -> dict[str, Any]:
             )
         except OSError:  # rendering it will say what is wrong
             d["recovery_source"] = rec
+    if d.get("sting"):  # how the stings are made (see the preset's digest)
+        d["sting_version"] = STING_VERSION
     return d
 
 

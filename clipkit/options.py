@@ -123,6 +123,11 @@ def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
 # formats it writes (clipkit.posts.timeline), named here where options are checked: the
 # presets and plans that name them come before the stage that makes them.
 STING_NAMES = ("boing", "whoosh", "record-scratch", "sad-trombone")
+# Bump when the stings sound different: the key of every clip with a sting holds it (a
+# preset's digest, a plan's key), so those clips are made again and no other.
+# 2: faded ends, nothing aliased, the boing's wobble slowing, the whoosh's noise, the
+# scratch's strokes, the trombone's brass.
+STING_VERSION = 2
 EXPORT_FORMATS = ("otio", "fcpxml", "edl")
 
 

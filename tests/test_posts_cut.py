@@ -270,3 +270,25 @@ def test_the_still_is_chosen_from_the_cached_analysis(
     cached = Signals.load(out.parent / "cache" / f"{cache_key(probe(str(source)))}.npz")
     assert kw["signals"] is not None and np.array_equal(kw["signals"].t, cached.t)
     assert kw["recovery_signals"] is kw["signals"]  # the shot is from the same file
+
+
+def test_a_new_sting_version_remakes_the_clips_with_a_sting_and_no_other(
+    source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clipkit import manifest, presets
+    from clipkit.manifest import keyed_plan
+
+    plain = load_preset("reels")
+    stung = plain.with_overrides(sting="boing")
+    quiet = ClipPlan(str(source), 1, 0.5, 5.5, 2.5, 0.0, "Oops", "", "a.mp4", "reels")
+    loud = ClipPlan(str(source), 1, 0.5, 5.5, 2.5, 0.0, "Oops", "", "a.mp4", "reels",
+                    sting="whoosh")  # fmt: skip
+
+    def keys() -> tuple[str, ...]:
+        return plain.digest(), stung.digest(), str(keyed_plan(quiet)), str(keyed_plan(loud))
+
+    before = keys()
+    monkeypatch.setattr(presets, "STING_VERSION", presets.STING_VERSION + 1)
+    monkeypatch.setattr(manifest, "STING_VERSION", manifest.STING_VERSION + 1)
+    after = keys()
+    assert [a == b for a, b in zip(before, after, strict=True)] == [True, False, True, False]
