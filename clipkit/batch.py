@@ -81,6 +81,7 @@ class DetectJob(PlanOptions):
     detect: Given[DetectOptions] = Given(DetectOptions)
     cache_dir: Path | None = same_as(RunOptions, "cache_dir")
     jobs: int | None = same_as(RunOptions, "jobs")
+    cluster: str | None = same_as(RunOptions, "cluster")  # (None: the local pool)
     preset: str = DEFAULT_PRESET  # its detection settings apply (and plans are for it)
     plan: bool = False  # also plan the clips
 
@@ -665,10 +666,10 @@ def run_detect(
     )
     from clipkit.fingerprint import stamped
 
-    executor = Executor(job.jobs or default_jobs(), on_event)
-    found = _analyse_all(jobs, executor)
+    with executor_for(job.cluster, job.jobs or default_jobs(), on_event) as executor:
+        found = _analyse_all(jobs, executor)
     for a in found:
-        _finished(a.path, a.error, executor.on_event)
+        _finished(a.path, a.error, on_event or (lambda e: None))
     if job.plan:
         worded = iter(word_batch([a for a in found if not a.error], job))
         found = [a if a.error else next(worded) for a in found]

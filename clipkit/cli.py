@@ -846,7 +846,7 @@ def reel(
         return
     job = ReelJob(
         out_dir=out_dir, preset=preset, title=title, top=top, order=order,
-        detect=checked_detect(values), cache_dir=values["cache_dir"],
+        detect=checked_detect(values), cache_dir=values["cache_dir"], cluster=values["cluster"],
         caption_style=values["caption_style"], lesson=values["lesson"], since=since,
         extras=ExtrasOptions(post_text=values["post_text"], exports=values["exports"]),
         force=values["force"], dry_run=values["dry_run"],

@@ -64,6 +64,9 @@ class ReelJob:
     order: str = ReelOptions.order
     detect: Given[DetectOptions] = Given(DetectOptions)
     cache_dir: Path | None = None
+    # Where the footage is analysed: a Dask cluster's address (clipkit.cluster), None
+    # for the local pool; the reel itself is one file, rendered here.
+    cluster: str | None = None
     caption_style: str | None = None
     lesson: str | None = None
     # Of what goes beside a clip, a reel has its post text and timelines (--post-text,
@@ -255,7 +258,7 @@ def _moments(
     if footage:
         detect = DetectJob(
             detect=job.detect, cache_dir=job.cache_dir, preset=job.preset, plan=True,
-            caption_style=job.caption_style, lesson=job.lesson, jobs=jobs,
+            caption_style=job.caption_style, lesson=job.lesson, jobs=jobs, cluster=job.cluster,
         )  # fmt: skip
         results = run_detect(footage, detect, on_event=on_event)
     fresh = [p for r in results if not r.error for p in r.plans]

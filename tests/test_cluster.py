@@ -263,3 +263,18 @@ def test_a_worker_that_cannot_write_the_output_folder_says_so(
     assert access_problem(render_clip_job, gone, "tcp://w:1") == (
         "cannot be read by worker tcp://w:1 (no such file or directory)"
     )
+
+
+@needs_dask
+def test_a_reels_footage_is_analysed_on_the_cluster(runs: Path) -> None:
+    from clipkit.reelrun import ReelJob, make_reel
+
+    events: list[dict[str, object]] = []
+    footage = [str(p) for p in sorted((runs / "footage").glob("*.mp4"))]
+    job = ReelJob(out_dir=runs / "out-reel", preset=str(runs / "small.yaml"), title="On it",
+                  cache_dir=runs / "cache-reel", cluster="local:1", dry_run=True)  # fmt: skip
+    report = make_reel(footage, job, on_event=events.append)
+    assert report.reel is not None and not report.failed
+    assert str(events[0]["where"]).startswith("on local:1")  # the cluster said where
+    # Analysed there from a cold cache of its own: the cached analyses are the workers'.
+    assert len(list((runs / "cache-reel").glob("*.npz"))) == len(footage)
