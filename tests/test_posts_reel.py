@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from fractions import Fraction
 
 import pytest
 
@@ -138,3 +139,19 @@ def test_reel_timeline_for_editors() -> None:
     assert tl.cuts[0].caption == "#1 " + moments(reel)[0].caption
     assert tl.cuts[-1].role == "ending"
     assert edl_text(tl).count("* FROM CLIP NAME:") == len(tl.cuts)
+
+
+@pytest.mark.parametrize("fps", [24.0, 25.0, 29.97, 30.0, 59.94])
+def test_reel_cuts_end_on_the_frame_nearest_the_plan(fps: float) -> None:
+    """Each cut's in and out on the frame nearest its part's start and end (independent
+    EDL readers showed out points a frame off the plan when the length was rounded)."""
+    reel = plan_reel(plans(), "T", recorded=RECORDED)
+    assert reel is not None
+    tl = reel_timeline(reel, fps, "Fail Friday", (1080, 1920))
+    half = 1 / (2 * tl.rate)
+    rec_in = 0
+    for cut, part in zip(tl.cuts, [p for p in reel.parts if p.source], strict=True):
+        assert abs(cut.src_in / tl.rate - Fraction(part.start)) <= half
+        assert abs(cut.src_out / tl.rate - Fraction(part.start + part.length)) <= half
+        assert cut.rec_in == rec_in  # each right after the last
+        rec_in += cut.frames

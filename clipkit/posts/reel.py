@@ -25,7 +25,7 @@ from typing import Any
 from clipkit.errors import PresetError
 from clipkit.options import not_one_of
 from clipkit.plan import ClipPlan
-from clipkit.posts.timeline import Cut, EditTimeline, frame_rate, to_frames
+from clipkit.posts.timeline import Cut, EditTimeline, frame_rate, frame_span
 
 # The longest video each platform takes (PLATFORMS.md, ✔ unless marked): the most a
 # preset's reel_max_length may be. X's limit is not in PLATFORMS.md.
@@ -211,11 +211,12 @@ def reel_timeline(reel: ReelPlan, fps: float, name: str, size: tuple[int, int]) 
     for part in reel.parts:
         if not part.source:
             continue
-        a = to_frames(part.start, rate)
-        n = max(1, to_frames(part.length, rate))
+        # Both ends on their nearest frames, as a clip's cuts (rounding the length
+        # instead could leave the out point a frame off the planned end).
+        a, b = frame_span(part.start, part.start + part.length, rate)
         caption = f"#{part.number} {part.caption}".strip() if part.number else part.caption
         rec_in = cuts[-1].rec_in + cuts[-1].frames if cuts else 0
-        cuts.append(Cut(str(Path(part.source).resolve()), a, a + n, rec_in,
+        cuts.append(Cut(str(Path(part.source).resolve()), a, b, rec_in,
                         Path(part.clip).stem, part.kind, caption))  # fmt: skip
     return EditTimeline(name, rate, tuple(cuts), size)
 

@@ -81,19 +81,23 @@ def to_frames(seconds: float, rate: Fraction) -> int:
     return round(Fraction(seconds) * rate)
 
 
+def frame_span(start: float, end: float, rate: Fraction) -> tuple[int, int]:
+    """The frames ``[in, out)`` of ``start``-``end`` seconds: each end on its nearest frame
+    (so neither is more than half a frame off the plan), and at least one frame."""
+    a = to_frames(start, rate)
+    return a, max(to_frames(end, rate), a + 1)
+
+
 def _cuts_of(plan: ClipPlan, rate: Fraction, rec_in: int) -> list[Cut]:
     clip = Path(plan.output or Path(plan.source).name).stem
-    src_in = to_frames(plan.start, rate)
-    spans = [(plan.source, src_in, to_frames(plan.end, rate), "mishap", plan.caption or "")]
+    spans = [(plan.source, plan.start, plan.end, "mishap", plan.caption or "")]
     rec = plan.recovery
     if rec is not None and plan.recovery_source:
-        r_in = to_frames(rec[0], rate)
-        spans.append((plan.recovery_source, r_in, to_frames(rec[1], rate), "recovery",
-                      plan.recovery_caption or ""))  # fmt: skip
+        spans.append((plan.recovery_source, *rec, "recovery", plan.recovery_caption or ""))
     cuts = []
-    for source, a, b, role, caption in spans:
-        path = str(Path(source).resolve())
-        cuts.append(Cut(path, a, max(b, a + 1), rec_in, clip, role, caption))
+    for source, start, end, role, caption in spans:
+        a, b = frame_span(start, end, rate)
+        cuts.append(Cut(str(Path(source).resolve()), a, b, rec_in, clip, role, caption))
         rec_in += cuts[-1].frames
     return cuts
 
@@ -328,6 +332,7 @@ __all__ = [
     "EditTimeline",
     "build_timeline",
     "frame_rate",
+    "frame_span",
     "timecode",
     "parse_timecode",
     "edl_text",
