@@ -35,12 +35,12 @@ TARGET_UTIL = 0.85
 UNIT = re.compile(r"unit (\d+) of (\d+) took ([\d.]+) s")
 
 # The child that runs one `clipkit cut`: the CLI itself, with the cluster executor's
-# timing of each unit (a debug line of clipkit.cluster) written to stdout.
+# timing of each unit (a debug line of clipkit.run.cluster) written to stdout.
 CHILD = """
 import logging, sys
 from clipkit.cli import main
 handler = logging.StreamHandler(sys.stdout)
-logger = logging.getLogger("clipkit.cluster")
+logger = logging.getLogger("clipkit.run.cluster")
 logger.addHandler(handler)
 logger.setLevel(logging.DEBUG)
 logger.propagate = False

@@ -53,8 +53,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clipkit.presets import Preset, load_preset  # noqa: E402
-from clipkit.probe import VideoInfo, probe  # noqa: E402
+from clipkit.clips.presets import Preset, load_preset  # noqa: E402
+from clipkit.media.probe import VideoInfo, probe  # noqa: E402
 from tools.labels import TOLERANCE, load_labels, windows  # noqa: E402
 from tools.train import default_folders  # noqa: E402
 

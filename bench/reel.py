@@ -24,17 +24,17 @@ from PIL import Image
 # bench/render.py: its footage, timer, frame count, PSNR and verdict.
 from render import frames, psnr, timed, verdict, workspace
 
-from clipkit import loudness
-from clipkit.captions import layout
+from clipkit.clips.captions import layout
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.presets import Preset, load_preset
+from clipkit.clips.reframe import _centre_crop
 from clipkit.media import audio as media_audio
 from clipkit.media.ffmpeg import run_ffmpeg
-from clipkit.plan import ClipPlan
+from clipkit.media.probe import probe
 from clipkit.posts.reel import ReelOptions, ReelPlan, plan_reel
 from clipkit.posts.reelrender import audio_spans, moment_caption, render_reel, title_card
-from clipkit.presets import Preset, load_preset
-from clipkit.probe import probe
-from clipkit.reframe import _centre_crop
-from clipkit.render import FASTSTART, TAG_BT709, x264_args
+from clipkit.render import loudness
+from clipkit.render.clip import FASTSTART, TAG_BT709, x264_args
 
 MOMENTS = 10
 TARGET = 1.3  # at most this many times ffmpeg's wall time
@@ -159,7 +159,7 @@ def main() -> int:
     preset = load_preset(opts.preset)
     work, src = workspace(opts.keep, "clipkit-bench-reel-")
     reel = bench_reel(src, preset.name)
-    ours_out, ref_out = work / "clipkit.mp4", work / "ffmpeg.mp4"
+    ours_out, ref_out = work / "clipkit.media.mp4", work / "ffmpeg.mp4"
     ours, ref = [], []
     for _ in range(opts.repeat):  # alternate, so load from other work hits both alike
         ref.append(timed(ffmpeg_reference, reel, preset, work, ref_out))

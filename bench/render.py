@@ -27,15 +27,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from clipkit import loudness
-from clipkit.captions import layout
+from clipkit.clips.captions import layout
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.presets import Preset, load_preset
+from clipkit.clips.reframe import _centre_crop
 from clipkit.media import audio
 from clipkit.media.ffmpeg import run_ffmpeg
-from clipkit.plan import ClipPlan
-from clipkit.presets import Preset, load_preset
-from clipkit.probe import probe
-from clipkit.reframe import _centre_crop
-from clipkit.render import FASTSTART, RGB_TO_YUV, TAG_BT709, render_clip, x264_args
+from clipkit.media.probe import probe
+from clipkit.render import loudness
+from clipkit.render.clip import FASTSTART, RGB_TO_YUV, TAG_BT709, render_clip, x264_args
 
 MAIN = (3.0, 10.8)  # the mishap span in the footage, s
 RECOVERY = (15.0, 17.5)  # the recovery span, s
@@ -86,7 +86,7 @@ def bench_plan(src: Path, preset: str) -> ClipPlan:
         score=1.0,
         caption="Wait for it... the pasta goes everywhere",
         recovery_caption="Nailed it anyway",
-        output="clipkit.mp4",
+        output="clipkit.media.mp4",
         preset=preset,
         recovery_source=str(src),
         recovery_start=RECOVERY[0],
@@ -225,7 +225,7 @@ def main() -> int:
     work, src = workspace(opts.keep, "clipkit-bench-")
     if opts.batch:
         return 0 if batch(src, preset, work, opts.batch) else 1
-    ours_out, ref_out = work / "clipkit.mp4", work / "ffmpeg.mp4"
+    ours_out, ref_out = work / "clipkit.media.mp4", work / "ffmpeg.mp4"
     ours, ref = [], []
     for _ in range(opts.repeat):  # alternate, so load from other work hits both alike
         ref.append(timed(ffmpeg_reference, src, preset, work, ref_out))

@@ -54,7 +54,7 @@ from clipkit.media.decode import (  # noqa: E402
     split_threads,
 )
 from clipkit.media.ffmpeg import ffmpeg_exe  # noqa: E402
-from clipkit.probe import probe  # noqa: E402
+from clipkit.media.probe import probe  # noqa: E402
 
 # Moving test pattern plus temporal noise like a camera sensor's grain, so x264 spends
 # bits (and the decoder work) like on real footage: at this grain x264's defaults give

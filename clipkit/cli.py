@@ -19,8 +19,8 @@ from clipkit.errors import ClipkitError
 from clipkit.options import DEFAULT_PRESET
 
 if TYPE_CHECKING:
-    from clipkit.batch import BatchReport, CutOptions, SourceOutcome
     from clipkit.options import DetectOptions, Given
+    from clipkit.run.batch import BatchReport, CutOptions, SourceOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,7 +78,7 @@ def main(debug: bool) -> None:
 @main.command()
 def doctor() -> None:
     """Check that ffmpeg, OpenCV, moviepy and Python are present and work."""
-    from clipkit.doctor import run_checks
+    from clipkit.run.doctor import run_checks
 
     checks = run_checks()
     width = max(len(c.name) for c in checks)
@@ -104,7 +104,7 @@ _SHOWN = ("out_dir", "presets")
 
 
 def _short_caption(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from clipkit.wording import caption_too_long
+    from clipkit.clips.wording import caption_too_long
 
     if value is not None and (problem := caption_too_long(value)):
         raise click.BadParameter(problem)
@@ -113,7 +113,7 @@ def _short_caption(ctx: click.Context, param: click.Parameter, value: str | None
 
 def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A caption template that fills, checked before any work (a usage error if not)."""
-    from clipkit.presets import check_template
+    from clipkit.clips.presets import check_template
 
     value = _short_caption(ctx, param, value)
     try:
@@ -131,7 +131,7 @@ def _cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -
 
 def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A cluster's address, checked in form before any work (reached when the run starts)."""
-    from clipkit.cluster import ClusterError, check_address
+    from clipkit.run.cluster import ClusterError, check_address
 
     try:
         return check_address(value) if value else None
@@ -142,7 +142,7 @@ def _cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> s
 def _sting(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A sting's name (none: no sting), checked before any work."""
     from clipkit.errors import PresetError
-    from clipkit.posts.sting import get_sting
+    from clipkit.render.sting import get_sting
 
     if value is None or value.strip().lower() in ("", "none"):
         return None if value is None else ""
@@ -277,7 +277,7 @@ def resolve_sources(
 ) -> tuple[list[str], int]:
     """Expand PATHs to video files; say what was skipped or missing. Returns the
     files, and how many paths were missing or could not be looked at."""
-    from clipkit.discover import find_videos
+    from clipkit.media.discover import find_videos
 
     found = find_videos(paths, exclude=exclude)
     for p in found.missing:
@@ -371,8 +371,8 @@ def detect(
     **detect_values: Any,
 ) -> None:
     """Find the mishap moments in video files and folders (recursively)."""
-    from clipkit.batch import DetectJob, run_detect
-    from clipkit.presets import load_preset
+    from clipkit.clips.presets import load_preset
+    from clipkit.run.batch import DetectJob, run_detect
 
     sources, unfound = resolve_sources(paths, verbose=verbose)
     load_preset(preset)  # a bad preset name fails before any work
@@ -402,9 +402,9 @@ def detect(
 def _check_detect_outputs(output: Path | None, plan_file: Path | None, force: bool) -> None:
     """Fail before any work when the output or the plan file cannot be written (or the
     plan file was edited since clipkit wrote it, and ``force`` is not given)."""
+    from clipkit.clips.plan import edited_by_hand
     from clipkit.errors import OutputError
     from clipkit.files import check_output_file
-    from clipkit.plan import edited_by_hand
 
     if output is not None:
         check_output_file(output, "output file")
@@ -473,7 +473,7 @@ def _write_detect_plan(plan_file: Path, results: list[Any], failed: list[str]) -
         # A plan of no clips would read as "no moments there": none is better.
         click.echo(f"clipkit: {plan_file}: not written, because every file failed", err=True)
         return
-    from clipkit.plan import save_plans
+    from clipkit.clips.plan import save_plans
 
     # The good files' plans are kept; the exit code and the lines below say that the
     # plan lacks the failed files' clips (make deletes it: .DELETE_ON_ERROR).
@@ -545,8 +545,8 @@ def reframe_option(func: F) -> F:
 
 
 def _check_presets(names: tuple[str, ...]) -> None:
+    from clipkit.clips.presets import load_preset
     from clipkit.errors import PresetError
-    from clipkit.presets import load_preset
 
     seen: dict[str, str] = {}
     for name in dict.fromkeys(names):
@@ -568,8 +568,8 @@ def _check_out(out_dir: Path, dry_run: bool) -> None:
 
 
 def _describe_loudness(d: dict[str, Any]) -> str:
-    """A clip's loudness record (see clipkit.loudness.Loudness) as one line."""
-    from clipkit.loudness import Loudness
+    """A clip's loudness record (see clipkit.render.loudness.Loudness) as one line."""
+    from clipkit.render.loudness import Loudness
 
     try:
         return Loudness(**d).describe()
@@ -649,12 +649,12 @@ def _run_opts(out_dir: Path, presets: tuple[str, ...], values: dict[str, Any]) -
     """CutOptions from the parsed flags: run flags by name, detection flags when given."""
     from dataclasses import fields
 
-    from clipkit.batch import CutOptions
+    from clipkit.run.batch import CutOptions
 
     detect = checked_detect(values)
     _check_presets(presets)
     if values.get("recovery_file"):  # one bad recovery file would fail every source
-        from clipkit.probe import probe
+        from clipkit.media.probe import probe
 
         probe(str(values["recovery_file"]))
     _check_out(out_dir, values.get("dry_run", False))
@@ -699,7 +699,7 @@ def _run(
 @friendly_errors
 def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **values: Any) -> None:
     """Detect, plan and render clips for every video in PATHS (files or folders)."""
-    from clipkit.batch import run_batch
+    from clipkit.run.batch import run_batch
 
     for p in paths:  # the next run would take the whole folder for clipkit's output
         with contextlib.suppress(OSError, RuntimeError):  # said by resolve_sources
@@ -736,9 +736,9 @@ def render(
     else the first preset's). The preset gives the rest: size, frame rate, the look of
     captions, length limits, encoding and loudness.
     """
-    from clipkit.batch import run_plans
+    from clipkit.clips.plan import load_plans
     from clipkit.errors import InputError
-    from clipkit.plan import load_plans
+    from clipkit.run.batch import run_plans
 
     opts = _run_opts(out_dir, presets, values)
     plans, bad = [], []
@@ -820,10 +820,10 @@ def reel(
     opening title, each moment as a short numbered cut, and the best recovery shot to
     end on; its post text is written beside it (.txt). A PATH that is an earlier run's
     output folder gives the moments of the clips made there, with their captions."""
+    from clipkit.clips.presets import load_preset
     from clipkit.files import check_output_dir
     from clipkit.options import ExtrasOptions
-    from clipkit.presets import load_preset
-    from clipkit.reelrun import ReelJob, is_output_folder, make_reel, recorded_since
+    from clipkit.run.reel import ReelJob, is_output_folder, make_reel, recorded_since
 
     load_preset(preset)  # a bad preset name fails before any work...
     if not values["dry_run"]:  # ...and so does a folder that cannot be written
@@ -895,7 +895,7 @@ def presets() -> None:
 @presets.command("list")
 def presets_list() -> None:
     """List the built-in presets."""
-    from clipkit.presets import list_presets, load_preset
+    from clipkit.clips.presets import list_presets, load_preset
 
     for name in list_presets():
         p = load_preset(name)
@@ -910,7 +910,7 @@ def presets_show(name: str) -> None:
     """Show a preset's fully resolved values (as YAML)."""
     import yaml
 
-    from clipkit.presets import load_preset
+    from clipkit.clips.presets import load_preset
 
     click.echo(yaml.safe_dump(load_preset(name).to_dict(), sort_keys=False), nl=False)
 
@@ -919,7 +919,7 @@ def presets_show(name: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def presets_validate(files: tuple[Path, ...]) -> None:
     """Check preset YAML files: unknown keys, wrong types, out-of-range values."""
-    from clipkit.presets import validate_preset_file
+    from clipkit.clips.presets import validate_preset_file
 
     bad = 0
     for f in files:  # every file is checked, so one run lists every problem

@@ -3,8 +3,8 @@
 One frozen dataclass per stage: :class:`DetectOptions` (which moments), :class:`PlanOptions`
 (a run's say over its presets' captions, recovery shot and framing) and
 :class:`RunOptions` (where clips go, the cache, how many workers, what to redo). The CLI
-flags (``clipkit.cli``), the preset keys (``clipkit.presets``) and the Python API
-(``clipkit.batch``) are made from these fields or checked against them
+flags (``clipkit.cli``), the preset keys (``clipkit.clips.presets``) and the Python API
+(``clipkit.run.batch``) are made from these fields or checked against them
 (tests/test_options.py). Values are layered in one place, :func:`layered`: the defaults,
 then a preset's values, then the values given explicitly (flags, API arguments).
 
@@ -20,7 +20,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-# What a caption or name template may use (``clipkit.presets.fill_template``).
+# What a caption or name template may use (``clipkit.clips.presets.fill_template``).
 TEMPLATE_FIELDS = ("line", "stem", "name", "index", "time", "seconds", "preset")
 TEMPLATE_HELP = " ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
 
@@ -29,7 +29,7 @@ DEFAULT_PRESET = "reels"
 
 REFRAMES = ("auto", "crop", "blur", "fit", "center", "follow")
 
-# The caption styles, and a preset's when it names none (clipkit.wording has their lines).
+# The caption styles, and a preset's when it names none (clipkit.clips.wording has their lines).
 STYLES = ("humor", "question", "lesson", "friday")
 DEFAULT_STYLE = "humor"
 
@@ -119,7 +119,7 @@ def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
     return f"{value!r} is not one of {', '.join(choices)}{hint}"
 
 
-# The sound stings clipkit makes (clipkit.posts.sting synthesises them) and the timeline
+# The sound stings clipkit makes (clipkit.render.sting synthesises them) and the timeline
 # formats it writes (clipkit.posts.timeline), named here where options are checked: the
 # presets and plans that name them come before the stage that makes them.
 STING_NAMES = ("boing", "whoosh", "record-scratch", "sad-trombone")

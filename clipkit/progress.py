@@ -118,7 +118,7 @@ class PlainProgress:
         if "say" in event:  # a line for the user, even when quiet (the run waits)
             print(f"clipkit: {event['say']}", file=self.stream, flush=True)
             return
-        if "where" in event:  # where the work runs (clipkit.cluster)
+        if "where" in event:  # where the work runs (clipkit.run.cluster)
             if not self.quiet:
                 self._say(event["where"])
             return
@@ -179,7 +179,7 @@ class RichProgress:
         if "say" in event:  # a line for the user (the run waits)
             self.progress.console.print(f"clipkit: {event['say']}", markup=False, highlight=False)
             return
-        if "where" in event:  # where the work runs (clipkit.cluster)
+        if "where" in event:  # where the work runs (clipkit.run.cluster)
             self.progress.console.print(event["where"])
             return
         if src not in self.tasks:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from clipkit.analysis.signals import Signals
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.signals import Signals
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

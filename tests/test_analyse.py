@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit import analyse as analyse_mod
-from clipkit.analyse import analyse, default_cache_dir
+from clipkit.analysis import analyse as analyse_mod
+from clipkit.analysis.analyse import analyse, default_cache_dir
+from clipkit.analysis.signals import Signals
 from clipkit.errors import InputError
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.probe import probe
-from clipkit.signals import Signals
+from clipkit.media.probe import probe
 
 
 def ff(*args: str) -> None:
@@ -262,7 +262,7 @@ def test_a_pool_worker_analyses_without_splitting(
     gops: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Other workers keep the cores busy: a second decode per file gains nothing there.
-    from clipkit import batch, executor
+    from clipkit.run import batch, executor
 
     asked: list[bool] = []
     real = analyse_mod.analyse

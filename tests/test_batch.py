@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from clipkit import manifest
 from clipkit.cli import main
 from clipkit.media.ffmpeg import ffmpeg_exe
+from clipkit.run import manifest
 from tests.conftest import REPO, SAMPLES
 from tests.test_progress import check_plain
 
@@ -129,7 +129,7 @@ def test_first_run_then_nothing_to_do(
 
 def test_captions_vary_over_the_whole_batch(done: Path) -> None:
     """Two sources rendered by separate workers: no line twice while the pool lasts."""
-    from clipkit.wording import MISHAP, RECOVERY
+    from clipkit.clips.wording import MISHAP, RECOVERY
 
     doc = json.loads((done / "out" / "manifest.json").read_text())
     caps = [c["caption"] for c in doc["clips"]]
@@ -147,7 +147,7 @@ def test_fail_friday_over_a_planned_batch_and_captions_chosen_at_render(
 ) -> None:
     import yaml
 
-    from clipkit.wording import MISHAP
+    from clipkit.clips.wording import MISHAP
 
     runner = CliRunner()
     plan = work / "week.yaml"
@@ -429,7 +429,7 @@ def test_makefile_names_a_file_name_with_spaces(work: Path) -> None:
 
 
 def test_file_that_disappears_mid_run_is_reported(done: Path, cache: Path) -> None:
-    from clipkit.batch import CutOptions, run_batch
+    from clipkit.run.batch import CutOptions, run_batch
 
     cwd = os.getcwd()
     os.chdir(done)
@@ -490,7 +490,7 @@ def test_a_dying_worker_is_retried_then_reported(
 
 def _check_output(out: Path, preset: str = "small") -> None:
     """Every clip valid and as recorded; manifest, state and files agree; no part left."""
-    from clipkit.probe import probe
+    from clipkit.media.probe import probe
 
     doc = json.loads((out / "manifest.json").read_text())
     files = {f"{preset}/{n}" for n in clips(out, preset)}

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from clipkit.analyse import ROW_FIELDS, FrameFeatures
-from clipkit.camera import CameraTracker
-from clipkit.signals import LOOK_GRID
+from clipkit.analysis.analyse import ROW_FIELDS, FrameFeatures
+from clipkit.analysis.camera import CameraTracker
+from clipkit.analysis.signals import LOOK_GRID
 
 W, H = 320, 180
 FPS = 30.0

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from clipkit.captions import _stroke, draw_text, layout, load_font, not_in_font, safe_box, wrap
-from clipkit.presets import list_presets, load_preset
+from clipkit.clips.captions import (
+    _stroke,
+    draw_text,
+    layout,
+    load_font,
+    not_in_font,
+    safe_box,
+    wrap,
+)
+from clipkit.clips.presets import list_presets, load_preset
 
 TEXTS = [
     "Oops!",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import clipkit.batch
+import clipkit.run.batch
 from clipkit import children
 from clipkit.children import Stopped
 from clipkit.cli import main
@@ -49,7 +49,7 @@ def test_a_signal_stops_the_run_and_removes_only_its_own_temporary_files(
         os.kill(os.getpid(), sig)
         raise AssertionError("the signal did not stop the run")
 
-    monkeypatch.setattr(clipkit.batch, "run_batch", run_batch)
+    monkeypatch.setattr(clipkit.run.batch, "run_batch", run_batch)
     before = {s: signal.getsignal(s) for s in children.SIGNALS}
     res = CliRunner().invoke(main, ["cut", "-q", str(tmp_path / "a.mp4"), "-o", str(out)])
     assert res.exit_code == code, res.output
@@ -70,7 +70,7 @@ def test_an_error_met_while_unwinding_does_not_hide_the_signal(
 
     seen: list[str] = []
 
-    def stages(job: clipkit.batch.SourceJob, sink: object = None) -> Iterator[object]:
+    def stages(job: clipkit.run.batch.SourceJob, sink: object = None) -> Iterator[object]:
         seen.append(Path(job.path).name)
         try:
             os.kill(os.getpid(), signal.SIGTERM)
@@ -78,7 +78,7 @@ def test_an_error_met_while_unwinding_does_not_hide_the_signal(
             raise RenderError(f"{job.path}: muxing failed (Invalid data)")
         yield  # (a generator, as the pipeline's stages are)
 
-    monkeypatch.setattr(clipkit.batch, "_stages", stages)
+    monkeypatch.setattr(clipkit.run.batch, "_stages", stages)
     for name in ("a.mp4", "b.mp4"):
         (tmp_path / name).write_bytes(b"")
     args = ["cut", "-q", "-j", "1", str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")]
@@ -106,7 +106,7 @@ def terminated_once(x: int, sink: object) -> int:
 def test_a_worker_stopped_by_hand_unwinds_and_counts_as_dead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from clipkit.executor import Executor
+    from clipkit.run.executor import Executor
 
     monkeypatch.setenv("CLIPKIT_TEST_MARKER", str(tmp_path / "stopped"))
     assert sorted(Executor(2).map(terminated_once, [1, 2, 3])) == [10, 20, 30]  # 2 again

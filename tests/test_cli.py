@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from clipkit import __version__
 from clipkit.cli import main
+from clipkit.clips.plan import ClipPlan
 from clipkit.media import ffmpeg
-from clipkit.plan import ClipPlan
 from tests.conftest import SAMPLES
 
 
@@ -136,12 +136,12 @@ def test_detect_writes_no_plan_when_every_file_failed(
 def test_detect_output_that_cannot_be_written_is_one_line_before_any_work(
     runner: CliRunner, tmp_path: Path, flag: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import clipkit.batch
+    import clipkit.run.batch
 
     def no_analysis(*a: object, **k: object) -> None:
         raise AssertionError("analysed although the output cannot be written")
 
-    monkeypatch.setattr(clipkit.batch, "run_detect", no_analysis)
+    monkeypatch.setattr(clipkit.run.batch, "run_detect", no_analysis)
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
     target = a_file / "out.yaml"  # a "folder" that is a file
@@ -182,21 +182,21 @@ def test_cut_says_which_files_gave_no_moments_and_why(
 @pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[ClipPlan]:
     """The plans that `clipkit render` hands over to be rendered (and nothing rendered)."""
-    import clipkit.batch
+    import clipkit.run.batch
 
     handed: list[ClipPlan] = []
 
     def fake_run_plans(plans: list[ClipPlan], opts: object, **kw: object) -> object:
         handed.extend(plans)
-        return clipkit.batch.BatchReport([])
+        return clipkit.run.batch.BatchReport([])
 
-    monkeypatch.setattr(clipkit.batch, "run_plans", fake_run_plans)
+    monkeypatch.setattr(clipkit.run.batch, "run_plans", fake_run_plans)
     return handed
 
 
 def _plan_file(folder: Path, name: str = "good.yaml") -> tuple[Path, ClipPlan]:
     """A plan file with one clip, and the clip."""
-    from clipkit.plan import save_plans
+    from clipkit.clips.plan import save_plans
 
     clip = ClipPlan(str(folder / "a.mp4"), 1, 1.0, 6.0, 3.0, 0.8, "Oops", "", "a.mp4", "reels")
     save_plans(folder / name, [clip])
@@ -206,7 +206,7 @@ def _plan_file(folder: Path, name: str = "good.yaml") -> tuple[Path, ClipPlan]:
 def test_render_reports_a_bad_plan_file_and_renders_the_others(
     runner: CliRunner, tmp_path: Path, rendered: list[ClipPlan]
 ) -> None:
-    from clipkit.plan import save_plans
+    from clipkit.clips.plan import save_plans
 
     good, _ = _plan_file(tmp_path)
     garbage = tmp_path / "garbage.yaml"
@@ -356,12 +356,12 @@ def test_output_folder_that_is_the_footage_folder_is_refused(
 def test_ctrl_c_exits_130(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import clipkit.batch
+    import clipkit.run.batch
 
     def interrupted(*a: object, **k: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(clipkit.batch, "run_detect", interrupted)
+    monkeypatch.setattr(clipkit.run.batch, "run_detect", interrupted)
     (tmp_path / "a.mp4").write_bytes(b"")
     res = runner.invoke(main, ["detect", "-q", str(tmp_path)])
     assert res.exit_code == 130
@@ -393,8 +393,8 @@ def test_notes_of_new_clips_are_printed_unless_quiet(
 ) -> None:
     from types import SimpleNamespace
 
-    from clipkit.batch import BatchReport, SourceOutcome
     from clipkit.cli import _report
+    from clipkit.run.batch import BatchReport, SourceOutcome
 
     note = "no recovery shot: less than 2.5 s of footage after the mishap"
     clip = SimpleNamespace(output="reels/a_01_reels.mp4", notes=[note], loudness=None)
@@ -411,8 +411,8 @@ def test_loudness_is_told_only_with_verbose(
     """A creator cannot act on limiter figures: they go to --verbose and the manifest."""
     from types import SimpleNamespace
 
-    from clipkit.batch import BatchReport, SourceOutcome
     from clipkit.cli import _report
+    from clipkit.run.batch import BatchReport, SourceOutcome
 
     loud = {"target": -14.0, "integrated": -14.1, "true_peak": -2.3, "gain": 20.7,
             "limiter": 19.9, "source": -30.2}  # fmt: skip

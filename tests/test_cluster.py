@@ -1,4 +1,4 @@
-"""clipkit.cluster: the units of cut and render on a Dask cluster (issue 28).
+"""clipkit.run.cluster: the units of cut and render on a Dask cluster (issue 28).
 
 The cluster is a LocalCluster of two worker processes (``--cluster local:2``), on the
 samples with a tiny output format (as tests/test_batch.py's), so that the engine and
@@ -57,7 +57,7 @@ def finals(out: Path) -> dict[str, bytes]:
 
 def check_whole(out: Path) -> None:
     """Every clip in the manifest is there, whole (its digest), and nothing else is."""
-    from clipkit.manifest import file_digest
+    from clipkit.run.manifest import file_digest
 
     files = finals(out)
     assert not [n for n in files if n.startswith(".")], files.keys()
@@ -88,7 +88,7 @@ _results: dict[Path, tuple[Result, Result]] = {}
 
 def test_dask_is_not_imported_without_cluster() -> None:
     code = (
-        "import sys, clipkit.cli, clipkit.batch, clipkit.cluster; "
+        "import sys, clipkit.cli, clipkit.run.batch, clipkit.run.cluster; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -226,7 +226,7 @@ def _two_sources(runs: Path, tmp_path: Path) -> Path:
 def test_units_run_in_the_clients_folder(tmp_path: Path) -> None:
     """A worker started elsewhere reads the client's relative paths in the client's
     folder (when it has it): units wait for one another's folder."""
-    from clipkit.cluster import _in_folder
+    from clipkit.run.cluster import _in_folder
 
     here = os.getcwd()
     try:
@@ -246,8 +246,8 @@ def test_a_worker_that_cannot_write_the_output_folder_says_so(
     """The worker's check before a unit (simulated: root writes anywhere)."""
     from types import SimpleNamespace
 
-    from clipkit.batch import SourceJob, render_clip_job
-    from clipkit.cluster import access_problem
+    from clipkit.run.batch import SourceJob, render_clip_job
+    from clipkit.run.cluster import access_problem
 
     src = tmp_path / "a.mp4"
     src.write_bytes(b"")
@@ -267,7 +267,7 @@ def test_a_worker_that_cannot_write_the_output_folder_says_so(
 
 @needs_dask
 def test_a_reels_footage_is_analysed_on_the_cluster(runs: Path) -> None:
-    from clipkit.reelrun import ReelJob, make_reel
+    from clipkit.run.reel import ReelJob, make_reel
 
     events: list[dict[str, object]] = []
     footage = [str(p) for p in sorted((runs / "footage").glob("*.mp4"))]

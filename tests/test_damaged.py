@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clipkit.analyse import analyse, damaged_spans
+from clipkit.analysis.analyse import analyse, damaged_spans
 from clipkit.cli import main
 from clipkit.detection import detect_with_notes
 from clipkit.media import decode
-from clipkit.probe import probe
+from clipkit.media.probe import probe
 from tests.conftest import ffmpeg
 from tests.test_decode import feed_stderr, info
 

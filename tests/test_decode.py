@@ -13,8 +13,8 @@ import pytest
 from clipkit.media import decode
 from clipkit.media.decode import count_pictures, h264_picture_refs, plan_decode
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.mp4 import avc_track
-from clipkit.probe import VideoInfo
+from clipkit.media.mp4 import avc_track
+from clipkit.media.probe import VideoInfo
 from tests.conftest import ffmpeg
 
 START = b"\x00\x00\x01"

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from clipkit.analysis.signals import CELL_GRID, LOOK_GRID, Signals
 from clipkit.detection import DetectOptions, Moment, action_map, detect, detect_with_notes
 from clipkit.detection.candidates import candidates
 from clipkit.detection.features import FEATURES, TEXT
 from clipkit.detection.model import Model, ModelError, load, shipped
 from clipkit.detection.moments import describe, pick, score
 from clipkit.detection.series import CHUNK, light_fit, prepare, smooth
-from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 from tests.conftest import flat_signals
 
 FPS = 30.0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clipkit.discover import find_videos
+from clipkit.media.discover import find_videos
 
 
 def touch(p: Path) -> Path:

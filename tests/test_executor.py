@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from clipkit.executor import EventSink, Executor, emit
+from clipkit.run.executor import EventSink, Executor, emit
 
 
 def square(x: int, sink: EventSink | None) -> tuple[int, int]:
@@ -70,7 +70,7 @@ def test_a_dying_worker_is_retried_once_then_lost(tmp_path: Any, monkeypatch: An
 def test_a_dying_worker_without_lost_raises_one_clear_error() -> None:
     import pytest
 
-    from clipkit.executor import WorkerDied
+    from clipkit.run.executor import WorkerDied
 
     with pytest.raises(WorkerDied, match="died twice"):
         list(Executor(2).map(dies_on_three_always, [1, 3]))

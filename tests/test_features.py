@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from clipkit.analyse import ROW_FIELDS, FrameFeatures
+from clipkit.analysis.analyse import ROW_FIELDS, FrameFeatures
 
 W, H = 320, 180
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clipkit.analyse import fingerprint
+from clipkit.analysis.analyse import fingerprint
 from clipkit.cli import main
-from clipkit.fingerprint import changed_source, stamped
-from clipkit.plan import ClipPlan, load_plans, save_plans
+from clipkit.clips.plan import ClipPlan, load_plans, save_plans
+from clipkit.run.fingerprint import changed_source, stamped
 from tests.conftest import SAMPLES, ffmpeg
 
 # A tiny output format: the same pipeline as reels, rendered in a fraction of the time.

@@ -26,9 +26,9 @@ FOLDERS = [SHARED / "footage", SHARED / "footage2"]
 
 def _score(folders: list[Path], tmp_path: Path) -> Score:
     sys.path.insert(0, str(ROOT))
-    from clipkit.analyse import analyse
+    from clipkit.analysis.analyse import analyse
     from clipkit.detection import detect
-    from clipkit.probe import probe
+    from clipkit.media.probe import probe
     from tools.labels import Score, load_labels, score_peaks
 
     total = Score()

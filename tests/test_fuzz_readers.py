@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clipkit.clips.plan import ClipPlan, edited_by_hand, load_plans
+from clipkit.clips.presets import FIELDS, Preset, validate_preset_file
 from clipkit.errors import ClipkitError, InputError, PresetError
-from clipkit.plan import ClipPlan, edited_by_hand, load_plans
-from clipkit.presets import FIELDS, Preset, validate_preset_file
 
 FUZZ = settings(
     max_examples=200,

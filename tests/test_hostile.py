@@ -18,13 +18,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from clipkit import errors, render
+from clipkit import errors
 from clipkit import files as records
 from clipkit.cli import main
+from clipkit.clips.plan import load_plans
+from clipkit.clips.presets import load_preset
 from clipkit.errors import InputError, PresetError, RenderError
-from clipkit.plan import load_plans
-from clipkit.presets import load_preset
-from clipkit.probe import probe
+from clipkit.media.probe import probe
+from clipkit.render import clip as render
 from tests.conftest import SAMPLES, ffmpeg
 
 
@@ -157,21 +158,21 @@ def test_template_refused_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_template_through_the_api_is_an_input_error() -> None:
-    from clipkit.plan import fill_template
+    from clipkit.clips.plan import fill_template
 
     with pytest.raises(InputError, match=r"unknown field '\{stem\.__class__\}'; allowed"):
         fill_template("{stem.__class__}", source="a.mp4", index=1, peak=1.0, preset="reels")
 
 
 def test_too_wide_format_is_refused() -> None:
-    from clipkit.plan import fill_template
+    from clipkit.clips.plan import fill_template
 
     with pytest.raises(InputError, match="wider than 999"):
         fill_template("{line:>999999999}", source="a.mp4", index=1, peak=1.0, preset="p")
 
 
 def test_documented_template_fields_still_fill() -> None:
-    from clipkit.plan import fill_template
+    from clipkit.clips.plan import fill_template
 
     text = fill_template(
         "{line}|{stem}|{name}|{index:02d}|{time}|{seconds:.1f}|{preset}|{stem!r}|{{x}}",

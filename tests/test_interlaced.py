@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from clipkit.clips.presets import load_preset
 from clipkit.media.decode import _video_cmd, plan_decode
 from clipkit.media.filters import DEINTERLACE
-from clipkit.presets import load_preset
-from clipkit.probe import probe
-from clipkit.render import Shot
+from clipkit.media.probe import probe
+from clipkit.render.clip import Shot
 from tests.conftest import ffmpeg
 from tests.test_render import _frame_at
 

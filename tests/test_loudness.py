@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from clipkit.loudness import make_audio
+from clipkit.clips.presets import load_preset
 from clipkit.media.audio import AudioSpan, measure_file
 from clipkit.media.ffmpeg import run_ffmpeg
-from clipkit.presets import load_preset
+from clipkit.render.loudness import make_audio
 
 
 def _tone_with_clicks(path: Path, tone: float, click: float, seconds: float = 8.0) -> Path:

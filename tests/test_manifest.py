@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clipkit.errors import OutputError
-from clipkit.manifest import (
+from clipkit.run.manifest import (
     ClipRecord,
     State,
     clip_key,

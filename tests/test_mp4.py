@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit import mp4
-from clipkit.analyse import analyse
+from clipkit.analysis.analyse import analyse
+from clipkit.media import mp4
 from clipkit.media.decode import _count_copied
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.probe import probe
+from clipkit.media.probe import probe
 from tests.conftest import ffmpeg
 
 # Boxes that hold other boxes on the way from moov to the sample table.

@@ -11,8 +11,8 @@ from typing import Any
 import click
 import pytest
 
-from clipkit.batch import CutOptions, DetectJob
 from clipkit.cli import main
+from clipkit.clips.presets import FIELDS, Preset, load_preset
 from clipkit.options import (
     DEFAULT_PRESET,
     TEMPLATE_FIELDS,
@@ -27,7 +27,7 @@ from clipkit.options import (
     layered,
     preset_keys,
 )
-from clipkit.presets import FIELDS, Preset, load_preset
+from clipkit.run.batch import CutOptions, DetectJob
 
 KINDS: list[type[Options]] = [DetectOptions, PlanOptions, RunOptions, ExtrasOptions]
 ALL = [(kind, f) for kind in KINDS for f in dataclasses.fields(kind)]

@@ -37,7 +37,7 @@ def test_wheel_has_presets_font_and_entry_point(wheel: zipfile.ZipFile) -> None:
     for preset in ("reels", "tiktok", "shorts", "stories", "feed", "square", "youtube", "x"):
         assert preset in builtins
     assert "clipkit/fonts/DejaVuSans-Bold.ttf" in names
-    assert "clipkit/presets.py" in names
+    assert "clipkit/clips/presets.py" in names
     assert "clipkit/detection/model.json" in names  # the fitted detection model, as data
     assert not any(n.startswith("tools/") for n in names)  # training code stays out
     assert not any("samplegen" in n for n in names)  # so does the sample generator
@@ -60,28 +60,21 @@ def test_the_package_never_imports_the_tools() -> None:
             assert not any(n == "tools" or n.startswith("tools.") for n in names), path
 
 
-# The pipeline's stages in order (DESIGN.md), each module in one; a module may import
-# its own stage's and earlier stages' modules, never a later stage's. "base" is what
-# every stage shares (errors, atomic files, the YAML reader, the options, the child
-# processes); the media layer (every ffmpeg process) sits with probe, since analysis,
-# probe and render all call it; progress is the CLI's display (only the CLI prints).
+# The pipeline's stages in order (DESIGN.md), each a folder of the package; a module may
+# import its own stage's and earlier stages' modules, never a later stage's. "base" is
+# what every stage shares (errors, atomic files, the YAML reader, the options, the child
+# processes); media/ holds every ffmpeg process and the probe, which analysis and render
+# both call; posts/ builds on the renderer (reels, stills, post text, timelines);
+# progress is the CLI's display (only the CLI prints).
 STAGES: dict[str, tuple[str, ...]] = {
     "base": ("clipkit", "errors", "files", "yamlfile", "options", "children", "fonts"),
-    "probe": ("probe", "discover", "mp4", "media"),
-    "analyse": ("analyse", "signals", "camera"),
+    "probe": ("media",),
+    "analyse": ("analysis",),
     "detect": ("detection",),
-    "plan": ("plan", "recovery", "reframe", "wording", "captions", "presets"),
-    "render": ("render", "loudness", "posts"),
-    "run": (
-        "batch",
-        "reelrun",
-        "manifest",
-        "review",
-        "executor",
-        "cluster",
-        "fingerprint",
-        "doctor",
-    ),
+    "plan": ("clips",),
+    "render": ("render",),
+    "posts": ("posts",),
+    "run": ("run",),
     "cli": ("cli", "__main__", "progress"),
 }
 # Imports allowed against the order, each with the reason (none today).
@@ -143,9 +136,17 @@ def test_no_stage_imports_a_later_one() -> None:
 def test_the_import_order_is_checked_on_the_whole_package() -> None:
     # A check that found nothing to check would pass: it sees the known edges.
     modules = {_module(p): p for p in (REPO / "clipkit").rglob("*.py")}
-    assert "clipkit.render" in _imported(modules["clipkit.manifest"], "clipkit.manifest")
-    assert "clipkit.detection" in _imported(modules["clipkit.reframe"], "clipkit.reframe")
-    assert _stage("clipkit.media.decode") < _stage("clipkit.analyse") < _stage("clipkit.render")
+    assert "clipkit.render.clip" in _imported(
+        modules["clipkit.run.manifest"], "clipkit.run.manifest"
+    )
+    assert "clipkit.detection" in _imported(
+        modules["clipkit.clips.reframe"], "clipkit.clips.reframe"
+    )
+    assert (
+        _stage("clipkit.media.decode")
+        < _stage("clipkit.analysis.analyse")
+        < _stage("clipkit.render.clip")
+    )
 
 
 # Where printing and exiting belong: the CLI and its display (DESIGN.md: the library

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.detection import Moment
-from clipkit.errors import InputError
-from clipkit.plan import (
+from clipkit.analysis.signals import Signals
+from clipkit.clips.plan import (
     ClipPlan,
     edited_by_hand,
     framed,
@@ -21,11 +20,12 @@ from clipkit.plan import (
     save_plans,
     total_length,
 )
-from clipkit.presets import load_preset
-from clipkit.probe import VideoInfo
-from clipkit.reframe import Crop, Reframe
-from clipkit.signals import Signals
-from clipkit.wording import MISHAP, RECOVERY
+from clipkit.clips.presets import load_preset
+from clipkit.clips.reframe import Crop, Reframe
+from clipkit.clips.wording import MISHAP, RECOVERY
+from clipkit.detection import Moment
+from clipkit.errors import InputError
+from clipkit.media.probe import VideoInfo
 from tests.conftest import flat_signals
 
 STEP = 0.1  # analysis frame step of the hand-made signals, s

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from clipkit.posts.bs1770 import _biquads, integrated_loudness
+from clipkit.render.bs1770 import _biquads, integrated_loudness
 
 
 def test_48k_coefficients_are_the_standards() -> None:

@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from clipkit.cli import main
+from clipkit.clips.plan import ClipPlan, load_plans
+from clipkit.clips.presets import load_preset
 from clipkit.errors import InputError
-from clipkit.manifest import State
 from clipkit.media.audio import measure_file
 from clipkit.media.ffmpeg import run_ffmpeg
-from clipkit.plan import ClipPlan, load_plans
-from clipkit.posts.sting import RATE, synth
-from clipkit.presets import load_preset
-from clipkit.review import render_page
+from clipkit.render.sting import RATE, synth
+from clipkit.run.manifest import State
+from clipkit.run.review import render_page
 from tests.conftest import ffmpeg
 
 # A tiny output format: the pipeline of reels in a fraction of the time.
@@ -250,10 +250,10 @@ def test_extras_do_not_change_the_clips_key(preset_file: PresetFile) -> None:
 def test_the_still_is_chosen_from_the_cached_analysis(
     tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clipkit.analyse import cache_key
+    from clipkit.analysis.analyse import cache_key
+    from clipkit.analysis.signals import Signals
+    from clipkit.media.probe import probe
     from clipkit.posts import extras
-    from clipkit.probe import probe
-    from clipkit.signals import Signals
 
     asked: list[dict[str, Any]] = []
     real = extras.write_still
@@ -275,8 +275,9 @@ def test_the_still_is_chosen_from_the_cached_analysis(
 def test_a_new_sting_version_remakes_the_clips_with_a_sting_and_no_other(
     source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clipkit import manifest, presets
-    from clipkit.manifest import keyed_plan
+    from clipkit.clips import presets
+    from clipkit.run import manifest
+    from clipkit.run.manifest import keyed_plan
 
     plain = load_preset("reels")
     stung = plain.with_overrides(sting="boing")

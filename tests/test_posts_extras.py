@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clipkit.plan import ClipPlan
+from clipkit.clips.plan import ClipPlan
 from clipkit.posts.extras import PostOptions, clip_extras, reel_extras
 from clipkit.posts.reel import plan_reel
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import PresetError
-from clipkit.plan import ClipPlan
 from clipkit.posts.posttext import (
     ELLIPSIS,
     PLATFORM_LIMITS,

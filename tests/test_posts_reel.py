@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import PresetError
-from clipkit.plan import ClipPlan
 from clipkit.posts.reel import (
     ReelOptions,
     ReelPart,

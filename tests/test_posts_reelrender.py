@@ -20,16 +20,16 @@ import pytest
 from click.testing import CliRunner
 
 from clipkit.cli import main
-from clipkit.loudness import measure_file
+from clipkit.clips.presets import load_preset
+from clipkit.media.probe import probe
 from clipkit.options import DetectOptions, ExtrasOptions
 from clipkit.posts.reel import ReelPart, ReelPlan
 from clipkit.posts.reelrender import moment_caption, title_card
 from clipkit.posts.stills import fill, read_frame
 from clipkit.posts.timeline import frame_rate, parse_timecode, to_frames
-from clipkit.presets import load_preset
-from clipkit.probe import probe
 from clipkit.progress import describe
-from clipkit.reelrun import ReelJob, ReelReport, make_reel, recorded_since, reel_name
+from clipkit.render.loudness import measure_file
+from clipkit.run.reel import ReelJob, ReelReport, make_reel, recorded_since, reel_name
 from tests.conftest import SAMPLES, ffmpeg
 from tools import samplegen as sg
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from clipkit.analysis.signals import Signals
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import RenderError
-from clipkit.plan import ClipPlan
 from clipkit.posts import stills
 from clipkit.posts.stills import (
     before_after,
@@ -22,7 +23,6 @@ from clipkit.posts.stills import (
     still_path,
     write_still,
 )
-from clipkit.signals import Signals
 from tests.conftest import flat_signals
 
 FPS = 25

@@ -12,8 +12,8 @@ import pytest
 from clipkit.errors import PresetError
 from clipkit.media.audio import _ebur128, measure_file
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.posts.bs1770 import integrated_loudness
-from clipkit.posts.sting import (
+from clipkit.render.bs1770 import integrated_loudness
+from clipkit.render.sting import (
     DUCK_FADE,
     STINGS,
     duck_envelope,

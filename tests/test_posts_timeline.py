@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import ClipkitError, PresetError
-from clipkit.plan import ClipPlan
 from clipkit.posts import timeline as tlm
 from clipkit.posts.timeline import (
     RECORD_START,

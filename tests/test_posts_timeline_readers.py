@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from clipkit.plan import ClipPlan
+from clipkit.clips.plan import ClipPlan
 from clipkit.posts.reel import ReelPlan, plan_reel, reel_timeline
 from clipkit.posts.timeline import (
     RECORD_START,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from clipkit.errors import PresetError
-from clipkit.presets import (
+from clipkit.clips.presets import (
     Preset,
     list_presets,
     load_preset,
     option_specs,
     validate_preset_file,
 )
+from clipkit.errors import PresetError
 
 REQUIRED = {"reels", "tiktok", "shorts", "stories", "feed", "square", "youtube", "x"}
 
@@ -82,7 +82,7 @@ def test_bad_values_are_errors(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_a_font_file_beside_the_preset_is_found_from_any_folder(tmp_path: Path) -> None:
-    from clipkit.presets import font_file
+    from clipkit.clips.presets import font_file
 
     shipped = Path(font_file("DejaVuSans-Bold.ttf"))
     (tmp_path / "fonts").mkdir()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from clipkit.errors import InputError
-from clipkit.probe import probe
+from clipkit.media.probe import probe
 
 
 def test_probe_basic(make_clip: Callable[..., Path]) -> None:
@@ -113,6 +113,6 @@ def test_probe_frame_rate_of_avi_with_b_frames(
     ],
 )  # fmt: skip
 def test_colour_tags_are_read_from_the_stream_line(desc: str, want: tuple[str, str]) -> None:
-    from clipkit.probe import _colour
+    from clipkit.media.probe import _colour
 
     assert _colour(desc) == want

@@ -12,8 +12,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from clipkit.cli import main
+from clipkit.clips.plan import ClipPlan, save_plans
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.plan import ClipPlan, save_plans
 from clipkit.progress import PlainProgress, RichProgress, Tally
 
 LINE = re.compile(r"^\[(\d+)/(\d+) · (\d+) %\] (.*)$")
@@ -155,7 +155,7 @@ def test_where_the_work_runs_is_said_first_and_counts_for_no_file() -> None:
 
 
 def test_a_line_the_library_says_is_shown_as_it_is_even_when_quiet() -> None:
-    # The output folder's lock names who holds it (clipkit.batch): the library says so
+    # The output folder's lock names who holds it (clipkit.run.batch): the library says so
     # through an event, the display prints it (the library never prints).
     say = {"stage": "wait", "say": "out: waiting for clipkit process 7, which is writing"}
     for quiet in (False, True):

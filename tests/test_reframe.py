@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.reframe import Action, action_for, best_window, plan_reframe
+from clipkit.clips.reframe import Action, action_for, best_window, plan_reframe
 from tests.conftest import SAMPLES
 
 
@@ -53,8 +53,8 @@ def test_center_and_no_action_give_a_fixed_centre_crop() -> None:
 def test_vertical_crop_of_the_samples_holds_each_event(name: str, tmp_path: Path) -> None:
     # The generator knows where each thing falls or spills; a pot is stirred (or a board
     # chopped) elsewhere all the while, which a crop following all motion drifted to.
-    from clipkit.analyse import analyse
-    from clipkit.probe import probe
+    from clipkit.analysis.analyse import analyse
+    from clipkit.media.probe import probe
     from tools.samplegen import SCENES
 
     spec = next(s for s in SCENES if s.name == name)
@@ -91,7 +91,7 @@ def test_crop_output_has_preset_size() -> None:
 def _moving(xs: list[float], *, width: float = 0.08, wide: bool = False) -> Action:
     """An Action whose action is a blob at column fraction xs[k] at keyframe k (0.25 s
     apart); ``wide``: a second blob at the far side at once."""
-    from clipkit.reframe import TRACK_STEP
+    from clipkit.clips.reframe import TRACK_STEP
 
     times = np.arange(len(xs)) * TRACK_STEP
     cols = (np.arange(16) + 0.5) / 16
@@ -104,7 +104,7 @@ def _moving(xs: list[float], *, width: float = 0.08, wide: bool = False) -> Acti
 
 
 def test_the_crop_follows_action_that_moves_across_ahead_of_it() -> None:
-    from clipkit.reframe import LEAD, MAX_PAN, TRACK_STEP
+    from clipkit.clips.reframe import LEAD, MAX_PAN, TRACK_STEP
 
     xs = list(np.linspace(0.2, 0.8, 24))  # across 60 % of the frame in 6 s
     rf = plan_reframe(1920, 1080, 1080, 1920, "crop", _moving(xs))

@@ -16,18 +16,18 @@ import numpy as np
 import pytest
 import yaml
 
-from clipkit import render
-from clipkit.captions import safe_box
+from clipkit.clips.captions import safe_box
+from clipkit.clips.plan import ClipPlan, crop_for, plan_clips
+from clipkit.clips.presets import Preset, list_presets, load_preset
+from clipkit.clips.reframe import Crop
 from clipkit.detection import Moment
 from clipkit.errors import OutputError, RenderError
 from clipkit.files import check_output_dir
 from clipkit.media import filters
 from clipkit.media.ffmpeg import has_filters, run_ffmpeg
-from clipkit.plan import ClipPlan, crop_for, plan_clips
-from clipkit.presets import Preset, list_presets, load_preset
-from clipkit.probe import probe
-from clipkit.reframe import Crop
-from clipkit.render import Shot, render_clip
+from clipkit.media.probe import probe
+from clipkit.render import clip as render
+from clipkit.render.clip import Shot, render_clip
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TEXT = "Ça glisse! Crème brûlée, señor Müller heißt"
@@ -181,7 +181,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.skipif(not (SAMPLES / "labels.yaml").exists(), reason="no samples/")
 def test_recovery_shot_comes_from_labelled_window(tmp_path: Path) -> None:
-    from clipkit.analyse import analyse
+    from clipkit.analysis.analyse import analyse
 
     name = "counter_stir_drop_spill.mp4"
     label = yaml.safe_load((SAMPLES / "labels.yaml").read_text())[name]
@@ -430,7 +430,7 @@ def test_non_square_pixels_are_shown_at_their_shape(make_clip: Callable[..., Pat
 
 @needs_zscale
 def test_hdr_footage_is_analysed_as_shown(bars: tuple[Path, Path], tmp_path: Path) -> None:
-    from clipkit.analyse import analyse
+    from clipkit.analysis.analyse import analyse
 
     sdr, hlg = (analyse(probe(p), cache_dir=tmp_path) for p in bars)
     # Mean brightness: SDR 0.398; the HLG file read as it is 0.375, tone-mapped 0.388.
@@ -440,7 +440,7 @@ def test_hdr_footage_is_analysed_as_shown(bars: tuple[Path, Path], tmp_path: Pat
 def test_crop_cut_by_ffmpeg_matches_the_whole_picture_cropped(footage: Path) -> None:
     """The span's crop is cut by ffmpeg before RGB: the same pixels as cutting it from
     the whole picture (an odd corner included)."""
-    from clipkit.reframe import plan_reframe
+    from clipkit.clips.reframe import plan_reframe
 
     preset = _fast("reels").with_overrides(width=540, height=960)
     span = Shot(probe(footage), 3.0, 4.0, preset, "")
@@ -463,7 +463,7 @@ def test_a_moving_crop_read_as_a_band_matches_the_whole_picture_cropped(
     """A crop that follows the action: ffmpeg cuts (and, for a picture larger than the
     output, shrinks) the band it moves over; each frame is the crop of the whole
     picture at that moment's place on the path."""
-    from clipkit.reframe import Action, plan_reframe
+    from clipkit.clips.reframe import Action, plan_reframe
 
     w, h = map(int, size.split("x"))
     src = make_clip(f"band_{size}.mp4", duration=4.0, size=size, fps=30)
@@ -491,8 +491,8 @@ def test_a_moving_crop_read_as_a_band_matches_the_whole_picture_cropped(
 
 
 def test_even_cut_holds_the_crop() -> None:
-    from clipkit.reframe import Reframe
-    from clipkit.render import _even_cut
+    from clipkit.clips.reframe import Reframe
+    from clipkit.render.clip import _even_cut
 
     assert _even_cut(Reframe(540, 960, "crop", (203, 1, 203, 357)), 640, 360) == (202, 0, 204, 358)
     assert _even_cut(Reframe(540, 960, "crop", (0, 0, 640, 360)), 640, 360) is None  # whole
@@ -517,7 +517,7 @@ def test_shrinking_in_ffmpeg_matches_the_whole_picture_shrunk(
 ) -> None:
     """A picture larger than the output is cut and shrunk by ffmpeg (before RGB and tone
     mapping): the same picture as reframing the whole one with OpenCV."""
-    from clipkit.reframe import plan_reframe
+    from clipkit.clips.reframe import plan_reframe
 
     src = make_clip("big.mp4", duration=2.0, size="1280x720", fps=30)
     preset = (
@@ -589,7 +589,7 @@ def test_source_that_runs_dry_is_named(make_clip: Callable[..., Path], tmp_path:
 def test_the_plans_crop_is_the_one_rendered(footage: Path) -> None:
     """A crop a person moved to the picture's left edge is cut there; a preset asking
     for blur, or a frame of another shape, does not take it."""
-    from clipkit.reframe import plan_reframe
+    from clipkit.clips.reframe import plan_reframe
 
     info = probe(footage)
     preset = _fast("reels").with_overrides(width=540, height=960, reframe="auto")

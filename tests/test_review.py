@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipkit.manifest import ClipRecord
+from clipkit.analysis.signals import Signals
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.review import render_page, timeline_data_uri, timeline_png, write_review
-from clipkit.signals import Signals
+from clipkit.run.manifest import ClipRecord
+from clipkit.run.review import render_page, timeline_data_uri, timeline_png, write_review
 from tests.chromium import chromium, loaded_media, run_in_page
 from tests.conftest import flat_signals
 
@@ -81,7 +81,7 @@ def test_page_has_axis_legend_and_turned_down_reasons_without_moments() -> None:
 
 
 def test_ticks_and_clock() -> None:
-    from clipkit.review import clock, ticks
+    from clipkit.run.review import clock, ticks
 
     assert ticks(9.5) == list(range(10)) and ticks(30) == [0, 5, 10, 15, 20, 25, 30]
     assert len(ticks(3 * 3600)) <= 11
@@ -239,7 +239,7 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
     from click.testing import CliRunner
 
     from clipkit.cli import main
-    from clipkit.plan import ClipPlan, load_plans, save_plans
+    from clipkit.clips.plan import ClipPlan, load_plans, save_plans
 
     src = tmp_path / "my footage #1 100%" / "src.mp4"  # made whole from a URL: exactly
     src.parent.mkdir()
@@ -258,7 +258,7 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
     # As `clipkit detect --plan` writes them: with the source's fingerprint.
     from dataclasses import replace
 
-    from clipkit.analyse import fingerprint
+    from clipkit.analysis.analyse import fingerprint
 
     stamp = fingerprint(str(src), src.stat().st_size)
     plans = [replace(p, source_fingerprint=stamp) for p in plans]
@@ -325,8 +325,8 @@ def test_the_plan_saved_in_the_page_renders_with_the_choices_made(tmp_path: Path
 def test_a_still_recovery_shot_stays_a_still_in_the_saved_plan() -> None:
     from dataclasses import replace
 
-    from clipkit.plan import ClipPlan
-    from clipkit.review import plan_of
+    from clipkit.clips.plan import ClipPlan
+    from clipkit.run.review import plan_of
 
     rec = replace(record("reels/a_01.mp4", None), recovery=[7.5, 10.0], recovery_still=True)
     plan = ClipPlan.from_dict(plan_of(rec))

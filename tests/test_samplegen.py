@@ -15,7 +15,7 @@ import yaml
 
 from clipkit.errors import ClipkitError
 from clipkit.media.ffmpeg import ffmpeg_exe
-from clipkit.probe import probe
+from clipkit.media.probe import probe
 from tools import samplegen as sg
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

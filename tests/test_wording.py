@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clipkit.captions import layout, safe_box
+from clipkit.clips.captions import layout, safe_box
+from clipkit.clips.plan import ClipPlan, load_plans, save_plans, word_plans
+from clipkit.clips.presets import list_presets, load_preset, validate_preset_file
+from clipkit.clips.wording import LESSON, MISHAP, RECOVERY, STYLES, Words, choose_lines
 from clipkit.errors import InputError, PresetError
-from clipkit.plan import ClipPlan, load_plans, save_plans, word_plans
-from clipkit.presets import list_presets, load_preset, validate_preset_file
-from clipkit.wording import LESSON, MISHAP, RECOVERY, STYLES, Words, choose_lines
 
 
 def _batch(n: int, style: str = "humor", lesson: str = "") -> list[Words]:

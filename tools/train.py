@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from clipkit.analyse import analyse  # noqa: E402
+from clipkit.analysis.analyse import analyse  # noqa: E402
+from clipkit.analysis.signals import Signals  # noqa: E402
 from clipkit.detection.features import FEATURES  # noqa: E402
 from clipkit.detection.model import MODEL_FILE, Model  # noqa: E402
 from clipkit.detection.moments import DetectOptions, Scored, describe, pick  # noqa: E402
-from clipkit.probe import probe  # noqa: E402
-from clipkit.signals import Signals  # noqa: E402
+from clipkit.media.probe import probe  # noqa: E402
 from tools.eventgen import default_folders  # noqa: E402
 from tools.labels import TOLERANCE, Score, label_of, load_labels, score_peaks, windows  # noqa: E402
 

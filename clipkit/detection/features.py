@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from clipkit.analysis.signals import LOOK_GRID
 from clipkit.detection.candidates import Candidate
 from clipkit.detection.series import CUT_FRAME, Prepared, fit_gain, pool
-from clipkit.signals import LOOK_GRID
 
 # The names, in the order of the model's coefficients.
 FEATURES = (

@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from clipkit.analysis.signals import Signals
 from clipkit.detection.candidates import PROPOSE_AUDIO, Candidate, candidates
 from clipkit.detection.features import FEATURES, TEXT, features
 from clipkit.detection.model import Model, shipped
 from clipkit.detection.series import prepare
 from clipkit.options import DetectOptions
-from clipkit.signals import Signals
 
 # Detection as the defaults have it.
 DEFAULTS = DetectOptions()

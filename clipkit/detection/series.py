@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from clipkit.signals import CELL_GRID, Signals
+from clipkit.analysis.signals import CELL_GRID, Signals
 
 # Activity is averaged over +-0.15 s: long enough to merge steppy low-rate footage
 # (5-10 fps), short enough to keep a 0.2 s burst. Footage whose picture changes less

@@ -1,6 +1,6 @@
 """A clip's sound, as ffmpeg makes it: each span cut (silence for a file without
 sound), crossfaded, faded in and out, then a filter chain (the gain and the limiter
-that ``clipkit.loudness`` settles on), measured (ebur128: BS.1770 integrated loudness
+that ``clipkit.render.loudness`` settles on), measured (ebur128: BS.1770 integrated loudness
 and true peak) or encoded as AAC.
 """
 
@@ -122,7 +122,7 @@ def measure_file(path: Path) -> tuple[float, float]:
 
 def decode(spans: Sequence[AudioSpan], xfade: float, duration: float, fade: float) -> np.ndarray:
     """The clip's sound as made before any gain (cut, crossfaded, faded): float32
-    samples x 2 channels at RATE, for mixing in numpy (a sting, clipkit.loudness)."""
+    samples x 2 channels at RATE, for mixing in numpy (a sting, clipkit.render.loudness)."""
     labels = [f"{i}:a" for i in range(len(spans))]
     graph = chain(labels, spans, xfade, duration, fade, "")
     res = run_ffmpeg(

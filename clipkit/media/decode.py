@@ -30,9 +30,9 @@ except ImportError:  # Windows: pipes keep their size
 
 from clipkit.media.ffmpeg import ffmpeg_exe, spawn
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
-from clipkit.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
+from clipkit.media.mp4 import SAMPLE_SEED, SLICE_TYPES, avc_track, non_reference, picture_refs
+from clipkit.media.probe import VideoInfo
 from clipkit.options import default_jobs
-from clipkit.probe import VideoInfo
 
 # Largest analysed picture, in pixels: 320x180 (a 16:9 frame 320 px wide). Motion of a
 # falling mug or a coin still covers a few dozen pixels there, while the per-frame work

@@ -6,7 +6,7 @@ pipe and the span reader both put these in front of their own filters.
 from __future__ import annotations
 
 from clipkit.media.ffmpeg import has_filters
-from clipkit.probe import VideoInfo
+from clipkit.media.probe import VideoInfo
 
 # Interlaced video (MPEG-2 from DVDs and broadcast, AVCHD's MTS) shows combs along every
 # moving edge until its two fields are made whole pictures again. bwdif (motion

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clipkit.plan import ClipPlan
+from clipkit.analysis.signals import Signals
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.presets import Preset
 from clipkit.posts.posttext import PostStyle, clip_post, reel_post, text_path, write_post
 from clipkit.posts.reel import ReelPlan, reel_timeline
 from clipkit.posts.stills import FONT, LABELS, still_path, write_still
 from clipkit.posts.timeline import build_timeline, export_path, parse_exports, write_timeline
-from clipkit.presets import Preset
-from clipkit.signals import Signals
 
 
 @dataclass(frozen=True)

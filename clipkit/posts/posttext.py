@@ -31,11 +31,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.presets import PLATFORM_LIMITS, Limits, Preset
 from clipkit.errors import PresetError
 from clipkit.files import write_atomic
 from clipkit.options import not_one_of
-from clipkit.plan import ClipPlan
-from clipkit.presets import PLATFORM_LIMITS, Limits, Preset
 
 # The platform of each built-in preset.
 PRESET_PLATFORMS = {

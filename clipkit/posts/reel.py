@@ -22,9 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import PresetError
 from clipkit.options import not_one_of
-from clipkit.plan import ClipPlan
 from clipkit.posts.timeline import Cut, EditTimeline, frame_rate, frame_span
 
 # The longest video each platform takes (PLATFORMS.md, ✔ unless marked): the most a

@@ -1,13 +1,13 @@
 """A reel plan (clipkit.posts.reel) + preset -> one video file.
 
-The reel goes through the clip renderer's own path (clipkit.render): each moment and
+The reel goes through the clip renderer's own path (clipkit.render.clip): each moment and
 the ending is a ``Shot`` (its own decoder, reframed to the preset as a clip's mishap
 is, its caption blended on), the title card a picture drawn once with the captions'
 layout; the frames crossfade where the parts overlap and moviepy pipes them to x264.
 Shots are opened one part ahead and closed as soon as their part has faded out, so
 no more than three decoders run at once however many moments the reel has. The sound
 of all the parts is crossfaded and brought to the preset's loudness in one piece
-(clipkit.loudness), then muxed. The file is written under a temporary name and
+(clipkit.render.loudness), then muxed. The file is written under a temporary name and
 renamed when complete.
 
 moviepy's own compositing (``concatenate_videoclips`` with ``CrossFadeIn`` and
@@ -27,16 +27,16 @@ import cv2
 import numpy as np
 from PIL import ImageColor
 
-from clipkit.captions import layout
+from clipkit.analysis.signals import Signals
+from clipkit.clips.captions import layout
+from clipkit.clips.plan import crop_for
+from clipkit.clips.presets import Preset
 from clipkit.errors import RenderError
-from clipkit.loudness import Loudness
 from clipkit.media.audio import AudioSpan
-from clipkit.plan import crop_for
+from clipkit.media.probe import VideoInfo, probe
 from clipkit.posts.reel import ReelPart, ReelPlan
-from clipkit.presets import Preset
-from clipkit.probe import VideoInfo, probe
-from clipkit.render import FrameProgress, Shot, encode, output_fps
-from clipkit.signals import Signals
+from clipkit.render.clip import FrameProgress, Shot, encode, output_fps
+from clipkit.render.loudness import Loudness
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ _Part = Shot | _Card
 
 
 class ReelFrames:
-    """The reel's frames in time (``clipkit.render.Frames``): each part opened as the
+    """The reel's frames in time (``clipkit.render.clip.Frames``): each part opened as the
     one before it starts and closed once it has faded out."""
 
     def __init__(
@@ -181,7 +181,7 @@ def audio_spans(reel: ReelPlan, infos: Mapping[str, VideoInfo]) -> list[AudioSpa
 
 
 def reel_fps(preset: Preset, infos: Mapping[str, VideoInfo]) -> float:
-    """The reel's frame rate: the rate every source's clip would have (clipkit.render's
+    """The reel's frame rate: the rate every source's clip would have (clipkit.render.clip's
     ``output_fps``) when they agree, else the preset's."""
     rates = {round(output_fps(preset, info), 3) for info in infos.values()}
     return rates.pop() if len(rates) == 1 else preset.fps

@@ -22,15 +22,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from clipkit.captions import load_font
+from clipkit.analysis.signals import Signals
+from clipkit.clips.captions import load_font
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.reframe import Crop
 from clipkit.errors import RenderError
 from clipkit.files import atomic_path
 from clipkit.media.ffmpeg import complaint, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
-from clipkit.plan import ClipPlan
-from clipkit.probe import probe
-from clipkit.reframe import Crop
-from clipkit.signals import Signals
+from clipkit.media.probe import probe
 
 LABELS = ("Before", "After")
 QUALITY = 90

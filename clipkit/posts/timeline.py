@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import ClipkitError, PresetError
 from clipkit.files import write_atomic
 from clipkit.options import EXPORT_FORMATS, export_formats
-from clipkit.plan import ClipPlan
 
 EXPORTS = EXPORT_FORMATS
 SUFFIXES = {"otio": ".otio", "fcpxml": ".fcpxml", "edl": ".edl"}

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipkit.probe import probe
+from clipkit.media.probe import probe
 from tools.labels import load_labels, windows
 
 Window = tuple[float, float]

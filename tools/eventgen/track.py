@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from clipkit.camera import CameraTracker
+from clipkit.analysis.camera import CameraTracker
 
 # Tracking on frames 256 px wide: the tracker's own analysis size is 320, and the scene
 # only has to be followed to about a pixel of the full picture.

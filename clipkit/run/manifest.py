@@ -34,12 +34,12 @@ from clipkit.files import raise_if_full, write_if_changed, write_together
 from clipkit.options import STING_VERSION
 
 if TYPE_CHECKING:
-    from clipkit.plan import ClipPlan
-    from clipkit.presets import Preset
-    from clipkit.render import RenderResult
+    from clipkit.clips.plan import ClipPlan
+    from clipkit.clips.presets import Preset
+    from clipkit.render.clip import RenderResult
 
 STATE_DIR = ".clipkit/state"
-# The reels' records (clipkit.reelrun), apart from the clips': ``cut`` never takes a
+# The reels' records (clipkit.run.reel), apart from the clips': ``cut`` never takes a
 # reel for a stale clip of its source.
 REELS_DIR = ".clipkit/reels"
 SOURCES_DIR = ".clipkit/sources"
@@ -98,7 +98,7 @@ class ClipRecord:
     def to_plan(self) -> ClipPlan:
         """The plan the clip was made from, its files named as the record names them
         (relative to the output folder), with the source's fingerprint."""
-        from clipkit.plan import ClipPlan
+        from clipkit.clips.plan import ClipPlan
 
         rec = self.recovery
         return ClipPlan(
@@ -180,7 +180,7 @@ def keyed_plan(plan: ClipPlan) -> dict[str, Any]:
     """The plan as the clip key sees it: without the source's path, which the key holds
     as its content fingerprint, so moving or re-spelling a folder re-renders nothing;
     a recovery shot from another file by that file's content, so replacing it does."""
-    from clipkit.analyse import fingerprint
+    from clipkit.analysis.analyse import fingerprint
 
     d = dict(plan.to_dict())
     d.pop("source_fingerprint", None)  # the key holds the source's fingerprint itself

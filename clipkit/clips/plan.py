@@ -8,7 +8,7 @@ Recovery shot sources, in order of precedence:
 
 1. ``no_recovery=True`` (``--no-recovery``) or a preset with ``recovery: false``: none.
 2. ``recovery_file`` (``--recovery FILE``): that file's first ``recovery_length`` s.
-3. A per-source sidecar (see :mod:`clipkit.recovery`): ``<stem>.recovery.yaml`` next
+3. A per-source sidecar (see :mod:`clipkit.clips.recovery`): ``<stem>.recovery.yaml`` next
    to the source, which may name a ``file`` and a ``start``/``end`` window.
 4. The calmest, sharpest, well-exposed stretch of the same file after the mishap,
    preferring the end of the recording (where the finished dish usually is).
@@ -28,15 +28,15 @@ from typing import Any, Protocol
 
 import yaml
 
+from clipkit.analysis.signals import Signals
+from clipkit.clips.presets import Preset, fill_template
+from clipkit.clips.recovery import RecoverySource, best_recovery, find_recovery
+from clipkit.clips.reframe import Crop, action_for, plan_reframe
+from clipkit.clips.wording import Words, caption_too_long, choose_lines
 from clipkit.errors import InputError, OutputError
 from clipkit.files import write_atomic
+from clipkit.media.probe import VideoInfo
 from clipkit.options import STYLES, not_one_of, sting_name
-from clipkit.presets import Preset, fill_template
-from clipkit.probe import VideoInfo
-from clipkit.recovery import RecoverySource, best_recovery, find_recovery
-from clipkit.reframe import Crop, action_for, plan_reframe
-from clipkit.signals import Signals
-from clipkit.wording import Words, caption_too_long, choose_lines
 from clipkit.yamlfile import MAX_INT, MAX_INT_TEXT, YamlLimitError, load_yaml, too_large
 
 # Two windows overlapping by more than this fraction of the shorter one are
@@ -89,9 +89,9 @@ class ClipPlan:
     # How the mishap is framed (None: worked out when rendered, with no analysis to
     # steer it; plans written before clipkit kept it have none).
     crop: Crop | None = None
-    # The source's content when it was planned (clipkit.fingerprint; "": not recorded).
+    # The source's content when it was planned (clipkit.run.fingerprint; "": not recorded).
     source_fingerprint: str = ""
-    # The sound sting at the peak (clipkit.posts.sting): None, the preset's; "", none.
+    # The sound sting at the peak (clipkit.render.sting): None, the preset's; "", none.
     sting: str | None = None
 
     @property
@@ -169,7 +169,7 @@ def _texts(values: dict[str, Any], where: str) -> None:
 
 
 def _check_sting(values: dict[str, Any], where: str) -> None:
-    """A plan's sting: a name of clipkit.posts.sting's (spelled as it spells them), ""
+    """A plan's sting: a name of clipkit.render.sting's (spelled as it spells them), ""
     or none for none, absent for the preset's."""
     sting = values.get("sting")
     if sting is None:
@@ -412,7 +412,7 @@ def word_plans(
 ) -> list[ClipPlan]:
     """The plans with their missing (None) captions filled in: ``caption`` and
     ``recovery_caption`` (else the preset's templates), with ``{line}`` from ``lines``
-    (``clipkit.wording.choose_lines`` over a batch; over these plans when not given).
+    (``clipkit.clips.wording.choose_lines`` over a batch; over these plans when not given).
     A caption a plan has (a person wrote it) is kept."""
     words = [words_of(p, preset, caption_style, lesson) for p in plans]
     chosen = lines if lines is not None else choose_lines(words)
@@ -442,7 +442,7 @@ def crop_for(
     info: VideoInfo, signals: Signals | None, preset: Preset, start: float, end: float, peak: float
 ) -> Crop:
     """How the span [``start``, ``end``] s of a moment peaking at ``peak`` is framed in
-    ``preset``'s frame: where its action is, from the analysis (see clipkit.reframe)."""
+    ``preset``'s frame: where its action is, from the analysis (see clipkit.clips.reframe)."""
     out_w, out_h = preset.size
     action = action_for(signals, start, end, peak)
     reframe = plan_reframe(info.width, info.height, out_w, out_h, preset.reframe, action)

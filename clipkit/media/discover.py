@@ -14,7 +14,7 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 
-#: A folder holding this is a clipkit output folder (see clipkit.manifest.STATE_DIR).
+#: A folder holding this is a clipkit output folder (see clipkit.run.manifest.STATE_DIR).
 OUTPUT_MARKER = ".clipkit"
 
 

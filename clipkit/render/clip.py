@@ -8,7 +8,7 @@ and mixes the crossfade; moviepy times the frames and pipes them to x264 (its
 public ``write_videofile``). That path is ~1.0-1.1x one ffmpeg filtergraph
 (bench/render.py); moviepy's compositing (CompositeVideoClip, Pillow resizing)
 would be 5-9x. The sound is cut, crossfaded, faded and brought to the preset's
-loudness by ffmpeg (clipkit.loudness) into an AAC file that is muxed with the
+loudness by ffmpeg (clipkit.render.loudness) into an AAC file that is muxed with the
 picture. Files are written under a temporary name and renamed when complete.
 Render reads nothing of the analysis: the plan carries the crop, the caller
 the source's VideoInfo.
@@ -29,18 +29,18 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from clipkit.captions import Caption, layout
+from clipkit.clips.captions import Caption, layout
+from clipkit.clips.plan import ClipPlan, for_preset
+from clipkit.clips.presets import MIN_FPS, Preset
+from clipkit.clips.reframe import Crop, Reframe, mode_of, plan_reframe
 from clipkit.errors import RenderError, disk_full, disk_full_message
 from clipkit.files import atomic_path, check_output_dir, part_tag
-from clipkit.loudness import Loudness, StingCue, make_audio
 from clipkit.media.audio import AudioSpan
 from clipkit.media.ffmpeg import child_options, ffmpeg_exe, run_ffmpeg
 from clipkit.media.filters import deinterlace_filter, tone_map_filter, untagged_matrix
+from clipkit.media.probe import VideoInfo, probe
 from clipkit.media.reader import Source, SpanReader
-from clipkit.plan import ClipPlan, for_preset
-from clipkit.presets import MIN_FPS, Preset
-from clipkit.probe import VideoInfo, probe
-from clipkit.reframe import Crop, Reframe, mode_of, plan_reframe
+from clipkit.render.loudness import Loudness, StingCue, make_audio
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from clipkit.camera import (
+from clipkit.analysis.camera import (
     FINEST_SCALE,
     FIT_ITERS,
     FIT_TOLERANCE,
@@ -33,6 +33,7 @@ from clipkit.camera import (
     CameraFit,
     CameraTracker,
 )
+from clipkit.analysis.signals import CELL_GRID, LOOK_GRID, Signals
 from clipkit.errors import InputError
 from clipkit.media.decode import (
     AUDIO_RATE,
@@ -46,9 +47,8 @@ from clipkit.media.decode import (
     split_threads,
 )
 from clipkit.media.filters import deinterlace_filter, tone_map_filter
+from clipkit.media.probe import VideoInfo
 from clipkit.options import default_cache_dir as default_cache_dir  # (its home before)
-from clipkit.probe import VideoInfo
-from clipkit.signals import CELL_GRID, LOOK_GRID, Signals
 
 log = logging.getLogger(__name__)
 

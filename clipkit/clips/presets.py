@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from clipkit.clips.wording import caption_too_long
 from clipkit.errors import PresetError, TemplateError
 from clipkit.options import (
     DEFAULT_STYLE,
@@ -43,7 +44,6 @@ from clipkit.options import (
     preset_keys,
     sting_name,
 )
-from clipkit.wording import caption_too_long
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class Preset:
         60.0, "longest compilation reel (clipkit reel), title and ending included", lo=3.0, hi=900.0
     )
     # -- captions -------------------------------------------------------------
-    # {line} is a line of the caption style's pool, chosen per clip (clipkit.wording).
+    # {line} is a line of the caption style's pool, chosen per clip (clipkit.clips.wording).
     caption: str = _from(_PLAN["caption"], "{line}")
     recovery_caption: str = _from(_PLAN["recovery_caption"], "{line}")
     caption_style: str = _from(_PLAN["caption_style"], DEFAULT_STYLE)
@@ -497,7 +497,7 @@ def _builtin_dir() -> Path:
     """The folder of the built-in YAML files, installed or in a source checkout (this
     package's own checkout first: an editable install may map the package data to
     another checkout's, e.g. a git worktree's)."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]  # the checkout (clipkit/clips/presets.py)
     if (here / "pyproject.toml").is_file() and (here / "presets").is_dir():
         return here / "presets"
     try:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from clipkit.clips.presets import Preset
 from clipkit.media.audio import (
     RATE,
     AudioSpan,
@@ -30,7 +31,6 @@ from clipkit.media.audio import (
     measure,
     measure_file,
 )
-from clipkit.presets import Preset
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def _encode(
 
 @dataclass(frozen=True)
 class StingCue:
-    """A sting (clipkit.posts.sting) to mix into a clip's sound: its name, ``at`` s into
+    """A sting (clipkit.render.sting) to mix into a clip's sound: its name, ``at`` s into
     the clip, ``level`` LU over the clip's loudness, the sound under it ducked ``duck`` dB."""
 
     name: str
@@ -168,7 +168,7 @@ def with_sting(
 ) -> AudioSpan:  # fmt: skip
     """The clip's sound with the sting mixed in, before any gain (so the loudness stage
     that follows brings the mix to the target), as one span of the float WAV ``wav``."""
-    from clipkit.posts.sting import mix_sting, synth, write_wav
+    from clipkit.render.sting import mix_sting, synth, write_wav
 
     sound = decode(spans, xfade, duration, preset.audio_fade)
     mixed = mix_sting(sound, RATE, synth(cue.name, RATE), cue.at, level=cue.level,

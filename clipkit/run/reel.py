@@ -2,14 +2,14 @@
 and what goes beside it out.
 
 The moments come from footage, found and planned exactly as ``clipkit detect --plan``
-finds and plans them (clipkit.batch.run_detect: the analysis cache, detection, clip
+finds and plans them (clipkit.run.batch.run_detect: the analysis cache, detection, clip
 plans), or from an output folder's ``manifest.json``: the clips an earlier ``cut``
 made there, with the captions they were given (edited on the review page or not). The
 reel is planned from those plans (clipkit.posts.reel) and rendered
 (clipkit.posts.reelrender). Nothing is decoded to decide anything: the reframing reads
 the cached analysis back, and goes without when there is none.
 
-A reel is up to date as a clip is (clipkit.manifest): its record holds a key of
+A reel is up to date as a clip is (clipkit.run.manifest): its record holds a key of
 everything it is made from (the sources' content, the reel's plan, the preset's
 values, clipkit's version), and the file must still have the recorded digest. Reel
 records live apart from the clips' (``OUT/.clipkit/reels/``), so that ``cut`` never
@@ -28,10 +28,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from clipkit.batch import DetectJob, SourceOutcome, presets_for, run_detect
+from clipkit.clips.plan import ClipPlan, word_plans
+from clipkit.clips.presets import Preset
 from clipkit.errors import InputError
-from clipkit.executor import EventSink, emit
-from clipkit.manifest import (
+from clipkit.media.probe import VideoInfo
+from clipkit.options import DEFAULT_PRESET, DetectOptions, ExtrasOptions, Given
+from clipkit.posts.extras import PostOptions, reel_extras
+from clipkit.posts.reel import ReelOptions, ReelPlan, default_title, plan_reel, ranked
+from clipkit.run.batch import DetectJob, SourceOutcome, presets_for, run_detect
+from clipkit.run.executor import EventSink, emit
+from clipkit.run.manifest import (
     MANIFEST_JSON,
     REELS_DIR,
     ClipRecord,
@@ -42,12 +48,6 @@ from clipkit.manifest import (
     file_digest,
     output_lock,
 )
-from clipkit.options import DEFAULT_PRESET, DetectOptions, ExtrasOptions, Given
-from clipkit.plan import ClipPlan, word_plans
-from clipkit.posts.extras import PostOptions, reel_extras
-from clipkit.posts.reel import ReelOptions, ReelPlan, default_title, plan_reel, ranked
-from clipkit.presets import Preset
-from clipkit.probe import VideoInfo
 
 # Bump when the same reel plan comes out differently (title card, cards, transitions).
 REEL_VERSION = 1
@@ -64,7 +64,7 @@ class ReelJob:
     order: str = ReelOptions.order
     detect: Given[DetectOptions] = Given(DetectOptions)
     cache_dir: Path | None = None
-    # Where the footage is analysed: a Dask cluster's address (clipkit.cluster), None
+    # Where the footage is analysed: a Dask cluster's address (clipkit.run.cluster), None
     # for the local pool; the reel itself is one file, rendered here.
     cluster: str | None = None
     caption_style: str | None = None
@@ -106,7 +106,7 @@ def recorded_since(sources: Sequence[str], since: datetime) -> tuple[list[str], 
     """The sources recorded at or after ``since`` (the container's creation time, else
     the file's modification time; a naive ``since`` is local time), and each source's
     recording time. A file that cannot be probed is kept, for the run to report."""
-    from clipkit.probe import probe
+    from clipkit.media.probe import probe
 
     limit = since.timestamp()
     kept, when = [], {}
@@ -160,7 +160,7 @@ def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
     planned clips with the captions the clips have: those of ``preset`` (else of any
     preset, one per moment). A source that is gone, or changed since its clips were
     made, is that source's error; the others go on."""
-    from clipkit.analyse import fingerprint
+    from clipkit.analysis.analyse import fingerprint
 
     records = _records(folder)
     mine = [r for r in records if r.preset == preset] or records
@@ -196,7 +196,7 @@ def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
 def _key(reel: ReelPlan, results: Sequence[SourceOutcome], preset: Preset) -> str:
     """The reel's key: its plan with each file named by its content, not its path (a
     moved folder re-renders nothing), the preset's values and the versions."""
-    from clipkit.analyse import fingerprint
+    from clipkit.analysis.analyse import fingerprint
 
     prints = {canonical(r.path): r.fingerprint or "" for r in results}
 
@@ -283,7 +283,7 @@ def make_reel(
     ``recorded``: each source's recording time (time order across files), probed when
     not given. ``on_event`` hears each source's progress, then the reel's (a source
     named "reel")."""
-    from clipkit.probe import probe
+    from clipkit.media.probe import probe
 
     (preset,) = presets_for([job.preset], None, job.extras)
     opts = reel_options(preset, job)
@@ -373,7 +373,7 @@ def _with_extras(
 
 def _write_listings(out_dir: Path) -> None:
     """The output folder's manifest and review page, with the reel in them."""
-    from clipkit.review import write_review_of
+    from clipkit.run.review import write_review_of
 
     state = State(out_dir)
     state.write_manifest()
@@ -388,7 +388,7 @@ def _render(
     job: ReelJob,
     on_event: EventSink | None,
 ) -> Any:
-    from clipkit.analyse import cached
+    from clipkit.analysis.analyse import cached
     from clipkit.posts.reelrender import render_reel
 
     used = dict.fromkeys(p.source for p in reel.parts if p.kind == "moment")

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from clipkit.analysis.signals import Signals
 from clipkit.errors import InputError
-from clipkit.signals import Signals
 from clipkit.yamlfile import YamlLimitError, load_yaml
 
 SIDECAR_SUFFIX = ".recovery.yaml"

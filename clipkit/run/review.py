@@ -21,10 +21,10 @@ from urllib.parse import quote
 import cv2
 import numpy as np
 
+from clipkit.analysis.signals import Signals
+from clipkit.clips.plan import PLAN_VERSION
 from clipkit.files import write_if_changed
-from clipkit.manifest import ClipRecord, State
-from clipkit.plan import PLAN_VERSION
-from clipkit.signals import Signals
+from clipkit.run.manifest import ClipRecord, State
 
 # Timeline picture size: wide enough to place a moment to about 0.1 s on a 60 s
 # clip, short enough that a page of sources stays scannable.
@@ -411,7 +411,7 @@ def render_page(
     reels: Sequence[ClipRecord] = (),
 ) -> str:
     """The page's HTML; ``out_dir`` (the page's folder) is where covers are measured;
-    ``reels``: the compilation reels made in the folder (clipkit.reelrun), shown first."""
+    ``reels``: the compilation reels made in the folder (clipkit.run.reel), shown first."""
     e = html.escape
     presets = list(dict.fromkeys(r.preset for r in records))
     buttons = "".join(

@@ -1,7 +1,7 @@
 """Whether a plan's source is still the file it was planned on.
 
 ``clipkit detect --plan`` records each clip's ``source_fingerprint``: the file's size
-and a digest of a few sampled blocks of its bytes (``clipkit.analyse.fingerprint``, the
+and a digest of a few sampled blocks of its bytes (``clipkit.analysis.analyse.fingerprint``, the
 analysis cache's key: cheap on any length of footage, and blind to a copy, a move or a
 touch). ``clipkit render`` refuses a source whose fingerprint is no longer the one its
 plan recorded: a file replaced by another video of the same length would otherwise be
@@ -16,8 +16,8 @@ import stat
 from collections.abc import Iterable
 from dataclasses import replace
 
+from clipkit.clips.plan import ClipPlan
 from clipkit.errors import InputError
-from clipkit.plan import ClipPlan
 
 
 def stamped(plan: ClipPlan, fingerprint: str | None) -> ClipPlan:
@@ -29,7 +29,7 @@ def changed_source(path: str, plans: Iterable[ClipPlan]) -> str | None:
     """Why ``path`` is not the file ``plans`` (all of it) were made from, or None when
     it is, when they record no fingerprint, or when it cannot be read (which reading it
     for the render then says)."""
-    from clipkit.analyse import fingerprint
+    from clipkit.analysis.analyse import fingerprint
 
     recorded = {p.source_fingerprint for p in plans if p.source_fingerprint}
     if not recorded:

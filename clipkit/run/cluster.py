@@ -1,7 +1,7 @@
 """Units of work on a Dask distributed cluster, behind the Executor's interface.
 
 ``executor_for`` picks the engine once for a run: the local process pool
-(clipkit.executor) unless ``--cluster`` names a scheduler (``tcp://host:8786``) or asks
+(clipkit.run.executor) unless ``--cluster`` names a scheduler (``tcp://host:8786``) or asks
 for a local cluster (``local:N``). Dask is imported only then, and is an optional extra.
 
 A unit runs on a worker as ``fn(item, sink)``; its progress events go to the scheduler
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clipkit.errors import ClipkitError
-from clipkit.executor import EventSink, Executor, mark_pool
+from clipkit.run.executor import EventSink, Executor, mark_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,7 +92,7 @@ def _distributed() -> Any:
 
 
 class ClusterExecutor:
-    """``map(fn, items, lost)`` like clipkit.executor.Executor, on a Dask cluster. Use it
+    """``map(fn, items, lost)`` like clipkit.run.executor.Executor, on a Dask cluster. Use it
     as a context manager: it connects (or starts the local cluster) on entry, before any
     work, and lets go on exit."""
 

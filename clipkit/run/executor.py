@@ -3,7 +3,7 @@
 ``Executor.map`` runs a function over items, inline for one job or in a pool of
 worker processes for several, and yields results as they finish. Progress events
 from workers come back through a queue to the caller's callback. A distributed
-engine plugs in beside it: clipkit.cluster (``executor_for`` picks one of the two).
+engine plugs in beside it: clipkit.run.cluster (``executor_for`` picks one of the two).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["Executor", "EventSink", "default_jobs", "emit", "in_pool"]
 
 _worker_queue: Any = None
 _started: Any = None  # in a worker: one flag per item, set when it starts
-_cluster_worker = False  # in a worker process of a cluster (clipkit.cluster)
+_cluster_worker = False  # in a worker process of a cluster (clipkit.run.cluster)
 
 
 def _init_worker(q: Any, started: Any = None) -> None:

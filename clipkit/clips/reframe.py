@@ -23,8 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from clipkit.analysis.signals import Signals
 from clipkit.detection import action_maps
-from clipkit.signals import Signals
 
 MODES = ("auto", "crop", "blur", "fit", "center")
 # Older preset files call the crop "follow".

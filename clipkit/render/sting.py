@@ -10,7 +10,7 @@ measures these, and what each name promises).
 ``mix_sting`` lays a sting over a clip's sound at a given time, ducks the original
 under it with raised-cosine ramps (no clicks), and gives the mix back at the loudness
 the clip had (or a target). Peaks above full scale are left to the render's loudness
-stage, whose true-peak limiter (clipkit.loudness) comes after the mix; the mix is
+stage, whose true-peak limiter (clipkit.render.loudness) comes after the mix; the mix is
 float and does not clip.
 
 Proposed preset fields (and ``--sting`` with the same name): ``sting`` (a name of
@@ -32,7 +32,7 @@ import numpy as np
 from clipkit.errors import PresetError
 from clipkit.files import atomic_path
 from clipkit.options import sting_name
-from clipkit.posts.bs1770 import integrated_loudness, k_weight
+from clipkit.render.bs1770 import integrated_loudness, k_weight
 
 RATE = 48000
 PEAK = 0.9  # each sting is made with this sample peak (its level is set when mixed)

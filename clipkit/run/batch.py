@@ -7,7 +7,7 @@ picklable data in and out, handed out by the Executor:
     render_clip_job  one per clip:   render, into the clip's own file     (-> ClipOutcome)
 
 Between them, on the client, the captions' lines are chosen over the whole batch (no
-line twice while a pool lasts, Fail Friday numbered in order: clipkit.wording), and
+line twice while a pool lasts, Fail Friday numbered in order: clipkit.clips.wording), and
 each clip is named and checked against the manifest (clips up to date are kept). The
 client alone writes the records, the manifest and the review page; a worker writes
 only its clip. One failing source is reported and the others finish.
@@ -23,21 +23,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from clipkit.analysis.signals import Signals
 from clipkit.children import raise_if_stopped
-from clipkit.cluster import ClusterExecutor, executor_for
+from clipkit.clips.plan import ClipPlan
+from clipkit.clips.presets import Preset
 from clipkit.errors import ClipkitError, InputError
-from clipkit.executor import EventSink, Executor, emit, in_pool
-from clipkit.manifest import (
-    ClipRecord,
-    State,
-    canonical,
-    clip_key,
-    extras_key,
-    keyed_plan,
-    output_lock,
-    record_of,
-    shared_stems,
-)
+from clipkit.media.probe import VideoInfo
 from clipkit.options import (
     DEFAULT_PRESET,
     DetectOptions,
@@ -50,14 +41,23 @@ from clipkit.options import (
     preset_keys,
     same_as,
 )
-from clipkit.plan import ClipPlan
-from clipkit.presets import Preset
-from clipkit.probe import VideoInfo
-from clipkit.signals import Signals
+from clipkit.run.cluster import ClusterExecutor, executor_for
+from clipkit.run.executor import EventSink, Executor, emit, in_pool
+from clipkit.run.manifest import (
+    ClipRecord,
+    State,
+    canonical,
+    clip_key,
+    extras_key,
+    keyed_plan,
+    output_lock,
+    record_of,
+    shared_stems,
+)
 
 log = logging.getLogger(__name__)
 
-Runner = Executor | ClusterExecutor  # where the units run (clipkit.cluster.executor_for)
+Runner = Executor | ClusterExecutor  # where the units run (clipkit.run.cluster.executor_for)
 Moment = dict[str, Any]  # a moment or a turned-down candidate as written out (to_dict)
 
 
@@ -143,7 +143,7 @@ class ClipJob:
     info: VideoInfo  # the source, as probed when it was analysed
     number: int  # the source's clip ``number`` of ``clips`` (across presets), for progress
     clips: int
-    extras_key: str = ""  # what the clip's extras are made with (clipkit.manifest)
+    extras_key: str = ""  # what the clip's extras are made with (clipkit.run.manifest)
     # The clip's record when the clip is up to date: only its extras are made.
     kept: ClipRecord | None = None
     # The analysis cache: the still's frames are chosen from the analysis read back
@@ -236,10 +236,10 @@ def analyse_source(job: SourceJob, sink: EventSink | None = None) -> Analysis:
 
 def _stages(job: SourceJob, sink: EventSink | None) -> Iterator[Analysis]:
     """The pipeline of one source, yielding what is known after each stage."""
-    from clipkit.analyse import analyse, fingerprint
+    from clipkit.analysis.analyse import analyse, fingerprint
     from clipkit.detection import detect_with_notes
-    from clipkit.fingerprint import check_unchanged
-    from clipkit.probe import probe
+    from clipkit.media.probe import probe
+    from clipkit.run.fingerprint import check_unchanged
 
     path = job.path
     if job.edited is not None:  # before any work: is it the file the plans were made on?
@@ -264,7 +264,7 @@ def _stages(job: SourceJob, sink: EventSink | None) -> Iterator[Analysis]:
         moments = tuple(m.to_dict() for m in found.moments)
         done = replace(done, moments=moments, rejected=rejected, notes=tuple(found.notes))
     if job.timeline:
-        from clipkit.review import timeline_data_uri, timeline_png
+        from clipkit.run.review import timeline_data_uri, timeline_png
 
         done = replace(done, timeline=timeline_data_uri(timeline_png(signals, moments, rejected)))
     yield done
@@ -280,8 +280,8 @@ def _moment_of(plan: ClipPlan) -> Moment:
 
 def _planned(job: SourceJob, info: VideoInfo, signals: Signals) -> tuple[PresetPlans, ...]:
     """Each preset's clips, planned from the moments its detection settings give."""
+    from clipkit.clips.plan import plan_clips
     from clipkit.detection import detect_with_notes
-    from clipkit.plan import plan_clips
 
     out = []
     for preset in job.presets:
@@ -300,7 +300,7 @@ def _edited(job: SourceJob, info: VideoInfo, signals: Signals) -> tuple[PresetPl
     leaves its earlier clips as they were. A plan without a crop for the preset's frame
     (written before plans kept it, or for another shape) gets it from the analysis, as
     it was planned."""
-    from clipkit.plan import for_preset, framed, plan_problem
+    from clipkit.clips.plan import for_preset, framed, plan_problem
 
     plans = job.edited or ()
     for preset in job.presets:
@@ -324,9 +324,9 @@ def _lost_source(job: SourceJob, reason: str, sink: EventSink) -> Analysis:
 
 def word_batch(analyses: Sequence[Analysis], opts: PlanOptions) -> list[Analysis]:
     """The analyses with the captions of every planned clip filled in, the lines chosen
-    over all of them (see clipkit.wording)."""
-    from clipkit.plan import word_plans, words_of
-    from clipkit.wording import choose_lines
+    over all of them (see clipkit.clips.wording)."""
+    from clipkit.clips.plan import word_plans, words_of
+    from clipkit.clips.wording import choose_lines
 
     style, lesson = opts.caption_style, opts.lesson
     words = [
@@ -353,7 +353,7 @@ def word_batch(analyses: Sequence[Analysis], opts: PlanOptions) -> list[Analysis
 
 def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
     """Render one clip into its file; its record (for the client to keep) or the error."""
-    from clipkit.render import render_clip
+    from clipkit.render.clip import render_clip
 
     source = job.source
     _die_for_tests(source)
@@ -388,8 +388,8 @@ def render_clip_job(job: ClipJob, sink: EventSink | None = None) -> ClipOutcome:
 def _still_signals(job: ClipJob) -> tuple[Signals | None, Signals | None]:
     """The cached analyses of the clip's source and of its recovery shot's file (the
     same when the shot is from the source), None where the cache has none."""
-    from clipkit.analyse import cached
-    from clipkit.probe import probe
+    from clipkit.analysis.analyse import cached
+    from clipkit.media.probe import probe
 
     signals = cached(job.info, job.cache_dir)
     other = job.plan.recovery_source
@@ -404,9 +404,9 @@ def _still_signals(job: ClipJob) -> tuple[Signals | None, Signals | None]:
 def _with_extras(job: ClipJob, rec: ClipRecord) -> ClipRecord:
     """``rec`` with the extras its preset asks for made beside the clip (post text,
     still, timelines), and those it no longer asks for removed."""
-    from clipkit.plan import for_preset
+    from clipkit.clips.plan import for_preset
     from clipkit.posts.extras import PostOptions, clip_extras
-    from clipkit.render import output_fps
+    from clipkit.render.clip import output_fps
 
     preset, folder = job.preset, job.out_dir / job.preset.name
     plan = for_preset(job.plan, preset)
@@ -578,7 +578,7 @@ def presets_for(
 ) -> tuple[Preset, ...]:
     """The presets ``names`` as this run renders them (with --reframe and the extras'
     options, when given)."""
-    from clipkit.presets import load_preset
+    from clipkit.clips.presets import load_preset
 
     keys = preset_keys(ExtrasOptions).items() if extras else ()
     given = {key: getattr(extras, f.name) for key, f in keys}
@@ -637,8 +637,8 @@ def run_plans(
 def _word_render(plans: list[ClipPlan], opts: CutOptions) -> list[ClipPlan]:
     """Plans with the captions that their files leave out chosen (over all of them),
     by their own caption_style, else the run's, else the first preset's."""
-    from clipkit.plan import word_plans
-    from clipkit.presets import load_preset
+    from clipkit.clips.plan import word_plans
+    from clipkit.clips.presets import load_preset
 
     todo = [i for i, p in enumerate(plans) if p.caption is None or p.recovery_caption is None]
     if not todo or not opts.presets:
@@ -664,7 +664,7 @@ def run_detect(
     jobs = _source_jobs(
         sources, presets, job.detect, job.cache_dir, job, plan=job.plan, timeline=False
     )
-    from clipkit.fingerprint import stamped
+    from clipkit.run.fingerprint import stamped
 
     with executor_for(job.cluster, job.jobs or default_jobs(), on_event) as executor:
         found = _analyse_all(jobs, executor)
@@ -719,7 +719,7 @@ def _clean_partials(opts: CutOptions, presets: Iterable[Preset]) -> None:
 
 def _write_outputs(opts: CutOptions, results: list[SourceOutcome]) -> None:
     """Rebuild the manifest and the review page from everything in the output folder."""
-    from clipkit.review import write_review_of
+    from clipkit.run.review import write_review_of
 
     if not opts.dry_run:
         state = State(opts.out_dir)

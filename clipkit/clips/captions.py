@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from clipkit.clips.presets import Preset, font_file
 from clipkit.errors import PresetError
-from clipkit.presets import Preset, font_file
 
 # Smallest size the layout may shrink a caption to, as a fraction of the preset's.
 MIN_SCALE = 0.5

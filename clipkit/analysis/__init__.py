@@ -1,0 +1,1 @@
+"""Analysis: footage -> Signals (features per frame and per audio hop), cached."""

@@ -1,0 +1,1 @@
+"""Planning: Moments -> ClipPlans (window, crop path, recovery, captions); presets."""

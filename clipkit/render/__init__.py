@@ -1,0 +1,1 @@
+"""Rendering: ClipPlan + Preset -> file (moviepy); its sound: loudness, stings."""

@@ -1,0 +1,1 @@
+"""Running: the batch, its executors (local pool or cluster), manifest and review page."""
