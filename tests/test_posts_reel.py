@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 
@@ -139,6 +140,11 @@ def test_reel_timeline_for_editors() -> None:
     assert tl.cuts[0].caption == "#1 " + moments(reel)[0].caption
     assert tl.cuts[-1].role == "ending"
     assert edl_text(tl).count("* FROM CLIP NAME:") == len(tl.cuts)
+    assert not any(c.still for c in tl.cuts)
+    # An ending that is one frame held is the timeline's freeze frame too.
+    still = replace(reel, parts=(*reel.parts[:-1], replace(reel.parts[-1], still=True)))
+    held = reel_timeline(still, 30.0, "Fail Friday", (1080, 1920))
+    assert [c.still for c in held.cuts] == [False] * (len(held.cuts) - 1) + [True]
 
 
 @pytest.mark.parametrize("fps", [24.0, 25.0, 29.97, 30.0, 59.94])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -23,6 +24,7 @@ from clipkit.posts.timeline import (
     parse_exports,
     parse_timecode,
     timecode,
+    to_frames,
     write_timeline,
 )
 
@@ -191,3 +193,52 @@ def test_clip_without_recovery_and_files_beside_it(tmp_path: Path) -> None:
         path = write_timeline(tl, fmt, export_path(tmp_path / plan.output, fmt))
         assert path.name == f"a_01_reels.{fmt}" and path.read_text(encoding="utf-8")
     assert "LOC" not in edl_text(tl)
+
+
+def held(tmp_path: Path) -> ClipPlan:
+    """A clip whose recovery shot is one frame held (``recovery_still``) for 2.5 s."""
+    return replace(plans(tmp_path)[0], recovery_still=True)
+
+
+@pytest.mark.parametrize("fps", [25.0, 29.97])
+def test_a_held_frame_is_each_formats_freeze_frame(tmp_path: Path, fps: float) -> None:
+    plan, rate = held(tmp_path), frame_rate(fps)
+    tl = build_timeline([plan], fps, "held")
+    mishap, recovery = tl.cuts
+    assert not mishap.still and recovery.still
+    a, b = to_frames(301.5, rate), to_frames(304.0, rate)
+    assert (recovery.src_in, recovery.frames) == (a, b - a)  # its place and length kept
+
+    # EDL: one source frame on the whole record span, with an M2 of speed 0.
+    events = EVENT.findall(edl_text(tl))
+    _, _, src_in, src_out, rec_in, rec_out = events[1]
+    assert parse_timecode(src_out, rate) - parse_timecode(src_in, rate) == 1
+    assert parse_timecode(rec_out, rate) - parse_timecode(rec_in, rate) == b - a
+    assert re.search(rf"^M2   AX\s+000\.0\s+{re.escape(src_in)}$", edl_text(tl), re.M)
+    assert "M2 " not in edl_text(build_timeline(plans(tmp_path)[:1], fps, "moving"))
+
+    # FCPXML: the clip's own time from 0, held at the source frame by a timeMap.
+    clips = ET.fromstring(fcpxml_text(tl)).findall(".//spine/asset-clip")
+    assert clips[0].find("timeMap") is None
+    rec = clips[1]
+    assert rec.get("start") == "0s"
+    assert Fraction(rec.get("duration", "")[:-1]) == Fraction(b - a) / rate
+    points = rec.findall("timeMap/timept")
+    assert [Fraction(p.get("value", "")[:-1]) for p in points] == [Fraction(a) / rate] * 2
+    assert [p.get("time") for p in points] == ["0s", rec.get("duration")]
+
+
+def test_an_independent_reader_sees_the_freeze_frame(tmp_path: Path) -> None:
+    otio = pytest.importorskip("opentimelineio")
+    pytest.importorskip("otio_cmx3600_adapter")
+    tl = build_timeline([held(tmp_path)], 25, "held")
+    edl = write_timeline(tl, "edl", tmp_path / "held.edl")
+    (video,) = otio.adapters.read_from_file(str(edl), rate=25).video_tracks()
+    clips = list(video.find_clips())
+    assert [[e.schema_name() for e in c.effects] for c in clips] == [[], ["FreezeFrame"]]
+    rec = clips[1].source_range
+    assert (rec.start_time.value, rec.duration.value) == (tl.cuts[1].src_in, tl.cuts[1].frames)
+    # Our own OTIO file holds the same freeze frame.
+    back = otio.adapters.read_from_file(str(write_timeline(tl, "otio", tmp_path / "h.otio")))
+    effects = [[e.schema_name() for e in c.effects] for c in back.find_clips()]
+    assert effects == [[], ["FreezeFrame"]]

@@ -217,7 +217,7 @@ def reel_timeline(reel: ReelPlan, fps: float, name: str, size: tuple[int, int]) 
         caption = f"#{part.number} {part.caption}".strip() if part.number else part.caption
         rec_in = cuts[-1].rec_in + cuts[-1].frames if cuts else 0
         cuts.append(Cut(str(Path(part.source).resolve()), a, b, rec_in,
-                        Path(part.clip).stem, part.kind, caption))  # fmt: skip
+                        Path(part.clip).stem, part.kind, caption, part.still))  # fmt: skip
     return EditTimeline(name, rate, tuple(cuts), size)
 
 

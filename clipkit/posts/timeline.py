@@ -49,6 +49,9 @@ class Cut:
     clip: str  # the clip it belongs to (its output's stem)
     role: str  # a clip's "mishap" or "recovery"; a reel's "moment" or "ending"
     caption: str
+    # The frame at ``src_in`` held for the cut's length (a recovery shot that is one
+    # frame held: ``ClipPlan.recovery_still``), written as each format's freeze frame.
+    still: bool = False
 
     @property
     def frames(self) -> int:
@@ -90,14 +93,15 @@ def frame_span(start: float, end: float, rate: Fraction) -> tuple[int, int]:
 
 def _cuts_of(plan: ClipPlan, rate: Fraction, rec_in: int) -> list[Cut]:
     clip = Path(plan.output or Path(plan.source).name).stem
-    spans = [(plan.source, plan.start, plan.end, "mishap", plan.caption or "")]
+    spans = [(plan.source, plan.start, plan.end, "mishap", plan.caption or "", False)]
     rec = plan.recovery
     if rec is not None and plan.recovery_source:
-        spans.append((plan.recovery_source, *rec, "recovery", plan.recovery_caption or ""))
+        spans.append((plan.recovery_source, *rec, "recovery", plan.recovery_caption or "",
+                      plan.recovery_still))  # fmt: skip
     cuts = []
-    for source, start, end, role, caption in spans:
+    for source, start, end, role, caption, still in spans:
         a, b = frame_span(start, end, rate)
-        cuts.append(Cut(str(Path(source).resolve()), a, b, rec_in, clip, role, caption))
+        cuts.append(Cut(str(Path(source).resolve()), a, b, rec_in, clip, role, caption, still))
         rec_in += cuts[-1].frames
     return cuts
 
@@ -159,20 +163,27 @@ def _one_line(text: str) -> str:
 
 
 def edl_text(tl: EditTimeline) -> str:
-    """The timeline as a CMX 3600 EDL (cuts only, video and two audio channels)."""
+    """The timeline as a CMX 3600 EDL (cuts, video and two audio channels). A held frame
+    is one source frame on a record span of its length with an ``M2`` motion effect of
+    speed 000.0 (and the ``* * FREEZE FRAME`` remark editors and OpenTimelineIO write)."""
     fcm = "DROP FRAME" if drop_frame(tl.rate) else "NON-DROP FRAME"
     lines = [f"TITLE: {_one_line(tl.name)[:70]}", f"FCM: {fcm}", ""]
     start = parse_timecode(RECORD_START, tl.rate)
     tc = functools.partial(timecode, rate=tl.rate)
     for number, c in enumerate(tl.cuts, start=1):
         rec = start + c.rec_in
+        src_out = c.src_in + 1 if c.still else c.src_out
         lines.append(
-            f"{number:03d}  {EDL_REEL:<8} AA/V  C        {tc(c.src_in)} {tc(c.src_out)} "
+            f"{number:03d}  {EDL_REEL:<8} AA/V  C        {tc(c.src_in)} {tc(src_out)} "
             f"{tc(rec)} {tc(rec + c.frames)}"
         )
+        if c.still:
+            lines.append(f"M2   {EDL_REEL:<8}     000.0                {tc(c.src_in)}")
         lines.append(f"* FROM CLIP NAME: {Path(c.source).name}")
         lines.append(f"* SOURCE FILE: {c.source}")
         lines.append(f"* COMMENT: {c.role} of {c.clip}")
+        if c.still:
+            lines.append("* * FREEZE FRAME")
         if c.caption:
             lines.append(f"* LOC: {tc(rec)} YELLOW  {_one_line(c.caption)}")
         lines.append("")
@@ -212,21 +223,31 @@ def _resources(tl: EditTimeline) -> tuple[ET.Element, dict[str, str]]:
 
 
 def _asset_clip(c: Cut, ref: str, rate: Fraction, n: int) -> ET.Element:
+    """One cut on the spine. A held frame is retimed: its clip's own time runs from 0
+    over the cut's length while a ``timeMap`` holds the source at ``src_in`` (two time
+    points of the same value: Final Cut's hold), so the clip's start and what sits in
+    it (title, marker) are in that retimed time."""
+    local = 0 if c.still else c.src_in  # where the clip's own time starts
     clip = ET.Element("asset-clip", ref=ref, name=f"{c.clip} {c.role}",
-                      offset=_time(c.rec_in, rate), start=_time(c.src_in, rate),
+                      offset=_time(c.rec_in, rate), start=_time(local, rate),
                       duration=_time(c.frames, rate), tcFormat="NDF")  # fmt: skip
     if drop_frame(rate):
         clip.set("tcFormat", "DF")
+    if c.still:
+        held = ET.SubElement(clip, "timeMap")
+        for t in (0, c.frames):
+            ET.SubElement(held, "timept", time=_time(t, rate), value=_time(c.src_in, rate),
+                          interp="linear")  # fmt: skip
     if c.caption:
         title = ET.SubElement(clip, "title", ref="r2", lane="1", name=c.caption[:60],
-                              offset=_time(c.src_in, rate), start="0s",
+                              offset=_time(local, rate), start="0s",
                               duration=_time(c.frames, rate))  # fmt: skip
         text = ET.SubElement(title, "text")
         ET.SubElement(text, "text-style", ref=f"ts{n}").text = c.caption
         style = ET.SubElement(title, "text-style-def", id=f"ts{n}")
         ET.SubElement(style, "text-style", font="Helvetica", fontSize="80", bold="1",
                       fontColor="1 1 1 1", alignment="center")  # fmt: skip
-        ET.SubElement(clip, "marker", start=_time(c.src_in, rate), duration=_time(1, rate),
+        ET.SubElement(clip, "marker", start=_time(local, rate), duration=_time(1, rate),
                       value=c.caption)  # fmt: skip
     return clip
 
@@ -277,6 +298,8 @@ def otio_timeline(tl: EditTimeline) -> Any:
             source_range=otio.opentime.TimeRange(rt(c.src_in), rt(c.frames)),
             metadata={"clipkit": {"clip": c.clip, "role": c.role}},
         )
+        if c.still:  # the frame at src_in held over the clip's length
+            clip.effects.append(otio.schema.FreezeFrame())
         if c.caption:
             marked = otio.opentime.TimeRange(rt(c.src_in), rt(1))
             yellow = otio.schema.MarkerColor.YELLOW

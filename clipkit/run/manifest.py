@@ -147,7 +147,9 @@ def clip_key(source_fingerprint: str, plan: dict[str, Any], preset_digest: str) 
 
 
 # Bump when the same clip and preset give other extras (post text, stills, timelines).
-EXTRAS_VERSION = 2  # 2: a reel's timeline cuts end on the frame nearest the plan's end
+# 2: a reel's timeline cuts end on the frame nearest the plan's end; 3: a held frame
+# is each timeline format's freeze frame.
+EXTRAS_VERSION = 3
 
 
 def extras_key(key: str, extras: dict[str, Any]) -> str:
