@@ -9,7 +9,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -364,3 +364,16 @@ def test_a_changed_source_is_left_out_of_an_output_folders_reel(
     assert res.exit_code == 1
     assert f"{changed}: changed since its clips were made in {cut_out}" in res.output
     assert (tmp_path / "out" / "tiny" / "changed.mp4").is_file()  # from the other file
+
+
+def test_since_picks_an_output_folders_clips_by_their_footages_time(
+    made: Made, cut_out: Path
+) -> None:
+    recorded = {p: probe(str(p)).recorded for p in cut_out.parent.glob("*.mp4")}
+    first, last = min(recorded.values()), max(recorded.values())
+    job = ReelJob(out_dir=cut_out, preset=str(made.preset), title="Since", dry_run=True,
+                  cache_dir=made.cache)  # fmt: skip
+    everything = make_reel([str(cut_out)], replace(job, since=datetime.fromtimestamp(first)))
+    later = make_reel([str(cut_out)], replace(job, since=datetime.fromtimestamp(last + 1)))
+    assert everything.reel is not None and moments(everything.reel)
+    assert later.reel is None and not later.failed  # nothing recorded since: no reel
