@@ -208,6 +208,17 @@ def _size(out_dir: Path | None, rel: str | None) -> str:
     return f' width="{w}" height="{h}"'
 
 
+def _player(r: ClipRecord, size: str) -> str:
+    """The clip's or reel's video, its cover as the poster (``size``: its attributes)."""
+    poster = f' poster="{_url(r.cover)}"' if r.cover else ""
+    return f'<video controls preload="none"{poster}{size} src="{_url(r.output)}"></video>'
+
+
+def _notes_html(r: ClipRecord) -> str:
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(r))
+    return f'<ul class="notes">{notes}</ul>' if notes else ""
+
+
 def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
     e = html.escape
     size = _size(out_dir, r.cover)
@@ -216,7 +227,6 @@ def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
         if r.cover
         else ""
     )
-    poster = f' poster="{_url(r.cover)}"' if r.cover else ""
     if r.recovery:
         rec = f"recovery shot {r.recovery[0]:.1f}-{r.recovery[1]:.1f} s"
         if r.recovery_source and Path(r.recovery_source).name != Path(r.source).name:
@@ -224,21 +234,19 @@ def _clip_html(r: ClipRecord, out_dir: Path | None) -> str:
         rec += f": “{e(r.recovery_caption)}”" if r.recovery_caption else ""
     else:  # its note says why, in the list below
         rec = "" if r.recovery_note else '<span class="warn">no recovery shot</span>'
-    notes = "".join(f"<li>{e(n)}</li>" for n in _notes(r))
     return (
         f'<div class="clip" id="{_anchor(r)}" data-output="{e(r.output)}" '
         f'data-preset="{e(r.preset)}">'
         f'<div class="head"><b>#{r.index} · {e(r.preset)}</b>'
         f'<label><input type="checkbox" class="keep" checked> keep</label></div>'
-        f'<video controls preload="none"{poster}{size} src="{_url(r.output)}"></video>'
-        f"{cover}"
+        f"{_player(r, size)}{cover}"
         f'<div class="meta">{e(r.output)}<br>score {r.score:.2f} · '
         f"{clock(r.start)}-{clock(r.end)} of the source ({r.start:.1f}-{r.end:.1f} s) · "
         f"{r.duration:.1f} s long{'<br>' + rec if rec else ''}</div>"
         f'<label class="meta" style="clear:both;display:block">caption'
         f'<textarea class="caption" rows="2">{e(r.caption)}</textarea></label>'
         + _extras_html(r)
-        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + _notes_html(r)
         + "</div>"
     )
 
@@ -389,17 +397,14 @@ def _plans_json(records: list[ClipRecord]) -> str:
 def _reel_html(r: ClipRecord, out_dir: Path | None) -> str:
     """A reel: its video, title, length, moments and what was made beside it."""
     e = html.escape
-    size = _size(out_dir, r.cover)
-    poster = f' poster="{_url(r.cover)}"' if r.cover else ""
-    notes = "".join(f"<li>{e(n)}</li>" for n in _notes(r))
     return (
         f'<div class="reel" data-output="{e(r.output)}">'
         f'<div class="head"><b>{e(r.caption)}</b></div>'
-        f'<video controls preload="none"{poster}{size} src="{_url(r.output)}"></video>'
+        f"{_player(r, _size(out_dir, r.cover))}"
         f'<div class="meta">{e(r.output)} · {e(r.preset)}<br>{r.index} moment(s) · '
         f"{r.duration:.1f} s long · best score {r.score:.2f}</div>"
         + _extras_html(r)
-        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + _notes_html(r)
         + "</div>"
     )
 
