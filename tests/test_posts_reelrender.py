@@ -377,3 +377,20 @@ def test_since_picks_an_output_folders_clips_by_their_footages_time(
     later = make_reel([str(cut_out)], replace(job, since=datetime.fromtimestamp(last + 1)))
     assert everything.reel is not None and moments(everything.reel)
     assert later.reel is None and not later.failed  # nothing recorded since: no reel
+
+
+def test_a_manifest_edited_wrong_is_one_line(made: Made, cut_out: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    shutil.copytree(cut_out, folder)
+    doc = json.loads((folder / "manifest.json").read_text())
+    doc["clips"][0]["end"] = doc["clips"][0]["start"] - 1.0  # a window that ends first
+    (folder / "manifest.json").write_text(json.dumps(doc))
+    res = CliRunner().invoke(main, ["reel", str(folder), "-p", str(made.preset), "-o",
+                                    str(folder), "-q", "--cache-dir", str(made.cache)])  # fmt: skip
+    assert res.exit_code == 1
+    (line,) = [ln for ln in res.output.splitlines() if ln.startswith("clipkit: error")]
+    assert str(folder / "manifest.json") in line and doc["clips"][0]["output"] in line
+    (folder / "manifest.json").write_text("{not json")
+    res = CliRunner().invoke(main, ["reel", str(folder), "-p", str(made.preset), "-o",
+                                    str(folder), "-q"])  # fmt: skip
+    assert res.exit_code == 1 and "not a clipkit manifest" in res.output

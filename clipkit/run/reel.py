@@ -167,8 +167,8 @@ def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
     where = lambda name: os.path.normpath(os.path.join(folder, name))  # noqa: E731
     by_source: dict[str, dict[int, ClipPlan]] = {}
     prints: dict[str, str] = {}
-    for r in mine:
-        plan = r.to_plan()
+    for r in mine:  # each checked as a plan file's clip is (a manifest may be edited)
+        plan = ClipPlan.from_dict(r.to_plan().to_dict(), f"{folder / MANIFEST_JSON}: {r.output}")
         rec = plan.recovery_source
         plan = replace(plan, source=where(plan.source), preset=preset,
                        recovery_source=where(rec) if rec else None)  # fmt: skip
