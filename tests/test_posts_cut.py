@@ -275,7 +275,8 @@ def test_the_still_is_chosen_from_the_cached_analysis(
 def test_a_new_sting_version_remakes_the_clips_with_a_sting_and_no_other(
     source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clipkit.clips import presets
+    from dataclasses import replace
+
     from clipkit.run import manifest
     from clipkit.run.manifest import keyed_plan
 
@@ -284,12 +285,14 @@ def test_a_new_sting_version_remakes_the_clips_with_a_sting_and_no_other(
     quiet = ClipPlan(str(source), 1, 0.5, 5.5, 2.5, 0.0, "Oops", "", "a.mp4", "reels")
     loud = ClipPlan(str(source), 1, 0.5, 5.5, 2.5, 0.0, "Oops", "", "a.mp4", "reels",
                     sting="whoosh")  # fmt: skip
+    silenced = replace(quiet, sting="")  # "" : no sting, whatever the preset's
 
     def keys() -> tuple[str, ...]:
-        return plain.digest(), stung.digest(), str(keyed_plan(quiet)), str(keyed_plan(loud))
+        return (stung.digest(), str(keyed_plan(quiet, plain)), str(keyed_plan(quiet, stung)),
+                str(keyed_plan(loud, plain)), str(keyed_plan(silenced, stung)))  # fmt: skip
 
     before = keys()
-    monkeypatch.setattr(presets, "STING_VERSION", presets.STING_VERSION + 1)
     monkeypatch.setattr(manifest, "STING_VERSION", manifest.STING_VERSION + 1)
     after = keys()
-    assert [a == b for a, b in zip(before, after, strict=True)] == [True, False, True, False]
+    same = [a == b for a, b in zip(before, after, strict=True)]
+    assert same == [True, True, False, False, True]

@@ -30,7 +30,6 @@ from clipkit.clips.wording import caption_too_long
 from clipkit.errors import PresetError, TemplateError
 from clipkit.options import (
     DEFAULT_STYLE,
-    STING_VERSION,
     TEMPLATE_FIELDS,
     TEMPLATE_HELP,
     DetectOptions,
@@ -269,8 +268,6 @@ class Preset:
         if not self.sting:  # (its level and duck change nothing then)
             skip |= {"sting", "sting_level", "sting_duck"}
         d = {k: v for k, v in self.to_dict().items() if k not in skip}
-        if self.sting:  # how the stings are made (no key without one changes)
-            d["sting_version"] = STING_VERSION
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def with_overrides(self, source: str = "overrides", **values: Any) -> Preset:

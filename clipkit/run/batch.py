@@ -463,7 +463,7 @@ def _schedule(a: Analysis, opts: CutOptions, state: State, claimed: dict[str, st
             plan, output = state.name_for(plan, pp.preset.name, shared=shared, claimed=claimed)
             claimed[output] = a.path
             wanted.add(output)
-            key = clip_key(a.fingerprint or "", keyed_plan(plan), pp.preset.digest())
+            key = clip_key(a.fingerprint or "", keyed_plan(plan, pp.preset), pp.preset.digest())
             extras = extras_key(key, pp.preset.extras())
             kept = None if opts.force else state.current(output, key)
             if kept is not None and state.extras_current(kept, extras):

@@ -178,10 +178,11 @@ def shared_stems(paths: Iterable[str]) -> frozenset[str]:
     return frozenset(c for group in by_stem.values() if len(group) > 1 for c in group)
 
 
-def keyed_plan(plan: ClipPlan) -> dict[str, Any]:
+def keyed_plan(plan: ClipPlan, preset: Preset | None = None) -> dict[str, Any]:
     """The plan as the clip key sees it: without the source's path, which the key holds
     as its content fingerprint, so moving or re-spelling a folder re-renders nothing;
-    a recovery shot from another file by that file's content, so replacing it does."""
+    a recovery shot from another file by that file's content, so replacing it does; and
+    when the clip has a sting (the plan's, else ``preset``'s), how stings are made."""
     from clipkit.analysis.analyse import fingerprint
 
     d = dict(plan.to_dict())
@@ -195,7 +196,8 @@ def keyed_plan(plan: ClipPlan) -> dict[str, Any]:
             )
         except OSError:  # rendering it will say what is wrong
             d["recovery_source"] = rec
-    if d.get("sting"):  # how the stings are made (see the preset's digest)
+    sting = plan.sting if plan.sting is not None else (preset.sting if preset else None)
+    if sting:  # how the stings are made: new ones remake these clips and no other
         d["sting_version"] = STING_VERSION
     return d
 
