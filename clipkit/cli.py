@@ -7,7 +7,7 @@ import functools
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import Field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -506,6 +506,19 @@ def _fail_if(failed: list[str], missing: int = 0) -> None:
 # -- cut and render ---------------------------------------------------------------------
 
 
+def _check_not_footage(paths: Iterable[str], out_dir: Path, what: str) -> None:
+    """A usage error when the output folder is one of the footage folders: the next run
+    would take the whole folder for clipkit's output."""
+    for p in paths:
+        with contextlib.suppress(OSError, RuntimeError):  # said by resolve_sources
+            if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
+                raise click.BadParameter(
+                    f"{out_dir} is one of the footage folders: {what} would be mixed with the "
+                    "footage (choose another folder, e.g. one inside it)",
+                    param_hint="'-o' / '--out'",
+                )
+
+
 def caption_options(func: F) -> F:
     from clipkit.options import PlanOptions
 
@@ -701,14 +714,7 @@ def cut(paths: tuple[str, ...], presets: tuple[str, ...], out_dir: Path, **value
     """Detect, plan and render clips for every video in PATHS (files or folders)."""
     from clipkit.run.batch import run_batch
 
-    for p in paths:  # the next run would take the whole folder for clipkit's output
-        with contextlib.suppress(OSError, RuntimeError):  # said by resolve_sources
-            if Path(p).is_dir() and Path(p).resolve() == out_dir.resolve():
-                raise click.BadParameter(
-                    f"{out_dir} is one of the footage folders: clips would be mixed with the "
-                    "footage (choose another folder, e.g. one inside it)",
-                    param_hint="'-o' / '--out'",
-                )
+    _check_not_footage(paths, out_dir, "clips")
     opts = _run_opts(out_dir, presets, values)
     sources, unfound = resolve_sources(paths, exclude=(out_dir,), verbose=values["verbose"])
     report = _run(sources, opts, values, run_batch) if sources else None
@@ -831,6 +837,7 @@ def reel(
     quiet, verbose = values["quiet"], values["verbose"]
     folders = [p for p in dict.fromkeys(paths) if is_output_folder(p)]
     footage = tuple(p for p in paths if p not in folders)
+    _check_not_footage(footage, out_dir, "the reel")  # (an output folder may be both)
     sources, unfound = (
         resolve_sources(footage, exclude=(out_dir,), verbose=verbose) if footage else ([], 0)
     )

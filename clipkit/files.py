@@ -118,7 +118,8 @@ def check_writable_folder(folder: Path, problem: str, *, create: bool = True) ->
             folder.mkdir(parents=True, exist_ok=True)
             at = folder
         else:
-            at = next(p for p in (folder, *folder.parents) if p.exists())
+            # (a dangling symbolic link is there too: nothing could be made in its place)
+            at = next(p for p in (folder, *folder.parents) if p.exists() or p.is_symlink())
             if not at.is_dir():
                 raise OutputError(f"{problem} ({at} is not a folder)")
         with tempfile.NamedTemporaryFile(dir=at, prefix=".clipkit-write-test-"):

@@ -125,11 +125,15 @@ def _start(words: Words, kind: str, size: int) -> int:
 
 
 class _Pool:
-    """A pool's lines handed out without repeats until every one has been used."""
+    """A pool's lines handed out without repeats until every one has been used (those
+    in ``taken``, captions already shown beside them, count as used)."""
 
-    def __init__(self, lines: tuple[str, ...]) -> None:
+    def __init__(self, lines: tuple[str, ...], taken: Iterable[str] = ()) -> None:
         self.lines = lines
-        self.used: set[int] = set()
+        shown = tuple(taken)
+        self.used: set[int] = {i for i, line in enumerate(lines) if any(line in t for t in shown)}
+        if len(self.used) == len(lines):
+            self.used.clear()
 
     def take(self, start: int) -> str:
         if len(self.used) == len(self.lines):
@@ -141,9 +145,12 @@ class _Pool:
         return self.lines[i]
 
 
-def choose_lines(clips: Iterable[Words]) -> dict[Words, tuple[str, str]]:
+def choose_lines(clips: Iterable[Words], taken: Iterable[str] = ()) -> dict[Words, tuple[str, str]]:
     """The (mishap, recovery) lines of each clip of a batch. A clip listed twice (one
-    moment planned for several presets) gets one pair of lines."""
+    moment planned for several presets) gets one pair of lines. ``taken``: captions
+    shown beside these clips (e.g. a reel's clips from an earlier run): their lines
+    come last."""
+    taken = tuple(taken)
     unique = sorted(set(clips), key=Words.order)
     pools: dict[tuple[str, str], _Pool] = {}
     fridays = 0
@@ -153,7 +160,7 @@ def choose_lines(clips: Iterable[Words]) -> dict[Words, tuple[str, str]]:
             raise ValueError(f"unknown caption style {w.style!r}")
         lines = []
         for kind, table in (("mishap", MISHAP), ("recovery", RECOVERY)):
-            pool = pools.setdefault((kind, w.style), _Pool(table[w.style]))
+            pool = pools.setdefault((kind, w.style), _Pool(table[w.style], taken))
             if kind == "mishap" and w.style == "lesson" and w.lesson.strip():
                 lines.append(LESSON.format(lesson=w.lesson.strip()))
                 continue

@@ -84,10 +84,11 @@ def reel_extras(
 ) -> dict[str, Path]:
     """Write the extras of ``reel`` (made of ``plans``) rendered as ``output``."""
     made: dict[str, Path] = {}
-    used = {p.clip for p in reel.parts if p.kind == "moment"}
+    # The plans shown, by file and clip (two files of one name give clips of one name).
+    used = {(p.source, p.clip) for p in reel.parts if p.kind == "moment"}
     if opts.post_text:
         made["text"] = text_path(output)
-        shown = [p for p in plans if p.output in used]
+        shown = [p for p in plans if (p.source, p.output) in used]
         write_post(made["text"], reel_post(shown, opts.style, reel.title))
     if opts.exports:
         tl = reel_timeline(reel, fps, reel.title, size)

@@ -22,14 +22,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from clipkit.clips.plan import ClipPlan, word_plans
+from clipkit.analysis.signals import Signals
+from clipkit.clips.plan import ClipPlan, word_plans, words_of
 from clipkit.clips.presets import Preset
+from clipkit.clips.wording import choose_lines
 from clipkit.errors import InputError
 from clipkit.media.probe import VideoInfo
 from clipkit.options import DEFAULT_PRESET, DetectOptions, ExtrasOptions, Given
@@ -138,8 +140,19 @@ def reel_options(preset: Preset, job: ReelJob) -> ReelOptions:
 
 
 def is_output_folder(path: str | Path) -> bool:
-    """Whether ``path`` is a folder an earlier run wrote (it has a manifest.json)."""
-    return Path(path, MANIFEST_JSON).is_file()
+    """Whether ``path`` is a folder an earlier run wrote: its manifest.json beside
+    clipkit's records (``.clipkit/``), or a manifest.json that lists clips. A footage
+    folder holding another tool's manifest.json is footage."""
+    manifest = Path(path, MANIFEST_JSON)
+    if not manifest.is_file():
+        return False
+    if Path(path, ".clipkit").is_dir():
+        return True
+    try:
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("clips"), list)
 
 
 def _records(folder: Path) -> list[ClipRecord]:
@@ -164,15 +177,13 @@ def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
 
     records = _records(folder)
     mine = [r for r in records if r.preset == preset] or records
-    where = lambda name: os.path.normpath(os.path.join(folder, name))  # noqa: E731
-    by_source: dict[str, dict[int, ClipPlan]] = {}
+    by_source: dict[str, list[ClipPlan]] = {}
     prints: dict[str, str] = {}
-    for r in mine:  # each checked as a plan file's clip is (a manifest may be edited)
-        plan = ClipPlan.from_dict(r.to_plan().to_dict(), f"{folder / MANIFEST_JSON}: {r.output}")
-        rec = plan.recovery_source
-        plan = replace(plan, source=where(plan.source), preset=preset,
-                       recovery_source=where(rec) if rec else None)  # fmt: skip
-        by_source.setdefault(plan.source, {}).setdefault(plan.index, plan)
+    for r in mine:
+        plan = _plan_of(r, folder, preset)
+        by_source.setdefault(plan.source, [])
+        if not any(same_moment(plan, p) for p in by_source[plan.source]):
+            by_source[plan.source].append(plan)
         prints.setdefault(plan.source, r.source_fingerprint)
     outcomes = []
     for source, plans in by_source.items():
@@ -186,16 +197,47 @@ def moments_of_output(folder: Path, preset: str) -> list[SourceOutcome]:
             why = f"{source}: changed since its clips were made in {folder} (cut it again)"
             outcomes.append(SourceOutcome(source, error=why))
             continue
-        outcomes.append(SourceOutcome(source, fingerprint=now, plans=tuple(plans.values())))
+        outcomes.append(SourceOutcome(source, fingerprint=now, plans=tuple(plans)))
     return outcomes
+
+
+def _plan_of(r: ClipRecord, folder: Path, preset: str) -> ClipPlan:
+    """The plan of the clip ``r`` records, its files named from here, checked as a plan
+    file's clip is (a manifest may have been edited): InputError naming the manifest
+    and the clip otherwise."""
+    where = f"{folder / MANIFEST_JSON}: {r.output}"
+    try:
+        plan = ClipPlan.from_dict(r.to_plan().to_dict(), where)
+    except (TypeError, ValueError, IndexError, AttributeError):
+        raise InputError(f"{where}: not a clip as clipkit records one") from None
+    whole = lambda name: os.path.normpath(os.path.join(folder, name))  # noqa: E731
+    rec = plan.recovery_source
+    return replace(plan, source=whole(plan.source), preset=preset,
+                   recovery_source=whole(rec) if rec else None)  # fmt: skip
+
+
+# Two plans of one file whose peaks are this close show the same moment (the same
+# analysis finds the same peak to a frame; one file's moments are at least --min-gap,
+# 3 s by default, apart).
+SAME_PEAK = 1.0
+
+
+def same_moment(a: ClipPlan, b: ClipPlan) -> bool:
+    """Whether ``a`` and ``b`` are one moment (e.g. its clips for two presets, or the
+    file given as footage and its clips in an output folder)."""
+    return canonical(a.source) == canonical(b.source) and abs(a.peak - b.peak) <= SAME_PEAK
 
 
 # -- making the reel -----------------------------------------------------------------------
 
 
-def _key(reel: ReelPlan, results: Sequence[SourceOutcome], preset: Preset) -> str:
+def _key(
+    reel: ReelPlan, results: Sequence[SourceOutcome], preset: Preset, framed: Iterable[str] = ()
+) -> str:
     """The reel's key: its plan with each file named by its content, not its path (a
-    moved folder re-renders nothing), the preset's values and the versions."""
+    moved folder re-renders nothing), which of them were framed by their cached analysis
+    (``framed``: one found later makes the reel again), the preset's values but its
+    sting's (a reel has none) and the versions."""
     from clipkit.analysis.analyse import fingerprint
 
     prints = {canonical(r.path): r.fingerprint or "" for r in results}
@@ -213,7 +255,8 @@ def _key(reel: ReelPlan, results: Sequence[SourceOutcome], preset: Preset) -> st
     plan["parts"] = [{**p, "source": content(p["source"]) if p["source"] else "",
                       "clip": ""} for p in plan["parts"]]  # fmt: skip
     plan["reel"] = REEL_VERSION
-    return clip_key("reel", plan, preset.digest())
+    plan["framed"] = sorted(content(s) for s in framed)
+    return clip_key("reel", plan, replace(preset, sting="").digest())
 
 
 def _record(
@@ -239,11 +282,17 @@ def _worded(
     footage this run chosen again over just them: over a whole batch a caption's lines
     come round again, within one reel they do not (while the lines last). Captions from
     an output folder's clips are theirs (a person may have written them)."""
-    best = {id(p) for p in ranked(plans)[:top] if id(p) in fresh}
+    candidates = ranked(plans)[:top]
+    best = {id(p) for p in candidates if id(p) in fresh}
     if not best:
         return plans
     picked = [replace(p, caption=None, recovery_caption=None) for p in plans if id(p) in best]
-    again = iter(word_plans(picked, preset, caption_style=job.caption_style, lesson=job.lesson))
+    style, lesson = job.caption_style, job.lesson
+    taken = [
+        c for p in candidates if id(p) not in best for c in (p.caption, p.recovery_caption) if c
+    ]
+    lines = choose_lines([words_of(p, preset, style, lesson) for p in picked], taken)
+    again = iter(word_plans(picked, preset, caption_style=style, lesson=lesson, lines=lines))
     return [next(again) if id(p) in best else p for p in plans]
 
 
@@ -261,12 +310,18 @@ def _moments(
             caption_style=job.caption_style, lesson=job.lesson, jobs=jobs, cluster=job.cluster,
         )  # fmt: skip
         results = run_detect(footage, detect, on_event=on_event)
-    fresh = [p for r in results if not r.error for p in r.plans]
+    read: list[SourceOutcome] = []
     for folder in folders:
-        results += moments_of_output(Path(folder), preset.name)
+        read += moments_of_output(Path(folder), preset.name)
         emit({"source": folder, "stage": "done"}, on_event)
-    plans = [p for r in results if not r.error for p in r.plans]
-    return results, _worded(plans, {id(p) for p in fresh}, job.top, preset, job)
+    # One plan per moment: a file given as footage and in an output folder (or in two)
+    # is shown once, with the folder's clip (its caption may be a person's).
+    plans: list[ClipPlan] = []
+    for p in (p for r in (*read, *results) if not r.error for p in r.plans):
+        if not any(same_moment(p, q) for q in plans):
+            plans.append(p)
+    fresh = {id(p) for r in results if not r.error for p in r.plans}
+    return [*results, *read], _worded(plans, fresh, job.top, preset, job)
 
 
 def make_reel(
@@ -281,8 +336,8 @@ def make_reel(
     """Make the reel of the best moments of ``sources`` (footage files, or output
     folders of earlier runs) in ``job.out_dir / <preset>/``, unless it is up to date;
     ``recorded``: each source's recording time (time order across files), probed when
-    not given. ``on_event`` hears each source's progress, then the reel's (a source
-    named "reel")."""
+    not given. ``on_event`` hears each source's progress, then the reel's (one more
+    item, named by the reel's file)."""
     from clipkit.media.probe import probe
 
     (preset,) = presets_for([job.preset], None, job.extras)
@@ -295,16 +350,31 @@ def make_reel(
     title = job.title if job.title is not None else default_title(today or date.today())
     reel = plan_reel(plans, title, opts, recorded)
     report = ReelReport(results, reel)
+    # The reel's progress is one more item, named by its file (no source's name).
+    item = str(job.out_dir / preset.name / reel_name(title))
     if reel is None:
-        emit({"source": "reel", "stage": "done"}, on_event)
+        emit({"source": item, "stage": "done"}, on_event)
         return report
     try:
-        _make(reel, plans, results, preset, infos, job, report, on_event)
+        for s in dict.fromkeys(p.source for p in reel.parts if p.source):
+            infos[s] = infos[s] if s in infos else probe(s)  # (an ending from another file)
+        _make(reel, plans, results, preset, infos, job, report, Progress(item, on_event))
     except BaseException:
-        emit({"source": "reel", "stage": "error"}, on_event)
+        emit({"source": item, "stage": "error"}, on_event)
         raise
-    emit({"source": "reel", "stage": "done"}, on_event)
+    emit({"source": item, "stage": "done"}, on_event)
     return report
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the reel's progress goes, and the name of its item."""
+
+    item: str
+    sink: EventSink | None
+
+    def __call__(self, frames: int, of: int) -> None:
+        emit({"source": self.item, "stage": "render", "frames": frames, "of": of}, self.sink)
 
 
 def _make(
@@ -315,7 +385,7 @@ def _make(
     infos: dict[str, VideoInfo],
     job: ReelJob,
     report: ReelReport,
-    on_event: EventSink | None,
+    progress: Progress,
 ) -> None:
     """Make ``reel`` (and what goes beside it) unless it is up to date; ``report`` says
     what was done."""
@@ -323,7 +393,8 @@ def _make(
     output = folder / reel_name(reel.title)
     rel = f"{preset.name}/{output.name}"
     report.output, report.duration = output, reel.duration
-    key = _key(reel, results, preset)
+    signals = _framing(reel, infos, job.cache_dir)
+    key = _key(reel, results, preset, signals)
     extras = extras_key(key, preset.extras())
     state = State(job.out_dir, REELS_DIR)
     kept = None if job.force else state.current(rel, key)
@@ -337,14 +408,20 @@ def _make(
         folder.mkdir(parents=True, exist_ok=True)
         for p in folder.glob(f".{output.stem}.part*"):  # an interrupted run's
             p.unlink(missing_ok=True)
+        before = state.get(rel)  # what was made under this name last (its extras)
         if kept is not None:  # only what goes beside it is missing or out of date
             report.up_to_date, report.loudness, record = True, kept.loudness, kept
         else:
-            made = _render(reel, preset, output, infos, job, on_event)
+            from clipkit.posts.reelrender import render_reel
+
+            emit({"source": progress.item, "stage": "render"}, progress.sink)
+            made = render_reel(reel, preset, output, signals=signals, progress=progress)
             record = _record(reel, preset, key, rel, made, job.out_dir)
+            state.put(record)  # the reel stands even if what goes beside it fails
             report.made, report.note = True, made.note
             report.loudness = made.loudness.to_dict() if made.loudness else None
-        record = _with_extras(record, reel, plans, preset, infos, job.out_dir)
+        old = set(before.extras.values()) if before else set()
+        record = _with_extras(record, reel, plans, preset, infos, job.out_dir, old)
         report.extras = {k: job.out_dir / p for k, p in record.extras.items()}
         state.put(replace(record, extras_key=extras))
         _write_listings(job.out_dir)
@@ -357,17 +434,18 @@ def _with_extras(
     preset: Preset,
     infos: dict[str, VideoInfo],
     out_dir: Path,
+    old: set[str],
 ) -> ClipRecord:
     """``record`` with the reel's post text and timelines made (at the reel's frame
-    rate), and those its preset no longer asks for removed."""
+    rate), and those made before (``old``, and the record's) no longer asked for removed."""
     from clipkit.posts.reelrender import reel_fps
 
     fps = reel_fps(preset, {s: infos[s] for s in {p.source for p in reel.parts if p.source}})
     made = reel_extras(reel, plans, out_dir / record.output, preset.size, fps,
                        PostOptions.of_preset(preset))  # fmt: skip
     files = {kind: str(p.relative_to(out_dir)) for kind, p in made.items()}
-    for old in set(record.extras.values()) - set(files.values()):
-        (out_dir / old).unlink(missing_ok=True)
+    for gone in (old | set(record.extras.values())) - set(files.values()):
+        (out_dir / gone).unlink(missing_ok=True)
     return replace(record, extras=files)
 
 
@@ -380,29 +458,17 @@ def _write_listings(out_dir: Path) -> None:
     write_review_of(state)
 
 
-def _render(
-    reel: ReelPlan,
-    preset: Preset,
-    output: Path,
-    infos: dict[str, VideoInfo],
-    job: ReelJob,
-    on_event: EventSink | None,
-) -> Any:
+def _framing(
+    reel: ReelPlan, infos: Mapping[str, VideoInfo], cache_dir: Path | None
+) -> dict[str, Signals]:
+    """The analysis of each moment's source that the cache holds (read back, never
+    decoded again): it steers the moments' reframing; a source without one is framed as
+    a clip without one is."""
     from clipkit.analysis.analyse import cached
-    from clipkit.posts.reelrender import render_reel
 
     used = dict.fromkeys(p.source for p in reel.parts if p.kind == "moment")
-    # The analysis read back from the cache (never decoded again) steers the moments'
-    # reframing; a source without one is framed as a clip without one is.
-    found = {s: cached(infos[s], job.cache_dir) for s in used}
-    signals = {s: sig for s, sig in found.items() if sig is not None}
-    event = {"source": "reel", "stage": "render"}  # (no "clip": the reel is one)
-    emit(event, on_event)
-
-    def progress(frames: int, of: int) -> None:
-        emit({**event, "frames": frames, "of": of}, on_event)
-
-    return render_reel(reel, preset, output, signals=signals, progress=progress)
+    found = {s: cached(infos[s], cache_dir) for s in used}
+    return {s: sig for s, sig in found.items() if sig is not None}
 
 
 __all__ = [
