@@ -713,3 +713,14 @@ def test_an_output_folder_that_is_a_dangling_symlink_is_one_line(
                                     "--cache-dir", str(made.cache)])  # fmt: skip
     assert not isinstance(res.exception, OSError), repr(res.exception)
     assert "output folder cannot be written" in res.output
+
+
+def test_a_reel_is_never_written_over_a_clip(made: Made, cut_out: Path) -> None:
+    clip = json.loads((cut_out / "manifest.json").read_text())["clips"][0]["output"]
+    before = (cut_out / clip).read_bytes()
+    title = Path(clip).stem  # a title whose file name is the clip's
+    res = CliRunner().invoke(main, ["reel", str(cut_out), "-p", str(made.preset), "-o",
+                                    str(cut_out), "-q", "--title", title,
+                                    "--cache-dir", str(made.cache)])  # fmt: skip
+    assert res.exit_code == 1 and "a clip of that name is there" in res.output
+    assert (cut_out / clip).read_bytes() == before

@@ -32,7 +32,7 @@ from clipkit.analysis.signals import Signals
 from clipkit.clips.plan import ClipPlan, word_plans, words_of
 from clipkit.clips.presets import Preset
 from clipkit.clips.wording import choose_lines
-from clipkit.errors import InputError
+from clipkit.errors import InputError, OutputError
 from clipkit.media.probe import VideoInfo
 from clipkit.options import DEFAULT_PRESET, DetectOptions, ExtrasOptions, Given
 from clipkit.posts.extras import PostOptions, reel_extras
@@ -397,6 +397,8 @@ def _make(
     key = _key(reel, results, preset, signals)
     extras = extras_key(key, preset.extras())
     state = State(job.out_dir, REELS_DIR)
+    if State(job.out_dir).get(rel) is not None:  # never over a clip
+        raise OutputError(f"{output}: a clip of that name is there: give the reel another --title")
     kept = None if job.force else state.current(rel, key)
     if kept is not None and state.extras_current(kept, extras):
         report.up_to_date, report.loudness = True, kept.loudness
