@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from clipkit.run.executor import EventSink, Executor, emit
@@ -44,9 +45,15 @@ def test_an_items_events_come_before_its_result() -> None:
 
 
 def dies_on_three(x: int, sink: EventSink | None) -> int:
-    """Item 3's worker always dies; item 2's only the first time (a marker file says)."""
+    """Item 3's worker always dies; item 2's only the first time (a marker file says).
+    Item 3 dies only once item 2 has died once: a dying worker breaks the pool, which
+    kills the others, and item 2 killed so before it got to die itself would (rightly)
+    be lost after its own death on the retry."""
     marker = os.environ["CLIPKIT_TEST_MARKER"]
     if x == 3:
+        deadline = time.monotonic() + 10.0
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
         os._exit(9)
     if x == 2 and not os.path.exists(marker):
         open(marker, "w").close()
