@@ -176,3 +176,15 @@ def test_read_frame_past_the_end_says_where(sources: tuple[Path, Path]) -> None:
 
 def test_still_path_beside_the_clip() -> None:
     assert still_path("out/day1_01_reels.mp4") == Path("out/day1_01_reels-before-after.jpg")
+
+
+def test_the_same_recovery_file_however_spelled(
+    sources: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = sources
+    monkeypatch.chdir(a.parent)
+    # The recovery shot's file named relative, the source whole: one file, so the
+    # source's analysis chooses its sharpest frame (6.12 s, frame 153).
+    plan = plan_of(a, recovery_source=a.name)
+    path = write_still(plan, (270, 480), tmp_path / "s.jpg", signals=sharp_at(6.12))
+    check_halves(path, (270, 480), [frames_of(a), frames_of(a)], [58, 153])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -165,6 +166,15 @@ def still_path(output: str | Path) -> Path:
     return out.with_name(f"{out.stem}-before-after.jpg")
 
 
+def _one_file(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` name one file, however spelled (relative or whole,
+    through links); False when either cannot be looked at (reading it says why)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def write_still(
     plan: ClipPlan,
     size: tuple[int, int],
@@ -181,7 +191,7 @@ def write_still(
     when the recovery shot is from the same file, its sharpest frame;
     ``recovery_signals``: the analysis of the recovery shot's other file)."""
     after_src = plan.recovery_source if plan.recovery is not None else None
-    same = Path(after_src or plan.source) == Path(plan.source)
+    same = _one_file(after_src, plan.source) if after_src else True
     after_signals = signals if same else recovery_signals
     after_t = sharpest_time(plan, after_signals)
     before = read_frame(plan.source, plan.peak)
